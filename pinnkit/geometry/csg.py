@@ -1,0 +1,146 @@
+"""Constructive solid geometry: union ``a | b``, intersection ``a & b`` and difference ``a - b``.
+
+Membership is decided from the operands' own classifications (open interior, boundary, normal) so that
+nesting to any depth stays exact at seams:
+
+* A point on the boundaries of both operands is on the result's boundary unless the outward normals of the
+  contributing pieces cancel: two boxes sharing a face have that face *inside* their union, and a difference
+  that removes a piece flush with the outer boundary removes that boundary too.
+* Normals at points where pieces of both operands meet are the normalised sum of the contributing normals.
+
+The signed distance is the usual min / max composition (exact outside a union, a bound elsewhere), the
+approximate distance the R-function composition (:mod:`pinnkit.geometry.rfunctions`). Boundary samples come
+from the boundaries of the primitives (each sampled uniformly at the same density) that lie on the result's
+boundary, so they are uniform by length / area and contain no duplicates; interior samples are kept from a
+bounding-box sample, with the quasi-random sequences drawn once, so they never repeat a point.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .geometry import BoundaryPatch, Geometry, Mask, normalize_rows
+from .rfunctions import r_and, r_or
+
+
+class CSG(Geometry):
+    """Base of the Boolean combinations; ``a`` and ``b`` are geometries of the same dimension and names."""
+
+    symbol = "?"
+    seam_is_interior = False  # where the contributing normals cancel: interior (union) or outside (others)
+
+    def __init__(self, a: Geometry, b: Geometry):
+        from .space_time import SpaceTimeDomain
+
+        for name, g in (("a", a), ("b", b)):
+            if not isinstance(g, Geometry):
+                raise TypeError(f"CSG operand {name} must be a Geometry; got {type(g).__name__}")
+            if isinstance(g, SpaceTimeDomain):
+                raise TypeError("combine the spatial geometries first, then multiply by the TimeDomain: "
+                                "(a - b) * TimeDomain(t0, t1)")
+        if a.dim != b.dim:
+            raise ValueError(f"CSG operands must have the same dimension; got {a.dim}-D {a!r} and {b.dim}-D {b!r}")
+        if a.names != b.names:
+            raise ValueError(f"CSG operands must have the same coordinate names; got {a.names} and {b.names}")
+        self.a, self.b = a, b
+        super().__init__(a.dim, a.names, self._bounding_box(a.bbox, b.bbox))
+
+    def _bounding_box(self, box_a: Tensor, box_b: Tensor) -> Tensor:
+        return box_a
+
+    def __repr__(self) -> str:
+        return f"({self.a!r} {self.symbol} {self.b!r})"
+
+    def _leaves(self) -> list[Geometry]:
+        return self.a._leaves() + self.b._leaves()
+
+    def _combine(self, ia, ba, na, ib, bb, nb) -> tuple[Mask, Mask, Mask, Tensor]:
+        """From the operands' classifications: (interior, contributes from a, contributes from b, summed normal)."""
+        raise NotImplementedError
+
+    def _classify(self, x: Tensor, tol: float) -> tuple[Mask, Mask, Tensor]:
+        ia, ba, na = self.a._classify(x, tol)
+        ib, bb, nb = self.b._classify(x, tol)
+        interior, ca, cb, total = self._combine(ia, ba, na, ib, bb, nb)
+        length = torch.linalg.vector_norm(total, dim=1)
+        cancel = ca & cb & (length <= 4 * torch.finfo(x.dtype).eps ** 0.5)
+        boundary = (ca | cb) & ~cancel
+        if self.seam_is_interior:
+            interior = interior | cancel
+        normal = torch.where(boundary[:, None], normalize_rows(total), torch.zeros_like(total))
+        return interior, boundary, normal
+
+    def _boundary_patches(self) -> list[BoundaryPatch]:
+        leaves = self._leaves()
+        patches = []
+        for k, leaf in enumerate(leaves):
+            def keep(x: Tensor, earlier=leaves[:k]) -> Mask:
+                tol = self.tol(x.dtype)
+                on = self._classify(x, tol)[1]
+                for other in earlier:  # a piece shared with an earlier leaf is sampled there only
+                    on = on & ~other._classify(x, tol)[1]
+                return on
+
+            patches += [BoundaryPatch(p.measure, p.dim, p.to_points, keep, p.extent)
+                        for p in leaf._boundary_patches()]
+        return patches
+
+
+class Union(CSG):
+    """Points in ``a`` or in ``b``."""
+
+    symbol = "|"
+    seam_is_interior = True  # two pieces glued face to face: the shared face is inside the union
+
+    def _bounding_box(self, box_a: Tensor, box_b: Tensor) -> Tensor:
+        return torch.stack([torch.minimum(box_a[0], box_b[0]), torch.maximum(box_a[1], box_b[1])])
+
+    def _combine(self, ia, ba, na, ib, bb, nb):
+        ca, cb = ba & ~ib, bb & ~ia
+        return ia | ib, ca, cb, na * ca[:, None] + nb * cb[:, None]
+
+    def _sdf(self, x: Tensor) -> Tensor:
+        return torch.minimum(self.a._sdf(x), self.b._sdf(x))
+
+    def _adf(self, x: Tensor) -> Tensor:
+        return r_or(self.a._adf(x), self.b._adf(x))
+
+
+class Intersection(CSG):
+    """Points in both ``a`` and ``b``."""
+
+    symbol = "&"
+
+    def _bounding_box(self, box_a: Tensor, box_b: Tensor) -> Tensor:
+        bbox = torch.stack([torch.maximum(box_a[0], box_b[0]), torch.minimum(box_a[1], box_b[1])])
+        if torch.any(bbox[1] <= bbox[0]):
+            raise ValueError(f"the intersection of {self.a!r} and {self.b!r} is empty (their bounding boxes "
+                             "do not overlap)")
+        return bbox
+
+    def _combine(self, ia, ba, na, ib, bb, nb):
+        ca, cb = ba & (ib | bb), bb & (ia | ba)
+        return ia & ib, ca, cb, na * ca[:, None] + nb * cb[:, None]
+
+    def _sdf(self, x: Tensor) -> Tensor:
+        return torch.maximum(self.a._sdf(x), self.b._sdf(x))
+
+    def _adf(self, x: Tensor) -> Tensor:
+        return r_and(self.a._adf(x), self.b._adf(x))
+
+
+class Difference(CSG):
+    """Points in ``a`` and not in the interior of ``b`` (the closure of ``a`` minus ``b``)."""
+
+    symbol = "-"
+
+    def _combine(self, ia, ba, na, ib, bb, nb):
+        ca, cb = ba & ~ib, bb & (ia | ba)
+        return ia & ~(ib | bb), ca, cb, na * ca[:, None] - nb * cb[:, None]
+
+    def _sdf(self, x: Tensor) -> Tensor:
+        return torch.maximum(self.a._sdf(x), -self.b._sdf(x))
+
+    def _adf(self, x: Tensor) -> Tensor:
+        return r_and(self.a._adf(x), -self.b._adf(x))

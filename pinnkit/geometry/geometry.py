@@ -1,0 +1,373 @@
+"""The abstract :class:`Geometry`: membership, boundary normals, distances and point sampling.
+
+Conventions shared by every geometry
+------------------------------------
+* Points are ``(N, d)`` tensors; coordinates are named (``geometry.names``), e.g. ``("x", "y")``.
+* ``inside(x)`` is membership of the *closed* domain: interior or boundary.
+* ``on_boundary(x)`` tests ``|distance to the boundary| <= tol`` with ``tol = 64 eps(dtype) * scale``, where
+  ``scale`` is the largest absolute coordinate of the bounding box: a few rounding errors of the coordinates.
+* ``boundary_normal(x)`` is the unit outward normal on the boundary and ``0`` off it. Where several smooth
+  pieces meet (corners, edges, CSG seams) the normal is the normalised sum of the outward normals of the
+  pieces that meet there, e.g. ``(1, 1) / sqrt(2)`` at the corner ``(1, 1)`` of the unit square.
+* ``signed_distance(x)`` is negative inside, zero on the boundary, positive outside; exact for primitives.
+* ``approx_distance(x)`` is a smooth approximate distance function (ADF, Sukumar & Srivastava 2022): positive
+  inside, zero on the boundary, negative outside, with unit normal derivative on smooth parts of the boundary.
+  It is built from differentiable torch operations, so ``u = g + approx_distance(x) * N(x)`` imposes
+  ``u = g`` on the boundary exactly ("hard constraints") and can be differentiated any number of times away
+  from corners.
+* Samplers return exactly ``n`` distinct points as a tensor of the requested dtype and device; the maths is
+  done in float64 on the CPU first. Interior points lie in the open interior. Boundary points are spread
+  uniformly by length / area over the boundary (stratified over its smooth pieces).
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .unit_samples import Seed, check_count, check_method, make_rng, select, unit_samples
+
+Mask = Tensor  # bool (N,)
+
+
+def default_names(dim: int) -> tuple[str, ...]:
+    """``x, y, z`` for up to three dimensions, ``x1 ... xd`` beyond."""
+    return ("x", "y", "z")[:dim] if dim <= 3 else tuple(f"x{i + 1}" for i in range(dim))
+
+
+def check_names(names, dim: int) -> tuple[str, ...]:
+    """Validate user-given coordinate names: ``dim`` distinct non-empty identifiers."""
+    if names is None:
+        return default_names(dim)
+    names = (names,) if isinstance(names, str) else tuple(names)
+    if len(names) != dim or len(set(names)) != dim or not all(isinstance(s, str) and s.isidentifier()
+                                                              for s in names):
+        raise ValueError(f"names must be {dim} distinct identifiers (one per coordinate); got {names!r}")
+    return names
+
+
+@dataclass(frozen=True)
+class BoundaryPatch:
+    """A smooth piece of a boundary, parametrised by the unit cube ``(0, 1)^dim``.
+
+    ``to_points`` maps ``(m, dim)`` float64 parameters to ``(m, d)`` float64 points so that uniform parameters
+    give points uniform by length / area on the piece; ``measure`` is the piece's length / area (1 for a point).
+    ``keep`` (optional) filters candidate points, for pieces only partly on the boundary (CSG).
+    ``extent`` (dim,) gives the lengths of the parameter directions, so that ``"uniform"`` grids have
+    near-square cells.
+    """
+
+    measure: float
+    dim: int
+    to_points: Callable[[Tensor], Tensor]
+    keep: Callable[[Tensor], Mask] | None = None
+    extent: tuple[float, ...] | None = None
+
+
+def largest_remainder(n: int, weights: list[float]) -> list[int]:
+    """Split ``n`` into integer parts proportional to ``weights`` (Hamilton's method); sums to ``n``."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.sum() <= 0:
+        raise ValueError("cannot distribute points over pieces of zero total measure")
+    quota = n * w / w.sum()
+    counts = np.floor(quota).astype(np.int64)
+    order = np.argsort(-(quota - counts), kind="stable")
+    counts[order[: n - int(counts.sum())]] += 1
+    return counts.tolist()
+
+
+class Geometry(abc.ABC):
+    """A closed domain in R^d with named coordinates. Subclasses implement the underscored hooks."""
+
+    def __init__(self, dim: int, names: tuple[str, ...], bbox: Tensor):
+        self.dim = dim
+        self.names = names
+        self._bbox = bbox.to(torch.float64)
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    @abc.abstractmethod
+    def _classify(self, x: Tensor, tol: float) -> tuple[Mask, Mask, Tensor]:
+        """``(interior, boundary, normal)`` for points ``x`` (N, d): open-interior mask, boundary mask, and the
+        unit outward normal on boundary points (zero rows elsewhere)."""
+
+    @abc.abstractmethod
+    def _sdf(self, x: Tensor) -> Tensor:
+        """Signed distance (N,), negative inside."""
+
+    @abc.abstractmethod
+    def _adf(self, x: Tensor) -> Tensor:
+        """Smooth approximate distance (N,), positive inside."""
+
+    @abc.abstractmethod
+    def _boundary_patches(self) -> list[BoundaryPatch]:
+        """The boundary as parametrised pieces (see :class:`BoundaryPatch`)."""
+
+    def _interior_map(self, u: Tensor) -> Tensor | None:
+        """Optional measure-preserving map from ``(0, 1)^d`` onto the interior; ``None`` means rejection."""
+        return None
+
+    def _leaves(self) -> list[Geometry]:
+        """The primitives a CSG tree is built from (a primitive is its own only leaf)."""
+        return [self]
+
+    def _periodic_axes(self) -> tuple[int, ...]:
+        """Axes along which the domain is bounded by two flat opposite faces (``x = min`` and ``x = max``)."""
+        return ()
+
+    @property
+    def measure(self) -> float | None:
+        """Exact length / area / volume, or ``None`` where it has no closed form (see ``estimate_measure``)."""
+        return None
+
+    # ------------------------------------------------------------------ public queries
+    @property
+    def bbox(self) -> Tensor:
+        """Bounding box as a float64 tensor of shape ``(2, d)``: row 0 the lower, row 1 the upper corner."""
+        return self._bbox.clone()
+
+    def tol(self, dtype: torch.dtype = torch.float64) -> float:
+        """Boundary tolerance for points of ``dtype``: ``64 eps(dtype) * max|bbox|``."""
+        scale = max(float(self._bbox.abs().max()), float((self._bbox[1] - self._bbox[0]).max()))
+        return 64.0 * torch.finfo(dtype).eps * scale
+
+    def inside(self, x) -> Mask:
+        """``(N,)`` bool: is each point of ``x`` (N, d) in the closed domain?"""
+        x = self._check_points(x)
+        interior, boundary, _ = self._classify(x, self.tol(x.dtype))
+        return interior | boundary
+
+    def on_boundary(self, x) -> Mask:
+        """``(N,)`` bool: is each point of ``x`` (N, d) on the boundary (within ``tol``)?"""
+        x = self._check_points(x)
+        return self._classify(x, self.tol(x.dtype))[1]
+
+    def boundary_normal(self, x) -> Tensor:
+        """``(N, d)`` unit outward normals at boundary points of ``x``; zero rows for points off the boundary.
+
+        At corners and seams the normal is the normalised sum of the normals of the pieces that meet there.
+        """
+        x = self._check_points(x)
+        return self._classify(x, self.tol(x.dtype))[2]
+
+    def signed_distance(self, x) -> Tensor:
+        """``(N,)`` signed distance to the boundary: negative inside, positive outside.
+
+        Exact for primitives. For CSG it is the min / max composition, exact outside a union and a bound
+        (same sign, never larger in magnitude than the true distance) elsewhere.
+        """
+        return self._sdf(self._check_points(x))
+
+    def approx_distance(self, x) -> Tensor:
+        """``(N,)`` smooth approximate distance function, positive inside, zero on the boundary.
+
+        Normalised to first order: its gradient is the inward unit normal on smooth parts of the boundary.
+        Differentiable with autograd (not at corners, where two pieces meet at zero distance).
+        """
+        return self._adf(self._check_points(x))
+
+    def estimate_measure(self, n: int = 2**16, seed: int = 0) -> float:
+        """Quasi-Monte Carlo estimate of the length / area / volume: bbox volume times the fraction of ``n``
+        scrambled Sobol' points of the bbox that are inside."""
+        n = check_count(n)
+        lo, hi = self._bbox
+        u = torch.from_numpy(unit_samples(n, self.dim, "sobol", make_rng(seed)))
+        inside = self.inside(lo + u * (hi - lo))
+        return float(torch.prod(hi - lo)) * float(inside.double().mean())
+
+    # ------------------------------------------------------------------ sampling
+    def sample_interior(self, n: int, method: str = "sobol", *, seed: Seed = None,
+                        dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Tensor:
+        """Exactly ``n`` distinct points of the open interior, shape ``(n, d)``.
+
+        ``method``: ``"uniform"`` (grid-like), ``"random"``, ``"lhs"``, ``"sobol"``, ``"halton"`` or
+        ``"hammersley"`` (see :mod:`pinnkit.geometry.unit_samples`). Domains with a measure-preserving map
+        from the unit cube (boxes, balls, ellipses) use it; others keep the points of a bounding-box sample
+        that fall inside (for ``"uniform"`` always: a Cartesian grid restricted to the domain). ``seed`` (int
+        or generator) makes the result reproducible; ``dtype`` defaults to torch's default dtype.
+        """
+        n, method = check_count(n), check_method(method)
+        x = self._interior_points(n, method, make_rng(seed))
+        return self._finish(x, dtype, device)
+
+    def sample_boundary(self, n: int, method: str = "sobol", *, seed: Seed = None,
+                        dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Tensor:
+        """Exactly ``n`` distinct boundary points, shape ``(n, d)``, uniform by length / area.
+
+        Points are shared among the boundary's smooth pieces in proportion to their measure (largest
+        remainder), and each piece is sampled with ``method`` in its own parameters. A 1-D domain has a finite
+        boundary; there ``n`` may not exceed the number of boundary points.
+        """
+        n, method = check_count(n), check_method(method)
+        x = self._boundary_points(n, method, make_rng(seed))
+        return self._finish(x, dtype, device)
+
+    def sample_periodic_pairs(self, n: int, coordinate: str | int, method: str = "sobol", *, seed: Seed = None,
+                              dtype: torch.dtype | None = None, device: torch.device | str | None = None
+                              ) -> tuple[Tensor, Tensor]:
+        """Matched points on the two faces ``coordinate = min`` and ``coordinate = max``, for periodic conditions.
+
+        Returns ``(low, high)``, each ``(n, d)``: row ``i`` of both has the same other coordinates, sampled on
+        the face with ``method``. Needs a domain with two flat opposite faces along ``coordinate`` (a box, or
+        a box times a time interval). A 1-D interval has one pair: ``n = 1``.
+        """
+        n, method = check_count(n), check_method(method)
+        axis = self._axis(coordinate)
+        if axis not in self._periodic_axes():
+            raise ValueError(f"coordinate {self.names[axis]!r} of {self!r} is not bounded by two flat opposite "
+                             "faces; periodic pairs need a box (Interval, Rectangle, Cuboid, Hypercube), possibly "
+                             "times a TimeDomain")
+        lo, hi = self._bbox
+        others = [i for i in range(self.dim) if i != axis]
+        if not others and n != 1:
+            raise ValueError(f"n must be 1 for a 1-D domain (its faces are single points); got n={n}")
+        u = torch.from_numpy(unit_samples(n, len(others), method, make_rng(seed),
+                                          aspect=(hi - lo)[others].numpy()))
+        low = torch.empty(n, self.dim, dtype=torch.float64)
+        low[:, others] = lo[others] + u * (hi - lo)[others]
+        high = low.clone()
+        low[:, axis], high[:, axis] = lo[axis], hi[axis]
+        return self._finish(low, dtype, device), self._finish(high, dtype, device)
+
+    def _axis(self, coordinate: str | int) -> int:
+        if isinstance(coordinate, str):
+            if coordinate not in self.names:
+                raise ValueError(f"coordinate must be one of {self.names}; got {coordinate!r}")
+            return self.names.index(coordinate)
+        if isinstance(coordinate, (int, np.integer)) and not isinstance(coordinate, bool) \
+                and 0 <= coordinate < self.dim:
+            return int(coordinate)
+        raise ValueError(f"coordinate must be a name in {self.names} or an index below {self.dim}; "
+                         f"got {coordinate!r}")
+
+    def _interior_points(self, n: int, method: str, rng: np.random.Generator) -> Tensor:
+        """Float64 interior points (n, d) on the CPU."""
+        if method != "uniform":
+            mapped = self._interior_map(torch.from_numpy(unit_samples(n, self.dim, method, rng)))
+            if mapped is not None:
+                return mapped
+        return self._rejection_sample(n, method, rng)
+
+    def _rejection_sample(self, n: int, method: str, rng: np.random.Generator) -> Tensor:
+        lo, hi = self._bbox
+        sides = (hi - lo).numpy()
+        tol = self.tol(torch.float64)
+        accept = self._acceptance_estimate()
+        m = int(math.ceil(n / accept * 1.1)) + 16
+        for _ in range(20):
+            u = torch.from_numpy(unit_samples(m, self.dim, method, rng, aspect=sides, exact=method != "uniform"))
+            x = lo + u * (hi - lo)
+            x = x[self._classify(x, tol)[0]]
+            if len(x) >= n:
+                return select(x, n, method)
+            m = int(math.ceil(m * n / max(len(x), 1) * 1.2)) + 16
+        raise RuntimeError(f"could not find {n} interior points of {self!r}: is its interior empty?")
+
+    def _acceptance_estimate(self) -> float:
+        """Fraction of the bounding box inside the domain (exact where the measure is known)."""
+        box = float(torch.prod(self._bbox[1] - self._bbox[0]))
+        vol = self.measure if self.measure is not None else self.estimate_measure(4096)
+        return min(1.0, max(vol / box, 1e-4))
+
+    def _boundary_points(self, n: int, method: str, rng: np.random.Generator) -> Tensor:
+        """Float64 boundary points (n, d) on the CPU."""
+        patches = self._boundary_patches()
+        if all(p.dim == 0 for p in patches):
+            return self._finite_boundary(patches, n, method, rng)
+        filtered = any(p.keep is not None for p in patches)
+        m = int(math.ceil(1.25 * n)) + 8 if filtered else n
+        for _ in range(20):
+            kept = []
+            for p, c in zip(patches, largest_remainder(m, [p.measure for p in patches])):
+                x = p.to_points(torch.from_numpy(unit_samples(c, p.dim, method, rng, aspect=p.extent)))
+                kept.append(x if p.keep is None else x[p.keep(x)])
+            total = sum(len(k) for k in kept)
+            if total >= n:
+                counts = largest_remainder(n, [len(k) for k in kept])
+                return torch.cat([select(k, c, method) for k, c in zip(kept, counts)])
+            m = int(math.ceil(m * n / max(total, 1) * 1.25)) + 8
+        raise RuntimeError(f"could not find {n} boundary points of {self!r}: is its boundary empty?")
+
+    def _finite_boundary(self, patches, n, method, rng) -> Tensor:
+        pts = [p.to_points(torch.zeros(1, 0, dtype=torch.float64)) for p in patches]
+        pts = [x for x, p in zip(pts, patches) if p.keep is None or bool(p.keep(x).item())]
+        if n > len(pts):
+            raise ValueError(f"n must be at most {len(pts)}: the boundary of this 1-D {type(self).__name__} "
+                             f"has only {len(pts)} points; got n={n}")
+        idx = np.sort(rng.choice(len(pts), n, replace=False)) if method == "random" else np.arange(n)
+        return torch.cat([pts[i] for i in idx])
+
+    # ------------------------------------------------------------------ helpers
+    def _check_points(self, x) -> Tensor:
+        """``x`` as a floating tensor of shape (N, d), or a ``ValueError`` naming the expected shape."""
+        if not isinstance(x, Tensor):
+            x = torch.as_tensor(np.asarray(x))
+        if x.is_complex() or x.dtype == torch.bool:
+            raise ValueError(f"x must hold real coordinates; got dtype {x.dtype}")
+        if not x.is_floating_point():
+            x = x.to(torch.float64)
+        elif x.dtype in (torch.float16, torch.bfloat16):
+            x = x.float()
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ValueError(f"x must have shape (N, {self.dim}) for this {self.dim}-D {type(self).__name__} "
+                             f"(coordinates {', '.join(self.names)}); got shape {tuple(x.shape)}")
+        return x
+
+    @staticmethod
+    def _finish(x: Tensor, dtype, device) -> Tensor:
+        dtype = torch.get_default_dtype() if dtype is None else dtype
+        if not dtype.is_floating_point:
+            raise ValueError(f"dtype must be a floating-point torch dtype; got {dtype}")
+        return x.to(dtype=dtype, device=device)
+
+    # ------------------------------------------------------------------ operators
+    def __or__(self, other: Geometry) -> Geometry:
+        from .csg import Union
+        return Union(self, other)
+
+    def __and__(self, other: Geometry) -> Geometry:
+        from .csg import Intersection
+        return Intersection(self, other)
+
+    def __sub__(self, other: Geometry) -> Geometry:
+        from .csg import Difference
+        return Difference(self, other)
+
+    def __mul__(self, other: Geometry) -> Geometry:
+        from .space_time import SpaceTimeDomain
+        from .time_domain import TimeDomain
+        if not isinstance(other, TimeDomain):
+            raise TypeError(f"geometry * other needs a TimeDomain on the right (space-time product); "
+                            f"got {type(other).__name__}")
+        return SpaceTimeDomain(self, other)
+
+
+class Primitive(Geometry):
+    """A geometry with an exact signed distance ``_sdf`` and an outward normal ``_normal``.
+
+    Membership follows from the distance: interior ``sdf < -tol``, boundary ``|sdf| <= tol``.
+    """
+
+    @abc.abstractmethod
+    def _normal(self, x: Tensor, tol: float) -> Tensor:
+        """Unit outward normals (N, d) at points known to be on the boundary."""
+
+    def _classify(self, x: Tensor, tol: float) -> tuple[Mask, Mask, Tensor]:
+        s = self._sdf(x)
+        boundary = s.abs() <= tol
+        normal = torch.zeros_like(x)
+        idx = boundary.nonzero().squeeze(1)
+        if len(idx):
+            normal[idx] = self._normal(x[idx], tol)
+        return s < -tol, boundary, normal
+
+
+def normalize_rows(v: Tensor) -> Tensor:
+    """Rows of ``v`` divided by their Euclidean norm (zero rows stay zero)."""
+    norm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
+    return v / torch.where(norm > 0, norm, torch.ones_like(norm))

@@ -1,0 +1,108 @@
+"""Axis-aligned boxes in any dimension: :class:`Hypercube` and its named cases ``Interval``, ``Rectangle``,
+``Cuboid``."""
+
+from __future__ import annotations
+
+from functools import reduce
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .checks import as_scalar, as_vector
+from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
+from .rfunctions import r_and
+
+
+class Hypercube(Primitive):
+    """The box ``[lo_1, hi_1] x ... x [lo_d, hi_d]``.
+
+    Signed distance (exact): with ``q = |x - c| - h`` (centre ``c``, half-sides ``h``),
+    ``sdf = |max(q, 0)| + min(max_i q_i, 0)``. Approximate distance: the R-conjunction of the per-axis
+    ``(x_i - lo_i)(hi_i - x_i) / (hi_i - lo_i)``. The boundary is its ``2d`` faces.
+    """
+
+    def __init__(self, xmin, xmax, *, names=None):
+        lo = as_vector(xmin, "xmin")
+        hi = as_vector(xmax, "xmax", len(lo))
+        if np.any(hi <= lo):
+            raise ValueError(f"xmin must be < xmax in every coordinate (a box of positive width); "
+                             f"got xmin={lo.tolist()}, xmax={hi.tolist()}")
+        self._lo, self._hi = torch.from_numpy(lo), torch.from_numpy(hi)
+        super().__init__(len(lo), check_names(names, len(lo)), torch.stack([self._lo, self._hi]))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(xmin={self._lo.tolist()}, xmax={self._hi.tolist()})"
+
+    @property
+    def measure(self) -> float:
+        return float(torch.prod(self._hi - self._lo))
+
+    def _sdf(self, x: Tensor) -> Tensor:
+        lo, hi = self._lo.to(x), self._hi.to(x)
+        q = torch.maximum(lo - x, x - hi)
+        return torch.linalg.vector_norm(q.clamp(min=0), dim=1) + q.max(dim=1).values.clamp(max=0)
+
+    def _normal(self, x: Tensor, tol: float) -> Tensor:
+        lo, hi = self._lo.to(x), self._hi.to(x)
+        n = ((x - hi).abs() <= tol).to(x.dtype) - ((x - lo).abs() <= tol).to(x.dtype)
+        return normalize_rows(n)
+
+    def _adf(self, x: Tensor) -> Tensor:
+        lo, hi = self._lo.to(x), self._hi.to(x)
+        per_axis = (x - lo) * (hi - x) / (hi - lo)
+        return reduce(r_and, per_axis.unbind(dim=1))
+
+    def _periodic_axes(self) -> tuple[int, ...]:
+        return tuple(range(self.dim))
+
+    def _interior_map(self, u: Tensor) -> Tensor:
+        return self._lo + u * (self._hi - self._lo)
+
+    def _boundary_patches(self) -> list[BoundaryPatch]:
+        sides = self._hi - self._lo
+        patches = []
+        for axis in range(self.dim):
+            area = float(torch.prod(torch.cat([sides[:axis], sides[axis + 1:]])))
+            for value in (self._lo[axis], self._hi[axis]):
+                extent = tuple(float(s) for i, s in enumerate(sides) if i != axis)
+                patches.append(BoundaryPatch(area, self.dim - 1, self._face(axis, float(value)), extent=extent))
+        return patches
+
+    def _face(self, axis: int, value: float):
+        keep = [i for i in range(self.dim) if i != axis]
+
+        def to_points(u: Tensor) -> Tensor:
+            x = torch.full((len(u), self.dim), value, dtype=torch.float64)
+            x[:, keep] = self._lo[keep] + u * (self._hi[keep] - self._lo[keep])
+            return x
+
+        return to_points
+
+
+class Interval(Hypercube):
+    """The interval ``[a, b]`` (1-D), coordinate ``x`` by default. Its boundary is the two points ``a, b``."""
+
+    def __init__(self, a: float, b: float, *, names=None):
+        a, b = as_scalar(a, "a"), as_scalar(b, "b")
+        if not a < b:
+            raise ValueError(f"Interval needs a < b (positive width); got a={a}, b={b}")
+        super().__init__([a], [b], names=names)
+        self.a, self.b = a, b
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.a}, {self.b})"
+
+
+class Rectangle(Hypercube):
+    """The rectangle ``[xmin[0], xmax[0]] x [xmin[1], xmax[1]]``, coordinates ``x, y``."""
+
+    def __init__(self, xmin, xmax, *, names=None):
+        super().__init__(as_vector(xmin, "xmin", 2), as_vector(xmax, "xmax", 2), names=names)
+
+
+class Cuboid(Hypercube):
+    """The box ``[xmin, xmax]`` in 3-D, coordinates ``x, y, z``."""
+
+    def __init__(self, xmin, xmax, *, names=None):
+        super().__init__(as_vector(xmin, "xmin", 3), as_vector(xmax, "xmax", 3), names=names)

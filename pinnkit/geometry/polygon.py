@@ -1,0 +1,168 @@
+"""Simple polygons (convex or not) in 2-D: :class:`Polygon` and :class:`Triangle`."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
+
+_CHUNK = 2**21  # point-edge pairs per vectorised block (bounds memory for polygons with many edges)
+
+
+def _orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Twice the signed area of the triangles (a, b, c); arrays broadcast over leading axes."""
+    return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+
+
+def _self_intersections(v: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs of edges (i, i+1), (j, j+1) of the closed polyline ``v`` that touch although they should not:
+    non-adjacent edges that meet, and adjacent edges that fold back onto each other."""
+    e = len(v)
+    p, q = v, np.roll(v, -1, axis=0)
+    scale = np.abs(v).max() + np.ptp(v, axis=0).max()
+    eps = 1e-12 * scale**2
+    a, b = p[:, None], q[:, None]
+    c, d = p[None, :], q[None, :]
+    o1, o2, o3, o4 = _orient(a, b, c), _orient(a, b, d), _orient(c, d, a), _orient(c, d, b)
+
+    def on_segment(s0, s1, r):  # r collinear with s0-s1 and within its bounding box
+        return np.all((np.minimum(s0, s1) - 1e-12 * scale <= r) & (r <= np.maximum(s0, s1) + 1e-12 * scale),
+                      axis=-1)
+
+    proper = (o1 * o2 < -eps * eps) & (o3 * o4 < -eps * eps)
+    touch = ((np.abs(o1) <= eps) & on_segment(a, b, c)) | ((np.abs(o2) <= eps) & on_segment(a, b, d)) \
+        | ((np.abs(o3) <= eps) & on_segment(c, d, a)) | ((np.abs(o4) <= eps) & on_segment(c, d, b))
+    i, j = np.meshgrid(np.arange(e), np.arange(e), indexing="ij")
+    adjacent = (j == (i + 1) % e) | (i == (j + 1) % e) | (i == j)
+    bad = [(int(s), int(t)) for s, t in zip(*np.nonzero((proper | touch) & ~adjacent & (i < j)))]
+    # adjacent edges folding back: collinear and pointing in opposite directions
+    d1, d2 = q - p, np.roll(q - p, -1, axis=0)
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    fold = (np.abs(cross) <= eps) & ((d1 * d2).sum(axis=1) < 0)
+    bad += [(int(k), int((k + 1) % e)) for k in np.nonzero(fold)[0]]
+    return bad
+
+
+class Polygon(Primitive):
+    """A simple polygon (no self-intersections, convex or not) with the given vertices in order.
+
+    ``vertices``: ``(V, 2)``, ``V >= 3``, clockwise or counter-clockwise (stored counter-clockwise); a closing
+    vertex equal to the first is dropped.
+
+    * Signed distance: exact; the minimum distance to the edges, negative inside (even-odd crossing rule).
+    * Normal: outward normal of the edge; at a vertex the normalised sum of the two edges' normals.
+    * Approximate distance: Sukumar & Srivastava (2022) trimmed edge functions ``phi_i`` combined by
+      R-equivalence ``phi = 1 / sum_i(1 / phi_i)``, signed: positive inside.
+    * Interior points are kept from a bounding-box sample; boundary points are uniform in arc length.
+    """
+
+    def __init__(self, vertices, *, names=None):
+        try:
+            v = np.asarray(vertices, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"vertices must be an array of shape (V, 2); got {vertices!r}") from None
+        if v.ndim != 2 or v.shape[1] != 2:
+            raise ValueError(f"vertices must have shape (V, 2); got shape {v.shape}")
+        if not np.all(np.isfinite(v)):
+            raise ValueError("vertices must be finite")
+        if len(v) > 1 and np.array_equal(v[0], v[-1]):
+            v = v[:-1]
+        if len(v) < 3:
+            raise ValueError(f"vertices must hold at least 3 distinct points; got {len(v)}")
+        if np.any(np.all(v == np.roll(v, -1, axis=0), axis=1)):
+            raise ValueError("vertices must not repeat a point twice in a row")
+        area = 0.5 * float(np.sum(_orient(np.zeros(2), v, np.roll(v, -1, axis=0))))
+        if abs(area) <= 1e-14 * float(np.ptp(v, axis=0).max()) ** 2:
+            raise ValueError("vertices must enclose a positive area (they are collinear)")
+        bad = _self_intersections(v)
+        if bad:
+            i, j = bad[0]
+            raise ValueError(f"vertices must form a simple polygon: edge {i} ({v[i].tolist()} -> "
+                             f"{v[(i + 1) % len(v)].tolist()}) intersects edge {j} ({v[j].tolist()} -> "
+                             f"{v[(j + 1) % len(v)].tolist()})")
+        if area < 0:
+            v = v[::-1].copy()
+        self.vertices = torch.from_numpy(v)
+        self._area = abs(area)
+        edges = torch.roll(self.vertices, -1, dims=0) - self.vertices
+        self._lengths = torch.linalg.vector_norm(edges, dim=1)
+        self._normals = torch.stack([edges[:, 1], -edges[:, 0]], dim=1) / self._lengths[:, None]
+        super().__init__(2, check_names(names, 2), torch.stack([self.vertices.min(0).values,
+                                                                 self.vertices.max(0).values]))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.vertices.tolist()})"
+
+    @property
+    def measure(self) -> float:
+        return self._area
+
+    @property
+    def boundary_measure(self) -> float:
+        return float(self._lengths.sum())
+
+    def _edge_distances(self, x: Tensor) -> Tensor:
+        """Distances (N, E) from each point to each edge (closed segment)."""
+        v = self.vertices.to(x)
+        e = torch.roll(v, -1, dims=0) - v
+        rel = x[:, None, :] - v[None]  # (N, E, 2)
+        t = ((rel * e).sum(-1) / (e * e).sum(-1)).clamp(0, 1)
+        return torch.linalg.vector_norm(rel - t[..., None] * e, dim=-1)
+
+    def _crossings_odd(self, x: Tensor) -> Tensor:
+        """Even-odd rule: is the number of edges crossed by a ray in +x direction odd? (N,) bool."""
+        v = self.vertices.to(x)
+        w = torch.roll(v, -1, dims=0)
+        px, py = x[:, :1], x[:, 1:]
+        straddle = (v[:, 1] > py) != (w[:, 1] > py)
+        dy = w[:, 1] - v[:, 1]
+        safe = torch.where(dy == 0, torch.ones_like(dy), dy)
+        x_cross = v[:, 0] + (py - v[:, 1]) * (w[:, 0] - v[:, 0]) / safe
+        return ((straddle & (px < x_cross)).sum(dim=1) % 2) == 1
+
+    def _chunks(self, x: Tensor):
+        size = max(1, _CHUNK // len(self.vertices))
+        return x.split(size) if len(x) > size else (x,)
+
+    def _sdf(self, x: Tensor) -> Tensor:
+        out = []
+        for xc in self._chunks(x):
+            dist = self._edge_distances(xc).min(dim=1).values
+            out.append(torch.where(self._crossings_odd(xc), -dist, dist))
+        return torch.cat(out) if out else x.new_zeros(0)
+
+    def _normal(self, x: Tensor, tol: float) -> Tensor:
+        dist = self._edge_distances(x)
+        near = (dist <= tol) | (dist == dist.min(dim=1, keepdim=True).values)
+        return normalize_rows(near.to(x.dtype) @ self._normals.to(x))
+
+    def _adf(self, x: Tensor) -> Tensor:
+        v = self.vertices.to(x)
+        w = torch.roll(v, -1, dims=0)
+        length = self._lengths.to(x)
+        centre = 0.5 * (v + w)
+        rel = x[:, None, :] - v[None]
+        e = w - v
+        f = (rel[..., 0] * e[:, 1] - rel[..., 1] * e[:, 0]) / length  # signed distance to the edge's line
+        t = ((length / 2) ** 2 - ((x[:, None, :] - centre) ** 2).sum(-1)) / length  # trimming disk
+        varphi = torch.sqrt(t**2 + f**4)
+        phi = torch.sqrt(f**2 + ((varphi - t) / 2) ** 2)
+        unsigned = 1.0 / (1.0 / phi).sum(dim=1)
+        return torch.where(self._crossings_odd(x), unsigned, -unsigned)
+
+    def _boundary_patches(self) -> list[BoundaryPatch]:
+        patches = []
+        for k in range(len(self.vertices)):
+            p0, p1 = self.vertices[k], self.vertices[(k + 1) % len(self.vertices)]
+            patches.append(BoundaryPatch(float(self._lengths[k]), 1,
+                                         lambda u, p0=p0, p1=p1: p0 + u * (p1 - p0)))
+        return patches
+
+
+class Triangle(Polygon):
+    """The triangle with vertices ``a, b, c`` (any orientation; not collinear)."""
+
+    def __init__(self, a, b, c, *, names=None):
+        super().__init__([a, b, c], names=names)

@@ -1,0 +1,102 @@
+"""Space-time domains ``geometry * TimeDomain(t0, t1)``; time is the last coordinate."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .geometry import BoundaryPatch, Geometry, Mask
+from .time_domain import TimeDomain
+from .unit_samples import Seed, check_count, check_method, make_rng
+
+
+class SpaceTimeDomain(Geometry):
+    """The cylinder ``G x [t0, t1]`` of a spatial geometry ``G`` and a time interval.
+
+    For PDE conditions its parts have their usual meanings:
+
+    * ``boundary`` is the *lateral* boundary ``dG x [t0, t1]`` (where boundary conditions hold): ``on_boundary``,
+      ``boundary_normal`` (the spatial normal, time component 0), ``sample_boundary``, and the distances
+      ``signed_distance`` / ``approx_distance`` all refer to it;
+    * the initial slice ``G x {t0}`` has its own ``on_initial`` and ``sample_initial``;
+    * ``inside`` is membership of the closed cylinder.
+    """
+
+    def __init__(self, geometry: Geometry, time: TimeDomain):
+        if not isinstance(geometry, Geometry) or isinstance(geometry, SpaceTimeDomain):
+            raise TypeError(f"geometry must be a spatial Geometry; got {type(geometry).__name__}")
+        if not isinstance(time, TimeDomain):
+            raise TypeError(f"time must be a TimeDomain; got {type(time).__name__}")
+        names = geometry.names + time.names
+        if len(set(names)) != len(names):
+            raise ValueError(f"the time coordinate name {time.names[0]!r} is already a spatial coordinate of "
+                             f"{geometry!r}")
+        self.geometry, self.time = geometry, time
+        super().__init__(geometry.dim + 1, names, torch.cat([geometry.bbox, time.bbox], dim=1))
+
+    def __repr__(self) -> str:
+        return f"{self.geometry!r} * {self.time!r}"
+
+    @property
+    def duration(self) -> float:
+        return self.time.t1 - self.time.t0
+
+    @property
+    def measure(self) -> float | None:
+        m = self.geometry.measure
+        return None if m is None else m * self.duration
+
+    def _periodic_axes(self) -> tuple[int, ...]:
+        return self.geometry._periodic_axes()
+
+    def _in_time(self, t: Tensor, tol: float) -> Mask:
+        return (t >= self.time.t0 - tol) & (t <= self.time.t1 + tol)
+
+    def _classify(self, x: Tensor, tol: float) -> tuple[Mask, Mask, Tensor]:
+        interior, boundary, normal = self.geometry._classify(x[:, :-1], tol)
+        in_time = self._in_time(x[:, -1], tol)
+        boundary = boundary & in_time
+        normal = torch.cat([normal * boundary[:, None], torch.zeros_like(x[:, -1:])], dim=1)
+        return interior & in_time, boundary, normal
+
+    def _sdf(self, x: Tensor) -> Tensor:
+        return self.geometry._sdf(x[:, :-1])
+
+    def _adf(self, x: Tensor) -> Tensor:
+        return self.geometry._adf(x[:, :-1])
+
+    def _interior_map(self, u: Tensor) -> Tensor | None:
+        space = self.geometry._interior_map(u[:, :-1])
+        if space is None:
+            return None
+        return torch.cat([space, self.time.t0 + self.duration * u[:, -1:]], dim=1)
+
+    def _boundary_patches(self) -> list[BoundaryPatch]:
+        t0, duration = self.time.t0, self.duration
+
+        def lift(p: BoundaryPatch) -> BoundaryPatch:
+            def to_points(u: Tensor) -> Tensor:
+                return torch.cat([p.to_points(u[:, :-1]), t0 + duration * u[:, -1:]], dim=1)
+
+            keep = None if p.keep is None else (lambda x: p.keep(x[:, :-1]))
+            extent = None if p.extent is None else p.extent + (duration,)
+            if p.dim == 0:
+                extent = (duration,)
+            return BoundaryPatch(p.measure * duration, p.dim + 1, to_points, keep, extent)
+
+        return [lift(p) for p in self.geometry._boundary_patches()]
+
+    def on_initial(self, x) -> Mask:
+        """``(N,)`` bool: is each point on the initial slice ``G x {t0}`` (spatially in the closed ``G``)?"""
+        x = self._check_points(x)
+        tol = self.tol(x.dtype)
+        interior, boundary, _ = self.geometry._classify(x[:, :-1], tol)
+        return (interior | boundary) & ((x[:, -1] - self.time.t0).abs() <= tol)
+
+    def sample_initial(self, n: int, method: str = "sobol", *, seed: Seed = None,
+                       dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Tensor:
+        """Exactly ``n`` distinct points ``(x, t0)`` with ``x`` in the open interior of ``G``, shape ``(n, d)``."""
+        n, method = check_count(n), check_method(method)
+        space = self.geometry._interior_points(n, method, make_rng(seed))
+        x = torch.cat([space, torch.full((n, 1), self.time.t0, dtype=torch.float64)], dim=1)
+        return self._finish(x, dtype, device)

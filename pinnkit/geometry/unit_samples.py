@@ -1,0 +1,139 @@
+"""Point sets in the open unit cube (0, 1)^d, the raw material of every geometry sampler.
+
+Every geometry maps points of the unit cube onto its interior or onto patches of its boundary, so the
+choice of method (grid, pseudo-random, Latin hypercube, low-discrepancy) is made here once and applies
+to every domain. scipy.stats.qmc does the low-discrepancy work.
+
+Methods
+-------
+``"uniform"``     cell-centred tensor grid, ``(i + 1/2) / k`` on each axis, with the number of cells per axis
+                  proportional to the side lengths given by ``aspect``; when the grid holds more than the
+                  requested number of points, evenly spaced points of the grid (in its ordering) are dropped.
+``"random"``      independent uniform points (numpy ``Generator.random``).
+``"lhs"``         Latin hypercube sampling.
+``"sobol"``       scrambled Sobol' sequence (Owen scrambling, seeded).
+``"halton"``      scrambled Halton sequence (seeded).
+``"hammersley"``  Hammersley set: first coordinate ``(i + 1/2) / m``, the others the unscrambled Halton
+                  sequence from index 1 (so no coordinate is 0).
+
+"Sequence" methods (random, lhs, sobol, halton) are extended by taking a prefix; "ordered" methods
+(uniform, hammersley) are sorted along one axis, so a subset is taken by even thinning instead.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Final
+
+import numpy as np
+import torch
+from scipy.stats import qmc
+
+METHODS: Final = ("uniform", "random", "lhs", "sobol", "halton", "hammersley")
+ORDERED_METHODS: Final = frozenset({"uniform", "hammersley"})
+
+Seed = int | np.random.Generator | torch.Generator | None
+
+
+def check_method(method: str) -> str:
+    """Return ``method`` if it names a sampling method, else raise a ``ValueError`` listing the valid ones."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
+    return method
+
+
+def check_count(n: int, name: str = "n", *, minimum: int = 1) -> int:
+    """Return ``n`` as an int if it is an integer >= ``minimum``, else raise a ``ValueError`` naming it."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {n!r}")
+    return int(n)
+
+
+def make_rng(seed: Seed) -> np.random.Generator:
+    """A numpy ``Generator`` from an int seed, a numpy or torch generator, or ``None`` (fresh entropy).
+
+    A torch generator is consumed once, so successive calls with the same torch generator differ, as they do
+    for torch's own sampling functions.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, torch.Generator):
+        return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=seed).item()))
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise ValueError(f"seed must be an int, a numpy or torch Generator, or None; got {type(seed).__name__}")
+
+
+def grid_shape(m: int, aspect: np.ndarray) -> list[int]:
+    """Cells per axis of the smallest grid with at least ``m`` cells and cells as close to cubes as possible.
+
+    ``aspect`` holds the side lengths (d,); the count on axis i is about ``s * aspect[i]`` with ``s`` chosen so
+    that the product reaches ``m``.
+    """
+    d = len(aspect)
+    scale = (m / float(np.prod(aspect))) ** (1.0 / d)
+    counts = [max(1, int(math.floor(scale * a))) for a in aspect]
+    while math.prod(counts) < m:  # grow the axis whose cells are longest; at most d * (a few) rounds
+        i = int(np.argmax(aspect / np.asarray(counts)))
+        counts[i] += 1
+    return counts
+
+
+def cell_centred_grid(counts: list[int]) -> np.ndarray:
+    """All cell centres ``(i + 1/2) / k`` of a tensor grid, shape ``(prod(counts), len(counts))``."""
+    axes = [(np.arange(k) + 0.5) / k for k in counts]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(counts))
+
+
+def even_subset(count: int, n: int) -> np.ndarray:
+    """``n`` distinct indices spread evenly over ``range(count)`` (requires ``n <= count``)."""
+    return np.round(np.linspace(0, count - 1, n)).astype(np.int64) if n > 1 else np.zeros(n, np.int64)
+
+
+def select(points: np.ndarray | torch.Tensor, n: int, method: str):
+    """Exactly ``n`` of ``points`` (rows): a prefix for sequence methods, an even thinning for ordered ones."""
+    if method in ORDERED_METHODS:
+        return points[torch.as_tensor(even_subset(len(points), n))] if isinstance(points, torch.Tensor) \
+            else points[even_subset(len(points), n)]
+    return points[:n]
+
+
+def _quiet(engine_call):
+    # scipy warns that Sobol' balance needs a power of two; prefixes of any length are still low-discrepancy.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*balance properties of Sobol.*")
+        return engine_call()
+
+
+def unit_samples(m: int, d: int, method: str, rng: np.random.Generator, *,
+                 aspect: np.ndarray | None = None, exact: bool = True) -> np.ndarray:
+    """``m`` points in the open unit cube ``(0, 1)^d`` as a float64 array of shape ``(m, d)``.
+
+    ``aspect`` (d,) sets the relative cell counts of the ``"uniform"`` grid (the side lengths of the box the
+    cube is mapped to). With ``exact=False`` the uniform grid is returned whole (``>= m`` points), for callers
+    that filter first and thin afterwards. ``d = 0`` gives an empty ``(m, 0)`` array.
+    """
+    method = check_method(method)
+    if d == 0:
+        return np.zeros((m, 0))
+    if m == 0:
+        return np.zeros((0, d))
+    if method == "uniform":
+        aspect = np.ones(d) if aspect is None else np.asarray(aspect, dtype=np.float64)
+        grid = cell_centred_grid(grid_shape(m, aspect))
+        return select(grid, m, method) if exact else grid
+    if method == "random":
+        return rng.random((m, d))
+    if method == "lhs":
+        return qmc.LatinHypercube(d, rng=rng).random(m)
+    if method == "sobol":
+        return _quiet(lambda: qmc.Sobol(d, scramble=True, rng=rng).random(m))
+    if method == "halton":
+        return qmc.Halton(d, scramble=True, rng=rng).random(m)
+    # hammersley
+    first = (np.arange(m) + 0.5) / m
+    if d == 1:
+        return first[:, None]
+    rest = qmc.Halton(d - 1, scramble=False).random(m + 1)[1:]
+    return np.column_stack([first, rest])

@@ -1,0 +1,1 @@
+"""Problems, conditions, ready-made equations and the derivative engine (autograd and ZCS)."""
