@@ -69,18 +69,22 @@ class Ellipse(Primitive):
         y0, y1 = local[:, 0].abs(), local[:, 1].abs()
         e0, e1 = self.a, self.b
         inside = (y0 / e0) ** 2 + (y1 / e1) ** 2 < 1
-        # General case y0 > 0, y1 > 0: closest point (r0 y0 / (s + r0), y1 / (s + 1)), s the root of G below.
+        # General case y0 > 0, y1 > 0: closest point (r0 y0 / (w - 1 + r0), y1 / w), where w > 0 is the root of
+        # G(w) = (r0 z0 / (w - 1 + r0))^2 + (z1 / w)^2 - 1 (Eberly's s + 1). G decreases in w; the root is
+        # bracketed by [z1, |(r0 z0, z1)|] and found by bisection of log w, which keeps full relative
+        # precision also when w is tiny (points near the major axis inside the evolute).
         z0, z1 = y0 / e0, y1 / e1
         r0 = (e0 / e1) ** 2
-        g = z0**2 + z1**2 - 1
-        lo = z1 - 1
-        hi = torch.where(g < 0, torch.zeros_like(g), torch.hypot(r0 * z0, z1) - 1)
+        tiny = torch.finfo(x.dtype).tiny
+        lo = z1.clamp(min=tiny).log()
+        hi = torch.where(z0**2 + z1**2 < 1, torch.ones_like(z0), torch.hypot(r0 * z0, z1)).clamp(min=tiny).log()
         for _ in range(64):
-            s = 0.5 * (lo + hi)
-            big = (r0 * z0 / (s + r0)) ** 2 + (z1 / (s + 1)) ** 2 - 1 > 0
-            lo, hi = torch.where(big, s, lo), torch.where(big, hi, s)
-        s = 0.5 * (lo + hi)
-        general = torch.hypot(r0 * y0 / (s + r0) - y0, y1 / (s + 1) - y1)
+            mid = 0.5 * (lo + hi)
+            w = mid.exp()
+            big = (r0 * z0 / (w - 1 + r0)) ** 2 + (z1 / w) ** 2 - 1 > 0
+            lo, hi = torch.where(big, mid, lo), torch.where(big, hi, mid)
+        w = (0.5 * (lo + hi)).exp()
+        general = torch.hypot(r0 * y0 / (w - 1 + r0) - y0, y1 / w - y1)
         # On the major axis (y1 = 0): inside the evolute the closest point is off the axis.
         denom = e0**2 - e1**2
         xde0 = (e0 * y0 / denom).clamp(max=1.0) if denom > 0 else torch.ones_like(y0)

@@ -125,6 +125,13 @@ class Geometry(abc.ABC):
         """Exact length / area / volume, or ``None`` where it has no closed form (see ``estimate_measure``)."""
         return None
 
+    @property
+    def boundary_measure(self) -> float | None:
+        """Exact perimeter / surface area (number of points in 1-D), or ``None`` where only part of each
+        boundary piece belongs to the boundary (CSG)."""
+        patches = self._boundary_patches()
+        return None if any(p.keep is not None for p in patches) else float(sum(p.measure for p in patches))
+
     # ------------------------------------------------------------------ public queries
     @property
     def bbox(self) -> Tensor:
@@ -258,14 +265,16 @@ class Geometry(abc.ABC):
         sides = (hi - lo).numpy()
         tol = self.tol(torch.float64)
         accept = self._acceptance_estimate()
-        m = int(math.ceil(n / accept * 1.1)) + 16
-        for _ in range(20):
-            u = torch.from_numpy(unit_samples(m, self.dim, method, rng, aspect=sides, exact=method != "uniform"))
+        grid = method == "uniform"  # a grid is kept as small as possible: a box gets an exact k1 x ... x kd grid
+        margin, extra = (1.0, 0) if grid else (1.1, 16)
+        m = int(math.ceil(n / accept * margin)) + extra
+        for _ in range(40):
+            u = torch.from_numpy(unit_samples(m, self.dim, method, rng, aspect=sides, exact=not grid))
             x = lo + u * (hi - lo)
             x = x[self._classify(x, tol)[0]]
             if len(x) >= n:
                 return select(x, n, method)
-            m = int(math.ceil(m * n / max(len(x), 1) * 1.2)) + 16
+            m = max(m + 1, int(math.ceil(m * n / max(len(x), 1) * (1.02 if grid else 1.2))) + extra)
         raise RuntimeError(f"could not find {n} interior points of {self!r}: is its interior empty?")
 
     def _acceptance_estimate(self) -> float:
