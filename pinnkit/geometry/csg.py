@@ -7,6 +7,9 @@ nesting to any depth stays exact at seams:
   contributing pieces cancel: two boxes sharing a face have that face *inside* their union, and a difference
   that removes a piece flush with the outer boundary removes that boundary too.
 * Normals at points where pieces of both operands meet are the normalised sum of the contributing normals.
+  Each operand contributes its own normal there, so where a *corner* of one operand touches a face of the
+  other (e.g. at the end of a flush cut), the result is outward but not the symmetric bisector of the two
+  faces that remain.
 
 The signed distance is the usual min / max composition (exact outside a union, a bound elsewhere), the
 approximate distance the R-function composition (:mod:`pinnkit.geometry.rfunctions`). Boundary samples come

@@ -74,8 +74,9 @@ class Polygon(Primitive):
         if np.any(np.all(v == np.roll(v, -1, axis=0), axis=1)):
             raise ValueError("vertices must not repeat a point twice in a row")
         area = 0.5 * float(np.sum(_orient(np.zeros(2), v, np.roll(v, -1, axis=0))))
-        if abs(area) <= 1e-14 * float(np.ptp(v, axis=0).max()) ** 2:
-            raise ValueError("vertices must enclose a positive area (they are collinear)")
+        if abs(area) <= 1e-14 * float(np.ptp(v, axis=0).max()) ** 2 and np.all(
+                np.abs(_orient(v[0], v[1], v)) <= 1e-14 * float(np.ptp(v, axis=0).max()) ** 2):
+            raise ValueError("vertices must enclose a positive area; they all lie on one line")
         bad = _self_intersections(v)
         if bad:
             i, j = bad[0]
