@@ -58,20 +58,27 @@ class CSG(Geometry):
     def _leaves(self) -> list[Geometry]:
         return self.a._leaves() + self.b._leaves()
 
-    def _combine(self, ia, ba, na, ib, bb, nb) -> tuple[Mask, Mask, Mask, Tensor]:
-        """From the operands' classifications: (interior, contributes from a, contributes from b, summed normal)."""
+    b_normal_sign = 1.0  # a difference turns b's outward normal inward
+
+    def _combine(self, ia: Mask, ba: Mask, ib: Mask, bb: Mask) -> tuple[Mask, Mask, Mask]:
+        """From the operands' masks: (interior, a's boundary contributes, b's boundary contributes)."""
         raise NotImplementedError
 
     def _classify(self, x: Tensor, tol: float) -> tuple[Mask, Mask, Tensor]:
         ia, ba, na = self.a._classify(x, tol)
         ib, bb, nb = self.b._classify(x, tol)
-        interior, ca, cb, total = self._combine(ia, ba, na, ib, bb, nb)
-        length = torch.linalg.vector_norm(total, dim=1)
-        cancel = ca & cb & (length <= 4 * torch.finfo(x.dtype).eps ** 0.5)
-        boundary = (ca | cb) & ~cancel
-        if self.seam_is_interior:
-            interior = interior | cancel
-        normal = torch.where(boundary[:, None], normalize_rows(total), torch.zeros_like(total))
+        interior, ca, cb = self._combine(ia, ba, ib, bb)
+        boundary = ca | cb
+        normal = torch.zeros_like(x)
+        idx = boundary.nonzero().squeeze(1)  # normals are summed on boundary candidates only
+        if len(idx):
+            total = na[idx] * ca[idx, None] + self.b_normal_sign * nb[idx] * cb[idx, None]
+            cancel = ca[idx] & cb[idx] & (torch.linalg.vector_norm(total, dim=1)
+                                          <= 4 * torch.finfo(x.dtype).eps ** 0.5)
+            boundary[idx[cancel]] = False
+            if self.seam_is_interior:
+                interior[idx[cancel]] = True
+            normal[idx] = torch.where(cancel[:, None], torch.zeros_like(total), normalize_rows(total))
         return interior, boundary, normal
 
     def _boundary_patches(self) -> list[BoundaryPatch]:
@@ -99,9 +106,8 @@ class Union(CSG):
     def _bounding_box(self, box_a: Tensor, box_b: Tensor) -> Tensor:
         return torch.stack([torch.minimum(box_a[0], box_b[0]), torch.maximum(box_a[1], box_b[1])])
 
-    def _combine(self, ia, ba, na, ib, bb, nb):
-        ca, cb = ba & ~ib, bb & ~ia
-        return ia | ib, ca, cb, na * ca[:, None] + nb * cb[:, None]
+    def _combine(self, ia, ba, ib, bb):
+        return ia | ib, ba & ~ib, bb & ~ia
 
     def _sdf(self, x: Tensor) -> Tensor:
         return torch.minimum(self.a._sdf(x), self.b._sdf(x))
@@ -122,9 +128,8 @@ class Intersection(CSG):
                              "do not overlap)")
         return bbox
 
-    def _combine(self, ia, ba, na, ib, bb, nb):
-        ca, cb = ba & (ib | bb), bb & (ia | ba)
-        return ia & ib, ca, cb, na * ca[:, None] + nb * cb[:, None]
+    def _combine(self, ia, ba, ib, bb):
+        return ia & ib, ba & (ib | bb), bb & (ia | ba)
 
     def _sdf(self, x: Tensor) -> Tensor:
         return torch.maximum(self.a._sdf(x), self.b._sdf(x))
@@ -137,10 +142,10 @@ class Difference(CSG):
     """Points in ``a`` and not in the interior of ``b`` (the closure of ``a`` minus ``b``)."""
 
     symbol = "-"
+    b_normal_sign = -1.0
 
-    def _combine(self, ia, ba, na, ib, bb, nb):
-        ca, cb = ba & ~ib, bb & (ia | ba)
-        return ia & ~(ib | bb), ca, cb, na * ca[:, None] - nb * cb[:, None]
+    def _combine(self, ia, ba, ib, bb):
+        return ia & ~(ib | bb), ba & ~ib, bb & (ia | ba)
 
     def _sdf(self, x: Tensor) -> Tensor:
         return torch.maximum(self.a._sdf(x), -self.b._sdf(x))

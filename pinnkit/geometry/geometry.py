@@ -266,7 +266,7 @@ class Geometry(abc.ABC):
         tol = self.tol(torch.float64)
         accept = self._acceptance_estimate()
         grid = method == "uniform"  # a grid is kept as small as possible: a box gets an exact k1 x ... x kd grid
-        margin, extra = (1.0, 0) if grid else (1.1, 16)
+        margin, extra = ((1.0 if accept == 1.0 else 1.02), 0) if grid else (1.1, 16)
         m = int(math.ceil(n / accept * margin)) + extra
         for _ in range(40):
             u = torch.from_numpy(unit_samples(m, self.dim, method, rng, aspect=sides, exact=not grid))
@@ -274,7 +274,7 @@ class Geometry(abc.ABC):
             x = x[self._classify(x, tol)[0]]
             if len(x) >= n:
                 return select(x, n, method)
-            m = max(m + 1, int(math.ceil(m * n / max(len(x), 1) * (1.02 if grid else 1.2))) + extra)
+            m = max(m + 1, int(math.ceil(m * n / max(len(x), 1) * (1.01 if grid else 1.2))) + extra)
         raise RuntimeError(f"could not find {n} interior points of {self!r}: is its interior empty?")
 
     def _acceptance_estimate(self) -> float:
@@ -292,19 +292,19 @@ class Geometry(abc.ABC):
         m = int(math.ceil(1.25 * n)) + 8 if filtered else n
         for _ in range(20):
             kept = []
-            for p, c in zip(patches, largest_remainder(m, [p.measure for p in patches])):
+            for p, c in zip(patches, largest_remainder(m, [p.measure for p in patches]), strict=True):
                 x = p.to_points(torch.from_numpy(unit_samples(c, p.dim, method, rng, aspect=p.extent)))
                 kept.append(x if p.keep is None else x[p.keep(x)])
             total = sum(len(k) for k in kept)
             if total >= n:
                 counts = largest_remainder(n, [len(k) for k in kept])
-                return torch.cat([select(k, c, method) for k, c in zip(kept, counts)])
+                return torch.cat([select(k, c, method) for k, c in zip(kept, counts, strict=True)])
             m = int(math.ceil(m * n / max(total, 1) * 1.25)) + 8
         raise RuntimeError(f"could not find {n} boundary points of {self!r}: is its boundary empty?")
 
     def _finite_boundary(self, patches, n, method, rng) -> Tensor:
         pts = [p.to_points(torch.zeros(1, 0, dtype=torch.float64)) for p in patches]
-        pts = [x for x, p in zip(pts, patches) if p.keep is None or bool(p.keep(x).item())]
+        pts = [x for x, p in zip(pts, patches, strict=True) if p.keep is None or bool(p.keep(x).item())]
         if n > len(pts):
             raise ValueError(f"n must be at most {len(pts)}: the boundary of this 1-D {type(self).__name__} "
                              f"has only {len(pts)} points; got n={n}")

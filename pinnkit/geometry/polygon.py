@@ -36,7 +36,7 @@ def _self_intersections(v: np.ndarray) -> list[tuple[int, int]]:
         | ((np.abs(o3) <= eps) & on_segment(c, d, a)) | ((np.abs(o4) <= eps) & on_segment(c, d, b))
     i, j = np.meshgrid(np.arange(e), np.arange(e), indexing="ij")
     adjacent = (j == (i + 1) % e) | (i == (j + 1) % e) | (i == j)
-    bad = [(int(s), int(t)) for s, t in zip(*np.nonzero((proper | touch) & ~adjacent & (i < j)))]
+    bad = [(int(s), int(t)) for s, t in zip(*np.nonzero((proper | touch) & ~adjacent & (i < j)), strict=True)]
     # adjacent edges folding back: collinear and pointing in opposite directions
     d1, d2 = q - p, np.roll(q - p, -1, axis=0)
     cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
@@ -104,35 +104,62 @@ class Polygon(Primitive):
     def boundary_measure(self) -> float:
         return float(self._lengths.sum())
 
+    def _edges(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Start points ``v`` and edge vectors ``e`` (E, 2) in the dtype and device of ``x``."""
+        v = self.vertices.to(x)
+        return v, torch.roll(v, -1, dims=0) - v
+
     def _edge_distances(self, x: Tensor) -> Tensor:
         """Distances (N, E) from each point to each edge (closed segment)."""
-        v = self.vertices.to(x)
-        e = torch.roll(v, -1, dims=0) - v
+        v, e = self._edges(x)
         rel = x[:, None, :] - v[None]  # (N, E, 2)
         t = ((rel * e).sum(-1) / (e * e).sum(-1)).clamp(0, 1)
         return torch.linalg.vector_norm(rel - t[..., None] * e, dim=-1)
 
     def _crossings_odd(self, x: Tensor) -> Tensor:
-        """Even-odd rule: is the number of edges crossed by a ray in +x direction odd? (N,) bool."""
-        v = self.vertices.to(x)
-        w = torch.roll(v, -1, dims=0)
-        px, py = x[:, :1], x[:, 1:]
-        straddle = (v[:, 1] > py) != (w[:, 1] > py)
-        dy = w[:, 1] - v[:, 1]
-        safe = torch.where(dy == 0, torch.ones_like(dy), dy)
-        x_cross = v[:, 0] + (py - v[:, 1]) * (w[:, 0] - v[:, 0]) / safe
-        return ((straddle & (px < x_cross)).sum(dim=1) % 2) == 1
+        """Even-odd rule: does a ray from each point in the +x direction cross an odd number of edges? (N,)
+
+        One pass of column operations per edge keeps memory at O(N) for any number of edges.
+        """
+        v, e = self._edges(x)
+        px, py = x[:, 0], x[:, 1]
+        odd = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+        for (vx, vy), (ex, ey) in zip(v.tolist(), e.tolist(), strict=True):
+            if ey == 0:
+                continue  # a horizontal edge is never straddled
+            straddle = (py > vy) != (py > vy + ey)
+            odd ^= straddle & (px < vx + (py - vy) * (ex / ey))
+        return odd
+
+    def _near_boundary(self, x: Tensor, tol: float) -> Tensor:
+        """Points within ``tol`` of some edge's line: a superset of the boundary points, found cheaply."""
+        v, e = self._edges(x)
+        near = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+        for (vx, vy), (ex, ey), length in zip(v.tolist(), e.tolist(), self._lengths.tolist(), strict=True):
+            near |= ((x[:, 0] - vx) * (ey / length) - (x[:, 1] - vy) * (ex / length)).abs() <= tol
+        return near
+
+    def _classify(self, x: Tensor, tol: float):
+        # Exact distances only where a point is within tol of an edge's line (|line distance| <= distance).
+        odd = self._crossings_odd(x)
+        boundary = torch.zeros_like(odd)
+        normal = torch.zeros_like(x)
+        idx = self._near_boundary(x, tol).nonzero().squeeze(1)
+        if len(idx):
+            on = self._edge_distances(x[idx]).min(dim=1).values <= tol
+            idx = idx[on]
+            boundary[idx] = True
+            normal[idx] = self._normal(x[idx], tol)
+        return odd & ~boundary, boundary, normal
 
     def _chunks(self, x: Tensor):
         size = max(1, _CHUNK // len(self.vertices))
         return x.split(size) if len(x) > size else (x,)
 
     def _sdf(self, x: Tensor) -> Tensor:
-        out = []
-        for xc in self._chunks(x):
-            dist = self._edge_distances(xc).min(dim=1).values
-            out.append(torch.where(self._crossings_odd(xc), -dist, dist))
-        return torch.cat(out) if out else x.new_zeros(0)
+        out = [self._edge_distances(xc).min(dim=1).values for xc in self._chunks(x)]
+        dist = torch.cat(out) if out else x.new_zeros(0)
+        return torch.where(self._crossings_odd(x), -dist, dist)
 
     def _normal(self, x: Tensor, tol: float) -> Tensor:
         dist = self._edge_distances(x)

@@ -11,8 +11,8 @@ Methods
                   requested number of points, evenly spaced points of the grid (in its ordering) are dropped.
 ``"random"``      independent uniform points (numpy ``Generator.random``).
 ``"lhs"``         Latin hypercube sampling.
-``"sobol"``       scrambled Sobol' sequence (Owen scrambling, seeded).
-``"halton"``      scrambled Halton sequence (seeded).
+``"sobol"``       scrambled Sobol' sequence (scipy's linear matrix scrambling plus digital shift, seeded).
+``"halton"``      scrambled Halton sequence (scipy's digit permutations, seeded).
 ``"hammersley"``  Hammersley set: first coordinate ``(i + 1/2) / m``, the others the unscrambled Halton
                   sequence from index 1 (so no coordinate is 0).
 

@@ -26,11 +26,11 @@ def primitives_2d(draw):
     # a non-convex star-shaped polygon: sorted angles, random radii
     k = draw(st.integers(3, 9))
     angles = sorted(draw(st.lists(st.floats(0, 2 * math.pi), min_size=k, max_size=k, unique=True)))
-    gaps = [b - a for a, b in zip(angles, angles[1:] + [angles[0] + 2 * math.pi])]
+    gaps = [b - a for a, b in zip(angles, angles[1:] + [angles[0] + 2 * math.pi], strict=True)]
     if min(gaps) < 0.05 or max(gaps) > 0.9 * math.pi:  # keep it star-shaped about the centre, hence simple
         angles = [2 * math.pi * i / k for i in range(k)]
     radii = draw(st.lists(st.floats(0.2, 1.2), min_size=k, max_size=k))
-    return G.Polygon([[cx + r * math.cos(t), cy + r * math.sin(t)] for r, t in zip(radii, angles)])
+    return G.Polygon([[cx + r * math.cos(t), cy + r * math.sin(t)] for r, t in zip(radii, angles, strict=True)])
 
 
 @st.composite
