@@ -1,0 +1,114 @@
+"""The examples run and produce what they promise (their quick settings, a few seconds each)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COLLOCATION = ROOT / "examples" / "collocation_points.py"
+QUICK = {"interior": 500, "boundary": 50, "initial": 50}
+METHODS = ("uniform", "random", "lhs", "sobol", "halton", "hammersley")
+
+
+def load_example(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[Path, str]:
+    """The README's main example run as a user would: a separate process, ``--quick``; (output dir, stdout)."""
+    out = tmp_path_factory.mktemp("collocation") / "out"
+    env = dict(os.environ)  # the package importable even without `pip install -e .`
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    env["MPLBACKEND"] = "Agg"
+    proc = subprocess.run([sys.executable, str(COLLOCATION), "--quick", "--out", str(out)], cwd=out.parent,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    return out, proc.stdout
+
+
+def test_collocation_writes_its_files(quick_run):
+    out, stdout = quick_run
+    for name in ("points.npz", "metrics.json", "collocation_points.png"):
+        assert (out / name).is_file(), name
+    assert (out / "collocation_points.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "L2-star discrepancy" in stdout and "wrote" in stdout
+
+
+def test_collocation_metrics(quick_run):
+    metrics = json.loads((quick_run[0] / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["method"] == "sobol" and metrics["seed"] == 0
+    assert metrics["counts"] == QUICK
+    assert metrics["unique"] == QUICK
+    assert metrics["interior_inside_fraction"] == 1.0
+    assert metrics["boundary_on_boundary_fraction"] == 1.0
+    assert metrics["initial_on_initial_fraction"] == 1.0
+    assert metrics["max_normal_error"] < 1e-6
+    assert metrics["boundary_sides"] == {"x=-1": 25, "x=+1": 25}
+    assert metrics["discrepancy_n"] == QUICK["interior"]
+    assert set(metrics["discrepancy"]) == set(METHODS)
+    plate = metrics["plate"]
+    assert plate["unique"] == plate["counts"]
+    assert plate["interior_inside_fraction"] == 1.0 and plate["boundary_on_boundary_fraction"] == 1.0
+    assert plate["max_normal_error"] < 1e-6
+
+
+def test_collocation_low_discrepancy_beats_random(quick_run):
+    disc = json.loads((quick_run[0] / "metrics.json").read_text(encoding="utf-8"))["discrepancy"]
+    assert all(0 < value < 1 for value in disc.values())
+    for method in ("sobol", "halton", "hammersley"):
+        assert disc[method] < disc["random"] / 2, (method, disc)
+
+
+def test_collocation_points(quick_run):
+    with np.load(quick_run[0] / "points.npz") as data:
+        arrays = {name: data[name] for name in data.files}
+    interior, boundary, initial, normals = (arrays[k] for k in ("interior", "boundary", "initial",
+                                                                 "boundary_normals"))
+    assert interior.shape == (QUICK["interior"], 2)
+    assert boundary.shape == normals.shape == (QUICK["boundary"], 2)
+    assert initial.shape == (QUICK["initial"], 2)
+    for points in (interior, boundary, initial):
+        assert len(np.unique(points, axis=0)) == len(points)
+    x, t = interior.T
+    assert np.all((-1 <= x) & (x <= 1) & (0 <= t) & (t <= 1))
+    assert np.all(np.abs(boundary[:, 0]) == 1)
+    assert np.all((0 <= boundary[:, 1]) & (boundary[:, 1] <= 1))
+    np.testing.assert_array_equal(normals, np.stack([np.sign(boundary[:, 0]), np.zeros(len(boundary))], axis=1))
+    assert np.all(initial[:, 1] == 0)
+    assert np.all((-1 < initial[:, 0]) & (initial[:, 0] < 1))
+    assert {"plate_interior", "plate_boundary", "plate_normals"} <= set(arrays)
+    np.testing.assert_allclose(np.linalg.norm(arrays["plate_normals"], axis=1), 1, atol=1e-6)
+
+
+def test_collocation_main_in_process_is_reproducible(quick_run, tmp_path, monkeypatch, capsys):
+    """``main(argv)`` called in-process gives the same points as the command line run (same seed)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    metrics = load_example(COLLOCATION).main(["--quick", "--out", str(tmp_path)])
+    assert "wrote" in capsys.readouterr().out
+    assert metrics["counts"] == QUICK
+    with np.load(quick_run[0] / "points.npz") as first, np.load(tmp_path / "points.npz") as second:
+        assert first.files == second.files
+        for name in first.files:
+            np.testing.assert_array_equal(first[name], second[name], err_msg=name)
+
+
+def test_collocation_rejects_bad_arguments(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    main = load_example(COLLOCATION).main
+    for argv in (["--method", "grid"], ["--n-interior", "0"], ["--n-boundary", "-3"], ["--seed", "-1"]):
+        with pytest.raises(SystemExit) as info:
+            main([*argv, "--out", str(tmp_path)])
+        assert info.value.code == 2, argv
