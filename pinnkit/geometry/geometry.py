@@ -5,7 +5,8 @@ Conventions shared by every geometry
 * Points are ``(N, d)`` tensors; coordinates are named (``geometry.names``), e.g. ``("x", "y")``.
 * ``inside(x)`` is membership of the *closed* domain: interior or boundary.
 * ``on_boundary(x)`` tests ``|distance to the boundary| <= tol`` with ``tol = 64 eps(dtype) * scale``, where
-  ``scale`` is the largest absolute coordinate of the bounding box: a few rounding errors of the coordinates.
+  ``scale`` is the larger of the largest absolute bounding-box coordinate and the largest side: a few
+  rounding errors of the coordinates.
 * ``boundary_normal(x)`` is the unit outward normal on the boundary and ``0`` off it. Where several smooth
   pieces meet (corners, edges, CSG seams) the normal is the normalised sum of the outward normals of the
   pieces that meet there, e.g. ``(1, 1) / sqrt(2)`` at the corner ``(1, 1)`` of the unit square.
@@ -108,9 +109,9 @@ class Geometry(abc.ABC):
     def _boundary_patches(self) -> list[BoundaryPatch]:
         """The boundary as parametrised pieces (see :class:`BoundaryPatch`)."""
 
-    def _interior_map(self, u: Tensor) -> Tensor | None:
-        """Optional measure-preserving map from ``(0, 1)^d`` onto the interior; ``None`` means rejection."""
-        return None
+    # Optional measure-preserving map ``u (m, d) in (0, 1)^d -> points (m, d)`` onto the interior, as a method of
+    # subclasses that have one; ``None`` means interior points are found by rejection from the bounding box.
+    _interior_map: Callable[[Tensor], Tensor] | None = None
 
     def _leaves(self) -> list[Geometry]:
         """The primitives a CSG tree is built from (a primitive is its own only leaf)."""
@@ -139,7 +140,7 @@ class Geometry(abc.ABC):
         return self._bbox.clone()
 
     def tol(self, dtype: torch.dtype = torch.float64) -> float:
-        """Boundary tolerance for points of ``dtype``: ``64 eps(dtype) * max|bbox|``."""
+        """Boundary tolerance for points of ``dtype``: ``64 eps(dtype) * max(max|bbox|, largest side)``."""
         scale = max(float(self._bbox.abs().max()), float((self._bbox[1] - self._bbox[0]).max()))
         return 64.0 * torch.finfo(dtype).eps * scale
 
@@ -254,10 +255,8 @@ class Geometry(abc.ABC):
 
     def _interior_points(self, n: int, method: str, rng: np.random.Generator) -> Tensor:
         """Float64 interior points (n, d) on the CPU."""
-        if method != "uniform":
-            mapped = self._interior_map(torch.from_numpy(unit_samples(n, self.dim, method, rng)))
-            if mapped is not None:
-                return mapped
+        if method != "uniform" and self._interior_map is not None:
+            return self._interior_map(torch.from_numpy(unit_samples(n, self.dim, method, rng)))
         return self._rejection_sample(n, method, rng)
 
     def _rejection_sample(self, n: int, method: str, rng: np.random.Generator) -> Tensor:

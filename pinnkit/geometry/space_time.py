@@ -65,11 +65,12 @@ class SpaceTimeDomain(Geometry):
     def _adf(self, x: Tensor) -> Tensor:
         return self.geometry._adf(x[:, :-1])
 
-    def _interior_map(self, u: Tensor) -> Tensor | None:
-        space = self.geometry._interior_map(u[:, :-1])
-        if space is None:
+    @property
+    def _interior_map(self):
+        space_map = self.geometry._interior_map
+        if space_map is None:
             return None
-        return torch.cat([space, self.time.t0 + self.duration * u[:, -1:]], dim=1)
+        return lambda u: torch.cat([space_map(u[:, :-1]), self.time.t0 + self.duration * u[:, -1:]], dim=1)
 
     def _boundary_patches(self) -> list[BoundaryPatch]:
         t0, duration = self.time.t0, self.duration
