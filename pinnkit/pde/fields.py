@@ -1,0 +1,154 @@
+"""What a residual function sees: outputs, their derivatives, coordinates and PDE parameters, by name.
+
+>>> def burgers(f):
+...     return f.u_t + f.u * f.u_x - nu * f.u_xx
+
+Attribute names resolve, in this order, to
+
+* an output (``f.u``), a coordinate (``f.x``, ``f.t``) or a named PDE parameter (``f.nu``);
+* a derivative ``<output>_<coordinates>``: ``f.u_xx`` is ``d^2 u / dx^2``, ``f.v_xyt`` is
+  ``d^3 v / dx dy dt``; with multi-letter coordinate names (``x1, x2, ...``) the names are concatenated,
+  ``f.u_x1x2``. :meth:`Fields.d` is the explicit form: ``f.d("u", "x", "x")``.
+
+Everything is a plain tensor of the batch shape (``(N,)`` for N points). Values are computed on first use
+and cached by the derivative engine for this forward pass.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import Tensor
+
+from .derivatives import Derivatives, MultiIndex
+
+
+class NameResolver:
+    """Parses attribute names against output, coordinate and parameter names (validated once, reused)."""
+
+    def __init__(self, outputs: tuple[str, ...], coords: tuple[str, ...], parameters: tuple[str, ...] = ()):
+        for kind, names in (("outputs", outputs), ("coordinates", coords), ("parameters", parameters)):
+            for name in names:
+                if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+                    raise ValueError(f"{kind} names must be identifiers not starting with '_'; got {name!r}")
+        taken = list(outputs) + list(coords) + list(parameters)
+        clash = sorted({n for n in taken if taken.count(n) > 1})
+        if clash:
+            raise ValueError(f"output, coordinate and parameter names must be distinct; {clash} used twice")
+        self.outputs, self.coords, self.parameters = outputs, coords, parameters
+        self._coord_pattern = re.compile("|".join(re.escape(c) for c in sorted(coords, key=len, reverse=True)))
+        self._memo: dict[str, tuple[str, object] | None] = {}
+
+    def coordinate_indices(self, coords: str | tuple[str, ...]) -> MultiIndex:
+        """Indices of ``coords``: a tuple of names, or one string of concatenated names (``"xxt"``)."""
+        if isinstance(coords, str):
+            coords = self._split(coords)
+            if coords is None:
+                raise ValueError(f"cannot read coordinates from {coords!r}; coordinates are {self.coords}")
+        unknown = [c for c in coords if c not in self.coords]
+        if unknown:
+            raise ValueError(f"unknown coordinate(s) {unknown}; the problem's coordinates are {self.coords}")
+        return tuple(sorted(self.coords.index(c) for c in coords))
+
+    def _split(self, text: str) -> tuple[str, ...] | None:
+        tokens, pos = [], 0
+        while pos < len(text):
+            m = self._coord_pattern.match(text, pos)
+            if not m:
+                return None
+            tokens.append(m.group())
+            pos = m.end()
+        return tuple(tokens) if tokens else None
+
+    def resolve(self, name: str) -> tuple[str, object] | None:
+        """``("output", j)``, ``("coord", i)``, ``("parameter", name)``, ``("derivative", (j, alpha))``, or None."""
+        if name in self._memo:
+            return self._memo[name]
+        found: tuple[str, object] | None = None
+        if name in self.outputs:
+            found = ("output", self.outputs.index(name))
+        elif name in self.coords:
+            found = ("coord", self.coords.index(name))
+        elif name in self.parameters:
+            found = ("parameter", name)
+        else:
+            for j, out in enumerate(self.outputs):
+                if name.startswith(out + "_"):
+                    coords = self._split(name[len(out) + 1:])
+                    if coords is not None:
+                        found = ("derivative", (j, tuple(sorted(self.coords.index(c) for c in coords))))
+                        break
+        self._memo[name] = found
+        return found
+
+    def describe(self) -> str:
+        example = f"{self.outputs[0]}_{self.coords[0]}{self.coords[0]}" if self.outputs and self.coords else ""
+        return (f"outputs {self.outputs}, coordinates {self.coords}, parameters {self.parameters}, or a derivative "
+                f"such as {example!r}")
+
+
+class Fields:
+    """Named access to one forward pass: see the module docstring.
+
+    ``engine`` computes outputs and derivatives at the points; ``parameters`` maps PDE parameter names to
+    tensors; ``rows`` (optional) restricts every value to a slice of the points (a condition's share of a
+    batch evaluated in one forward pass).
+    """
+
+    def __init__(self, engine: Derivatives, names: NameResolver, parameters: dict[str, Tensor] | None = None,
+                 rows: slice | None = None):
+        self._engine, self._names = engine, names
+        self._parameters = parameters or {}
+        self._rows = rows
+
+    def restrict(self, rows: slice) -> Fields:
+        """The same fields on a slice of the points (no recomputation: values are sliced from the cache)."""
+        return Fields(self._engine, self._names, self._parameters, rows)
+
+    def _take(self, value: Tensor) -> Tensor:
+        return value if self._rows is None else value[self._rows]
+
+    @property
+    def points(self) -> Tensor:
+        """The points (N, d) this forward pass was evaluated at."""
+        return self._take(self._engine.x)
+
+    @property
+    def outputs(self) -> Tensor:
+        """All outputs (N, k)."""
+        return self._take(self._engine.u)
+
+    def d(self, output: str, *coords: str) -> Tensor:
+        """``d^n output / d coords[0] ... d coords[n-1]``; no coordinates gives the output itself."""
+        if output not in self._names.outputs:
+            raise ValueError(f"unknown output {output!r}; the problem's outputs are {self._names.outputs}")
+        alpha = self._names.coordinate_indices(tuple(coords)) if coords else ()
+        return self._take(self._engine(self._names.outputs.index(output), alpha))
+
+    def gradient(self, output: str) -> Tensor:
+        """All first partials of ``output``, stacked as (N, d) in coordinate order."""
+        if output not in self._names.outputs:
+            raise ValueError(f"unknown output {output!r}; the problem's outputs are {self._names.outputs}")
+        j = self._names.outputs.index(output)
+        return self._take(torch.stack([self._engine(j, (i,)) for i in range(self._engine.dim)], dim=-1))
+
+    def __getattr__(self, name: str) -> Tensor:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = self._names.resolve(name)
+        if found is None:
+            raise AttributeError(f"{name!r} is not a field of this problem: expected {self._names.describe()}")
+        kind, key = found
+        if kind == "output":
+            return self._take(self._engine(key))
+        if kind == "coord":
+            return self._take(self._engine.x[..., key])
+        if kind == "parameter":
+            return self._parameters[key]
+        j, alpha = key
+        return self._take(self._engine(j, alpha))
+
+    def __getitem__(self, name: str) -> Tensor:
+        return getattr(self, name)
+
