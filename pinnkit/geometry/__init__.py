@@ -6,6 +6,7 @@ Primitives: :class:`Interval`, :class:`Rectangle`, :class:`Disk`, :class:`Ellips
 ``* TimeDomain(t0, t1)`` (space-time). Conventions are documented in :mod:`pinnkit.geometry.geometry`.
 """
 
+from .boundary import Boundary
 from .csg import CSG, Difference, Intersection, Union
 from .ellipse import Ellipse
 from .geometry import BoundaryPatch, Geometry, Primitive
@@ -17,7 +18,7 @@ from .time_domain import TimeDomain
 from .unit_samples import METHODS
 
 __all__ = [
-    "CSG", "METHODS", "BoundaryPatch", "Cuboid", "Difference", "Disk", "Ellipse", "Geometry", "Hypercube",
+    "CSG", "METHODS", "Boundary", "BoundaryPatch", "Cuboid", "Difference", "Disk", "Ellipse", "Geometry", "Hypercube",
     "Hypersphere", "Intersection", "Interval", "Polygon", "Primitive", "Rectangle", "SpaceTimeDomain",
     "Sphere", "TimeDomain", "Triangle", "Union",
 ]

@@ -61,7 +61,8 @@ class BoundaryPatch:
     give points uniform by length / area on the piece; ``measure`` is the piece's length / area (1 for a point).
     ``keep`` (optional) filters candidate points, for pieces only partly on the boundary (CSG).
     ``extent`` (dim,) gives the lengths of the parameter directions, so that ``"uniform"`` grids have
-    near-square cells.
+    near-square cells. ``label`` names the piece for :class:`~pinnkit.geometry.Boundary` selection (a box's
+    faces are ``"x_min"``, ``"x_max"``, ...).
     """
 
     measure: float
@@ -69,6 +70,7 @@ class BoundaryPatch:
     to_points: Callable[[Tensor], Tensor]
     keep: Callable[[Tensor], Mask] | None = None
     extent: tuple[float, ...] | None = None
+    label: str | None = None
 
 
 def largest_remainder(n: int, weights: list[float]) -> list[int]:
@@ -116,6 +118,21 @@ class Geometry(abc.ABC):
     def _leaves(self) -> list[Geometry]:
         """The primitives a CSG tree is built from (a primitive is its own only leaf)."""
         return [self]
+
+    def _faces(self) -> dict[str, tuple[int, float]]:
+        """Named flat faces: label -> (axis, coordinate value), e.g. ``{"x_min": (0, -1.0), ...}``."""
+        return {}
+
+    def _face_aliases(self) -> dict[str, str]:
+        """Friendly names of faces, e.g. ``{"left": "x_min"}``."""
+        return {}
+
+    @property
+    def boundary(self):
+        """The whole boundary as a :class:`~pinnkit.geometry.Boundary`; call it to select a part:
+        ``rect.boundary("left")``, ``rect.boundary("x_max")``, ``disk.boundary(lambda x: x[:, 1] > 0)``."""
+        from .boundary import Boundary
+        return Boundary(self)
 
     def _periodic_axes(self) -> tuple[int, ...]:
         """Axes along which the domain is bounded by two flat opposite faces (``x = min`` and ``x = max``)."""
@@ -282,9 +299,12 @@ class Geometry(abc.ABC):
         vol = self.measure if self.measure is not None else self.estimate_measure(4096)
         return min(1.0, max(vol / box, 1e-4))
 
-    def _boundary_points(self, n: int, method: str, rng: np.random.Generator) -> Tensor:
-        """Float64 boundary points (n, d) on the CPU."""
-        patches = self._boundary_patches()
+    def _boundary_points(self, n: int, method: str, rng: np.random.Generator,
+                         patches: list[BoundaryPatch] | None = None) -> Tensor:
+        """Float64 boundary points (n, d) on the CPU, from ``patches`` (default: the whole boundary)."""
+        patches = self._boundary_patches() if patches is None else patches
+        if not patches:
+            raise ValueError(f"no boundary piece of {self!r} is selected")
         if all(p.dim == 0 for p in patches):
             return self._finite_boundary(patches, n, method, rng)
         filtered = any(p.keep is not None for p in patches)

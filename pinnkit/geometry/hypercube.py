@@ -56,6 +56,20 @@ class Hypercube(Primitive):
     def _periodic_axes(self) -> tuple[int, ...]:
         return tuple(range(self.dim))
 
+    def _faces(self) -> dict[str, tuple[int, float]]:
+        faces = {}
+        for axis, name in enumerate(self.names):
+            faces[f"{name}_min"] = (axis, float(self._lo[axis]))
+            faces[f"{name}_max"] = (axis, float(self._hi[axis]))
+        return faces
+
+    def _face_aliases(self) -> dict[str, str]:
+        """``left`` / ``right`` for the first axis, and ``bottom`` / ``top`` for the second in 2-D."""
+        aliases = {"left": f"{self.names[0]}_min", "right": f"{self.names[0]}_max"}
+        if self.dim == 2:
+            aliases.update(bottom=f"{self.names[1]}_min", top=f"{self.names[1]}_max")
+        return aliases
+
     def _interior_map(self, u: Tensor) -> Tensor:
         return self._lo + u * (self._hi - self._lo)
 
@@ -64,9 +78,11 @@ class Hypercube(Primitive):
         patches = []
         for axis in range(self.dim):
             area = float(torch.prod(torch.cat([sides[:axis], sides[axis + 1:]])))
-            for value in (self._lo[axis], self._hi[axis]):
+            for side, value in (("min", self._lo[axis]), ("max", self._hi[axis])):
                 extent = tuple(float(s) for i, s in enumerate(sides) if i != axis)
-                patches.append(BoundaryPatch(area, self.dim - 1, self._face(axis, float(value)), extent=extent))
+                label = f"{self.names[axis]}_{side}"
+                patches.append(BoundaryPatch(area, self.dim - 1, self._face(axis, float(value)), extent=extent,
+                                             label=label))
         return patches
 
     def _face(self, axis: int, value: float):

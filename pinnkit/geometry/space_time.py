@@ -49,6 +49,12 @@ class SpaceTimeDomain(Geometry):
     def _periodic_axes(self) -> tuple[int, ...]:
         return self.geometry._periodic_axes()
 
+    def _faces(self) -> dict[str, tuple[int, float]]:
+        return self.geometry._faces()
+
+    def _face_aliases(self) -> dict[str, str]:
+        return self.geometry._face_aliases()
+
     def _in_time(self, t: Tensor, tol: float) -> Mask:
         return (t >= self.time.t0 - tol) & (t <= self.time.t1 + tol)
 
@@ -83,7 +89,7 @@ class SpaceTimeDomain(Geometry):
             extent = None if p.extent is None else p.extent + (duration,)
             if p.dim == 0:
                 extent = (duration,)
-            return BoundaryPatch(p.measure * duration, p.dim + 1, to_points, keep, extent)
+            return BoundaryPatch(p.measure * duration, p.dim + 1, to_points, keep, extent, p.label)
 
         return [lift(p) for p in self.geometry._boundary_patches()]
 
