@@ -1,1 +1,20 @@
-"""Problems, conditions, ready-made equations and the derivative engine (autograd and ZCS)."""
+"""Problems, conditions, ready-made equations, references and the derivative engine (autograd and ZCS)."""
+
+from . import references
+from .conditions import (
+    Condition,
+    DirichletBC,
+    InitialCondition,
+    NeumannBC,
+    ObservedData,
+    PeriodicBC,
+    RobinBC,
+)
+from .derivatives import BACKENDS, AutogradDerivatives, ZCSDerivatives, derivatives
+from .fields import Fields
+from .problem import Batch, Problem
+
+__all__ = [
+    "BACKENDS", "AutogradDerivatives", "Batch", "Condition", "DirichletBC", "Fields", "InitialCondition",
+    "NeumannBC", "ObservedData", "PeriodicBC", "Problem", "RobinBC", "ZCSDerivatives", "derivatives", "references",
+]

@@ -1,0 +1,321 @@
+"""Boundary, initial, periodic and data conditions, each a residual on its own set of points.
+
+Every condition turns fields at its points into a per-point residual ``r`` whose mean square is its loss:
+
+=====================  ========================================================================
+``DirichletBC``        ``r = u - g``
+``NeumannBC``          ``r = du/dn - g``, with ``du/dn = n . grad u`` (outward unit normal ``n``)
+``RobinBC``            ``r = alpha u + beta du/dn - g``
+``PeriodicBC``         ``r = d^k u(x_lo) - d^k u(x_hi)`` on matched points of the faces ``c = min`` and
+                       ``c = max`` of a coordinate ``c``, for each derivative order ``k`` asked for
+``InitialCondition``   ``r = u(x, t0) - g(x)``, or ``r = u_t(x, t0) - g(x)`` with ``derivative=1``
+``ObservedData``       ``r = u(x_i) - y_i`` at given points (inverse problems, data assimilation)
+=====================  ========================================================================
+
+``where`` chooses the boundary part: a :class:`~pinnkit.geometry.Boundary` (``rect.boundary("left")``), a face
+name (``"left"``), a predicate on points, or ``None`` for the whole boundary. Values ``g`` are numbers,
+callables of the points ``(N, d) -> (N,)`` or ``(N, 1)``, or arrays of one value per point when the points are
+given explicitly (``points=``). Points are sampled once by the problem (``n`` of them, with ``method``) unless
+given.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..geometry import Boundary, Geometry, SpaceTimeDomain
+from ..geometry.unit_samples import check_count, check_method
+from .fields import Fields
+
+Value = float | int | Callable[[Tensor], Tensor] | Tensor | np.ndarray
+
+
+def evaluate_value(value: Value, points: Tensor, name: str) -> Tensor:
+    """``value`` at ``points`` (N, d) as an (N,) tensor of the points' dtype and device."""
+    n = len(points)
+    if callable(value) and not isinstance(value, Tensor):
+        out = torch.as_tensor(value(points), dtype=points.dtype, device=points.device)
+    else:
+        out = torch.as_tensor(value, dtype=points.dtype, device=points.device)
+        if out.ndim == 0:
+            return out.expand(n)
+    if out.shape in ((n,), (n, 1)):
+        return out.reshape(n)
+    raise ValueError(f"{name}: a value must be a number, one value per point, or a callable returning (N,) or "
+                     f"(N, 1); got shape {tuple(out.shape)} for N = {n} points")
+
+
+class Condition(abc.ABC):
+    """A constraint on the solution at a set of points; see the module docstring."""
+
+    kind = "condition"
+
+    def __init__(self, output: str | None, n: int, method: str, points, name: str | None):
+        self.output = output
+        self.n = check_count(n, "n")
+        self.method = check_method(method)
+        self.points = None if points is None else torch.as_tensor(np.asarray(points) if not isinstance(
+            points, Tensor) else points, dtype=torch.float64)
+        if self.points is not None:
+            if self.points.ndim != 2:
+                raise ValueError(f"{type(self).__name__}: points must have shape (N, d); got "
+                                 f"{tuple(self.points.shape)}")
+            self.n = len(self.points)
+        self.name = name
+        self.output_index = 0
+
+    def bind(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
+        """Resolve names against the problem (called once by :class:`~pinnkit.pde.Problem`)."""
+        if self.output is None:
+            if len(outputs) > 1:
+                raise ValueError(f"{type(self).__name__}: output must be named when the problem has several "
+                                 f"outputs {outputs}")
+            self.output = outputs[0]
+        if self.output not in outputs:
+            raise ValueError(f"{type(self).__name__}: unknown output {self.output!r}; the problem's outputs are "
+                             f"{outputs}")
+        self.output_index = outputs.index(self.output)
+        if self.points is not None and self.points.shape[1] != domain.dim:
+            raise ValueError(f"{type(self).__name__}: points must have {domain.dim} columns "
+                             f"{domain.names}; got {self.points.shape[1]}")
+
+    def default_name(self) -> str:
+        return f"{self.kind}_{self.output}"
+
+    @abc.abstractmethod
+    def sample(self, domain: Geometry, seed: np.random.Generator) -> Tensor:
+        """Float64 points of this condition (fixed ones if given)."""
+
+    def prepare(self, points: Tensor) -> dict[str, Tensor]:
+        """Everything about the points that does not change during training (targets, normals)."""
+        return {}
+
+    @abc.abstractmethod
+    def residual(self, f: Fields, data: dict[str, Tensor]) -> Tensor:
+        """Per-point residual (N,) or (N, m) from the fields at this condition's points."""
+
+
+class _OnBoundary(Condition):
+    """Shared part of the boundary conditions: where they hold and the value they impose."""
+
+    def __init__(self, where, value: Value, output, n, method, points, name):
+        super().__init__(output, n, method, points, name)
+        self.where, self.value = where, value
+        if isinstance(value, (Tensor, np.ndarray)) and np.ndim(value) > 0 and points is None:
+            raise ValueError(f"{type(self).__name__}: a value array needs the points it belongs to (points=)")
+
+    def bind(self, domain, outputs):
+        super().bind(domain, outputs)
+        where = self.where
+        if where is None:
+            self.where = domain.boundary
+        elif isinstance(where, str):
+            self.where = domain.boundary(where)
+        elif isinstance(where, Boundary):
+            if where.geometry is not domain and where.geometry is not getattr(domain, "geometry", None):
+                raise ValueError(f"{type(self).__name__}: where={where!r} belongs to another geometry than the "
+                                 f"problem's domain {domain!r}")
+            if where.geometry is not domain:  # a spatial part used on a space-time domain
+                self.where = Boundary(domain, where.faces, tuple(_spatial(p) for p in where.predicates))
+        elif callable(where):
+            self.where = domain.boundary(where)
+        else:
+            raise ValueError(f"{type(self).__name__}: where must be a Boundary, a face name, a predicate or None; "
+                             f"got {type(where).__name__}")
+
+    def default_name(self) -> str:
+        return f"{self.kind}_{self.output}_{self.where.label}"
+
+    def sample(self, domain, seed):
+        return self.points if self.points is not None else self.where.sample(self.n, self.method, seed=seed,
+                                                                            dtype=torch.float64)
+
+    def prepare(self, points):
+        return {"value": evaluate_value(self.value, points, type(self).__name__)}
+
+
+def _spatial(predicate):
+    return lambda x: predicate(x[:, :-1])
+
+
+class DirichletBC(_OnBoundary):
+    """``u = g`` on ``where``."""
+
+    kind = "dirichlet"
+
+    def __init__(self, where=None, value: Value = 0.0, *, output: str | None = None, n: int = 256,
+                 method: str = "sobol", points=None, name: str | None = None):
+        super().__init__(where, value, output, n, method, points, name)
+
+    def residual(self, f, data):
+        return f.d(self.output) - data["value"]
+
+
+class NeumannBC(_OnBoundary):
+    """``du/dn = g`` on ``where`` (outward unit normal ``n``)."""
+
+    kind = "neumann"
+
+    def __init__(self, where=None, value: Value = 0.0, *, output: str | None = None, n: int = 256,
+                 method: str = "sobol", points=None, name: str | None = None):
+        super().__init__(where, value, output, n, method, points, name)
+
+    def prepare(self, points):
+        data = super().prepare(points)
+        normal = self.where.geometry.boundary_normal(points)
+        data["normal"] = normal
+        data["axes"] = torch.nonzero(normal.abs().sum(dim=0) > 0).flatten()
+        return data
+
+    def normal_derivative(self, f: Fields, data) -> Tensor:
+        names = self.where.geometry.names
+        return sum(data["normal"][:, i] * f.d(self.output, names[i]) for i in data["axes"].tolist())
+
+    def residual(self, f, data):
+        return self.normal_derivative(f, data) - data["value"]
+
+
+class RobinBC(NeumannBC):
+    """``alpha u + beta du/dn = g`` on ``where``; ``alpha`` and ``beta`` are numbers or callables of the points."""
+
+    kind = "robin"
+
+    def __init__(self, where=None, alpha: Value = 1.0, beta: Value = 1.0, value: Value = 0.0, *,
+                 output: str | None = None, n: int = 256, method: str = "sobol", points=None,
+                 name: str | None = None):
+        super().__init__(where, value, output=output, n=n, method=method, points=points, name=name)
+        self.alpha, self.beta = alpha, beta
+
+    def prepare(self, points):
+        data = super().prepare(points)
+        data["alpha"] = evaluate_value(self.alpha, points, "RobinBC alpha")
+        data["beta"] = evaluate_value(self.beta, points, "RobinBC beta")
+        return data
+
+    def residual(self, f, data):
+        return data["alpha"] * f.d(self.output) + data["beta"] * self.normal_derivative(f, data) - data["value"]
+
+
+class PeriodicBC(Condition):
+    """``d^k u / dc^k`` equal on the faces ``c = min`` and ``c = max`` of coordinate ``c``, for ``k`` in ``orders``.
+
+    The problem samples ``n`` matched pairs (same other coordinates on both faces); the domain must be a box
+    (or a box times a time interval) along ``c``.
+    """
+
+    kind = "periodic"
+
+    def __init__(self, coordinate: str, *, output: str | None = None, orders: tuple[int, ...] = (0,),
+                 n: int = 256, method: str = "sobol", name: str | None = None):
+        super().__init__(output, n, method, None, name)
+        self.coordinate = coordinate
+        self.orders = tuple(orders)
+        if not self.orders or any(not isinstance(k, int) or k < 0 for k in self.orders):
+            raise ValueError(f"PeriodicBC: orders must be non-negative integers; got {orders!r}")
+
+    def bind(self, domain, outputs):
+        super().bind(domain, outputs)
+        domain._axis(self.coordinate)  # raises a clear error for an unknown coordinate
+
+    def default_name(self):
+        return f"periodic_{self.output}_{self.coordinate}"
+
+    def sample(self, domain, seed):
+        lo, hi = domain.sample_periodic_pairs(self.n, self.coordinate, self.method, seed=seed,
+                                              dtype=torch.float64)
+        return torch.cat([lo, hi])
+
+    def residual(self, f, data):
+        half = len(f.points) // 2
+        columns = []
+        for k in self.orders:
+            values = f.d(self.output, *([self.coordinate] * k))
+            columns.append(values[:half] - values[half:])
+        return torch.stack(columns, dim=-1) if len(columns) > 1 else columns[0]
+
+
+class InitialCondition(Condition):
+    """``u(x, t0) = g(x)`` (``derivative=0``) or ``u_t(x, t0) = g(x)`` (``derivative=1``) on a space-time domain.
+
+    ``value`` is a number or a callable of the points ``(N, d)`` (space and time columns).
+    """
+
+    kind = "initial"
+
+    def __init__(self, value: Value = 0.0, *, output: str | None = None, derivative: int = 0, n: int = 256,
+                 method: str = "sobol", points=None, name: str | None = None):
+        super().__init__(output, n, method, points, name)
+        if derivative not in (0, 1):
+            raise ValueError(f"InitialCondition: derivative must be 0 (value) or 1 (first time derivative); "
+                             f"got {derivative!r}")
+        self.value, self.derivative = value, derivative
+
+    def bind(self, domain, outputs):
+        super().bind(domain, outputs)
+        if not isinstance(domain, SpaceTimeDomain):
+            raise ValueError(f"InitialCondition needs a space-time domain (geometry * TimeDomain); got {domain!r}")
+        self.time_name = domain.names[-1]
+
+    def default_name(self):
+        return f"initial_{self.output}" + ("_t" if self.derivative else "")
+
+    def sample(self, domain, seed):
+        return self.points if self.points is not None else domain.sample_initial(self.n, self.method, seed=seed,
+                                                                                dtype=torch.float64)
+
+    def prepare(self, points):
+        return {"value": evaluate_value(self.value, points, "InitialCondition")}
+
+    def residual(self, f, data):
+        u = f.d(self.output, self.time_name) if self.derivative else f.d(self.output)
+        return u - data["value"]
+
+
+class ObservedData(Condition):
+    """``u(x_i) = y_i`` at given points: ``points`` (N, d), ``values`` (N, m) for the outputs ``outputs``."""
+
+    kind = "data"
+
+    def __init__(self, points, values, *, outputs: str | tuple[str, ...] | None = None, name: str | None = None):
+        super().__init__(None, 1, "random", points, name)
+        v = torch.as_tensor(np.asarray(values) if not isinstance(values, Tensor) else values, dtype=torch.float64)
+        self.values = v.reshape(len(v), -1) if v.ndim <= 2 else v
+        if len(self.values) != len(self.points) or self.values.ndim != 2:
+            raise ValueError(f"ObservedData: values must have shape (N, outputs) with N = {len(self.points)} "
+                             f"points; got {tuple(v.shape)}")
+        self.data_outputs = (outputs,) if isinstance(outputs, str) else outputs
+
+    def bind(self, domain, outputs):
+        names = self.data_outputs or outputs[: self.values.shape[1]]
+        unknown = [o for o in names if o not in outputs]
+        if unknown:
+            raise ValueError(f"ObservedData: unknown output(s) {unknown}; the problem's outputs are {outputs}")
+        if len(names) != self.values.shape[1]:
+            raise ValueError(f"ObservedData: values have {self.values.shape[1]} columns for outputs {names}")
+        self.data_outputs = tuple(names)
+        self.output = names[0]
+        super().bind(domain, outputs)
+
+    def default_name(self):
+        return "data"
+
+    def sample(self, domain, seed):
+        return self.points
+
+    def prepare(self, points):
+        return {"values": self.values.to(points)}
+
+    def residual(self, f, data):
+        u = torch.stack([f.d(o) for o in self.data_outputs], dim=-1)
+        return u - data["values"]
+
+
+def describe(condition: Condition) -> dict[str, Any]:
+    """A JSON-friendly description (for metrics and logs)."""
+    return {"name": condition.name, "kind": condition.kind, "output": condition.output, "n": condition.n}

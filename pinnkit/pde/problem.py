@@ -1,0 +1,198 @@
+"""A PDE problem: domain, residual function, conditions, output names and trainable PDE parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..geometry import Geometry
+from .conditions import Condition
+from .derivatives import BACKENDS, derivatives
+from .fields import Fields, NameResolver
+
+Residual = Callable[[Fields], Tensor | Sequence[Tensor] | Mapping[str, Tensor]]
+
+
+@dataclass
+class Batch:
+    """The points of one training step, concatenated for a single forward pass.
+
+    ``points`` (N, d); ``slices[term]`` selects a term's rows (``"pde"`` for the collocation points, then one
+    per condition); ``data[term]`` holds the condition's fixed targets (values, normals).
+    """
+
+    points: Tensor
+    slices: dict[str, slice]
+    data: dict[str, dict[str, Tensor]]
+
+
+class _ProbeNet(nn.Module):
+    """A smooth fixed float64 function with ``k`` outputs, for checking residuals at construction."""
+
+    def __init__(self, d: int, k: int):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.w = torch.randn(d, k, generator=g, dtype=torch.float64)
+        self.b = torch.randn(k, generator=g, dtype=torch.float64)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.tanh(x @ self.w + self.b)
+
+
+class Problem:
+    """What is solved: ``residual(f) = 0`` in ``domain`` subject to ``conditions``.
+
+    Parameters
+    ----------
+    domain : Geometry
+        Where the PDE holds; its coordinate names (``domain.names``) are the names residuals use.
+    residual : callable
+        ``residual(f)`` with ``f`` a :class:`~pinnkit.pde.fields.Fields`; returns the residual ``(N,)`` (or
+        ``(N, 1)``), a sequence of them (terms ``pde1, pde2, ...``) or a mapping name -> residual.
+    outputs : str or sequence of str
+        Names of the network's outputs, in column order (``"u"``, or ``("u", "v", "p")``).
+    conditions : sequence of Condition
+        Boundary / initial / periodic / data conditions; each becomes a named loss term.
+    parameters : mapping name -> float, optional
+        Trainable PDE coefficients for inverse problems (``{"nu": 0.05}``), available as ``f.nu``; they are
+        ``torch.nn.Parameter`` scalars in :attr:`parameters`.
+
+    Errors in names (unknown outputs or coordinates, a residual of the wrong shape) are raised here, from a
+    trial evaluation of the residual on a smooth probe function at a few points of the domain.
+    """
+
+    def __init__(self, domain: Geometry, residual: Residual, outputs: str | Sequence[str] = "u",
+                 conditions: Sequence[Condition] = (), parameters: Mapping[str, float] | None = None):
+        if not isinstance(domain, Geometry):
+            raise ValueError(f"domain must be a pinnkit Geometry; got {type(domain).__name__}")
+        if not callable(residual):
+            raise ValueError(f"residual must be a function of the fields f; got {type(residual).__name__}")
+        self.domain, self.residual_fn = domain, residual
+        self.outputs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
+        if not self.outputs:
+            raise ValueError("outputs must name at least one output")
+        parameters = dict(parameters or {})
+        self.names = NameResolver(self.outputs, domain.names, tuple(parameters))
+        self.parameters = nn.ParameterDict()
+        for key, value in parameters.items():
+            tensor = torch.as_tensor(value, dtype=torch.get_default_dtype())
+            if tensor.ndim != 0 or not torch.isfinite(tensor):
+                raise ValueError(f"parameters[{key!r}] must be a finite number; got {value!r}")
+            self.parameters[key] = nn.Parameter(tensor.clone())
+        self.conditions = list(conditions)
+        for c in self.conditions:
+            if not isinstance(c, Condition):
+                raise ValueError(f"conditions must be pinnkit conditions (DirichletBC, ...); got {type(c).__name__}")
+            c.bind(domain, self.outputs)
+        self.pde_terms = tuple(self._trial_residual())
+        self._name_conditions()
+
+    def __repr__(self) -> str:
+        return (f"Problem(domain={self.domain!r}, outputs={self.outputs}, terms={self.terms}, "
+                f"parameters={list(self.parameters)})")
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Names of the loss terms: the PDE terms, then one per condition."""
+        return self.pde_terms + tuple(c.name for c in self.conditions)
+
+    def _name_conditions(self) -> None:
+        taken = set(self.pde_terms)
+        for c in self.conditions:
+            base = c.name or c.default_name()
+            if c.name is not None and c.name in taken:
+                raise ValueError(f"condition name {c.name!r} is used twice")
+            name, k = base, 2
+            while name in taken:
+                name, k = f"{base}_{k}", k + 1
+            c.name = name
+            taken.add(name)
+
+    def _split_residual(self, out, n: int) -> dict[str, Tensor]:
+        if isinstance(out, Tensor):
+            items = [("pde", out)]
+        elif isinstance(out, Mapping):
+            items = [(str(k), v) for k, v in out.items()]
+        elif isinstance(out, Sequence) and not isinstance(out, str):
+            items = [(f"pde{i + 1}", v) for i, v in enumerate(out)]
+        else:
+            raise ValueError(f"the residual function must return a tensor, a sequence or a mapping of tensors; "
+                             f"got {type(out).__name__}")
+        terms = {}
+        for name, value in items:
+            if not isinstance(value, Tensor):
+                raise ValueError(f"residual term {name!r} must be a tensor; got {type(value).__name__}")
+            if value.shape == (n, 1):
+                value = value[:, 0]
+            if value.shape != (n,):
+                raise ValueError(f"residual term {name!r} must have shape (N,) or (N, 1) for N = {n} points; got "
+                                 f"{tuple(value.shape)} (reduce over outputs yourself, or return several terms)")
+            terms[name] = value
+        return terms
+
+    def _trial_residual(self) -> list[str]:
+        x = self.domain.sample_interior(4, "sobol", seed=0, dtype=torch.float64)
+        engine = derivatives(_ProbeNet(self.domain.dim, len(self.outputs)), x)
+        params = {k: v.detach().double() for k, v in self.parameters.items()}
+        try:
+            out = self.residual_fn(Fields(engine, self.names, params))
+        except AttributeError as err:
+            raise ValueError(f"the residual function uses a name the problem does not have: {err}") from err
+        return list(self._split_residual(out, len(x)))
+
+    # ------------------------------------------------------------------ points and residuals
+    def sample_conditions(self, seed: int | None = None) -> dict[str, Tensor]:
+        """Float64 points of every condition, each from its own stream of ``seed``."""
+        children = np.random.SeedSequence(seed).spawn(len(self.conditions))
+        return {c.name: c.sample(self.domain, np.random.default_rng(s)) for c, s in zip(self.conditions, children,
+                                                                                      strict=True)}
+
+    def batch(self, pde_points: Tensor, condition_points: Mapping[str, Tensor], *, dtype: torch.dtype | None = None,
+              device: torch.device | str | None = None) -> Batch:
+        """Concatenate the points of a step and prepare every condition's fixed data."""
+        dtype = dtype or pde_points.dtype
+        parts, slices, data, start = [pde_points], {"pde": slice(0, len(pde_points))}, {}, len(pde_points)
+        for c in self.conditions:
+            p = condition_points[c.name]
+            slices[c.name] = slice(start, start + len(p))
+            start += len(p)
+            parts.append(p)
+            data[c.name] = {k: v.to(dtype=dtype if v.is_floating_point() else v.dtype, device=device)
+                            for k, v in c.prepare(p.to(torch.float64)).items()}
+        points = torch.cat([p.to(dtype=dtype, device=device) for p in parts])
+        return Batch(points, slices, data)
+
+    def residuals(self, net: Callable[[Tensor], Tensor], batch: Batch, backend: str = "autograd"
+                  ) -> dict[str, Tensor]:
+        """Per-point residuals of every term, from one forward pass over the batch."""
+        engine = derivatives(net, batch.points, backend)
+        fields = Fields(engine, self.names, dict(self.parameters.items()))
+        out = self._split_residual(self.residual_fn(fields.restrict(batch.slices["pde"])),
+                                   batch.slices["pde"].stop)
+        for c in self.conditions:
+            out[c.name] = c.residual(fields.restrict(batch.slices[c.name]), batch.data[c.name])
+        return out
+
+    def check_net(self, net: nn.Module, dtype: torch.dtype, device: torch.device | str) -> None:
+        """Raise a clear error if ``net`` does not map (N, d) inputs to (N, outputs)."""
+        x = self.domain.sample_interior(2, "sobol", seed=0, dtype=dtype, device=device)
+        try:
+            with torch.no_grad():
+                y = net(x)
+        except RuntimeError as err:
+            raise ValueError(f"the network does not accept points of shape (N, {self.domain.dim}) "
+                             f"(coordinates {self.domain.names}): {err}") from err
+        if not isinstance(y, Tensor) or y.shape != (2, len(self.outputs)):
+            shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
+            raise ValueError(f"the network must map (N, {self.domain.dim}) to (N, {len(self.outputs)}) for outputs "
+                             f"{self.outputs}; it returned {shape} for N = 2")
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
+    return backend
