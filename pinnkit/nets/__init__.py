@@ -1,1 +1,34 @@
-"""Neural networks as plain ``torch.nn.Module``s: MLPs, embeddings, hard-constraint transforms, DeepONet."""
+"""Neural networks as plain ``torch.nn.Module``s: MLPs, embeddings, hard-constraint transforms.
+
+* :class:`MLP` (``depth`` hidden layers of ``width`` neurons, Glorot initialisation, optional scaling of the
+  inputs' box onto ``[-1, 1]`` and optional embedding) and :class:`ModifiedMLP` (Wang, Teng & Perdikaris 2021).
+* Embeddings: :class:`FourierFeatures` (random Fourier features, Tancik et al. 2020) and
+  :class:`PeriodicEmbedding` (exactly periodic coordinates); :class:`InputScaling` (box onto ``[-1, 1]``).
+* :class:`HardConstraint`: ``u = g + d * net`` imposes ``u = g`` exactly where ``d = 0``.
+* :func:`activation`: activation modules by name (``"tanh"``, ``"sin"``, ``"relu"``, ``"gelu"``, ``"silu"`` /
+  ``"swish"``, ``"softplus"``, ``"sigmoid"``, ``"elu"``); :class:`Sine`.
+* Checkpoints: every net but :class:`HardConstraint` has a JSON-serialisable ``config``; :func:`net_spec` and
+  :func:`build_net` rebuild it (then load the state dict).
+
+Networks map ``(..., inputs)`` to ``(..., outputs)``, are built in torch's default dtype (``.double()`` for
+float64) and draw their random initial weights from torch's global RNG. Conventions are documented in
+:mod:`pinnkit.nets.mlp`.
+
+>>> import torch
+>>> from pinnkit.nets import MLP
+>>> net = MLP(2, 1, width=32, depth=3, input_bounds=[[-1.0, 0.0], [1.0, 1.0]])
+>>> net(torch.rand(100, 2)).shape
+torch.Size([100, 1])
+"""
+
+from .activations import ACTIVATIONS, ALIASES, Sine, activation, activation_name
+from .embeddings import FourierFeatures, PeriodicEmbedding
+from .hard_constraint import HardConstraint
+from .mlp import INITS, MLP, InputScaling
+from .modified_mlp import ModifiedMLP
+from .registry import NETS, build_net, net_spec
+
+__all__ = [
+    "ACTIVATIONS", "ALIASES", "INITS", "MLP", "NETS", "FourierFeatures", "HardConstraint", "InputScaling",
+    "ModifiedMLP", "PeriodicEmbedding", "Sine", "activation", "activation_name", "build_net", "net_spec",
+]

@@ -1,0 +1,106 @@
+r"""Hard constraints: a network transformed so that it satisfies boundary / initial conditions exactly.
+
+.. math:: u(x) = g(x) + d(x)\, N(x)
+
+with :math:`N` the network, :math:`g` a particular function satisfying the conditions and :math:`d` a distance
+function vanishing exactly where they are imposed: wherever :math:`d(x) = 0`, :math:`u(x) = g(x)` exactly, for
+every weight of :math:`N`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+from torch import Tensor, nn
+
+
+class HardConstraint(nn.Module):
+    r"""``u(x) = g(x) + d(x) * net(x)``: imposes ``u = g`` exactly where ``d = 0``.
+
+    .. math:: u(x) = g(x) + d(x)\, N(x), \qquad
+              \nabla u = \nabla g + N \nabla d + d\, \nabla N,
+
+    so on :math:`\{d = 0\}`, :math:`u = g` exactly (Dirichlet conditions, initial values) and the loss only has
+    to fit the PDE. The derivatives are ordinary autograd derivatives of this expression.
+
+    Arguments
+    ---------
+    net: the network ``N``, ``(..., inputs) -> (..., outputs)``; its parameters are this module's parameters.
+    particular: ``g``, a callable ``x -> (..., outputs)`` or ``(...,)`` (then the same for every output), or a
+        number (a constant, e.g. ``0.0`` for homogeneous conditions).
+    distance: ``d``, a callable ``x -> (...,)`` or ``(..., 1)``, zero where the conditions hold and nonzero
+        elsewhere in the domain: a geometry's ``approx_distance`` (zero on its boundary), or
+        ``lambda x: x[:, 1:2]`` for an initial condition at ``t = 0`` in coordinates ``(x, t)``, or a product of
+        such factors. Smooth ``d`` keeps ``u`` smooth.
+
+    ``particular`` and ``distance`` are kept as given; an ``nn.Module`` among them becomes a submodule (its
+    parameters are then trained with the network). There is no ``config``: save the network's own spec and
+    rebuild the constraint in code.
+
+    Example: Burgers' equation on :math:`x \in [-1, 1]`, :math:`t \in [0, 1]` with :math:`u(x, 0) = -\sin(\pi x)`
+    and :math:`u(\pm 1, t) = 0`: :math:`g = -\sin(\pi x)` (it vanishes at :math:`x = \pm 1`) and
+    :math:`d = t (1 - x^2)`:
+
+    >>> import math, torch
+    >>> from pinnkit.nets import MLP, HardConstraint
+    >>> g = lambda xt: -torch.sin(math.pi * xt[:, 0])
+    >>> d = lambda xt: xt[:, 1] * (1 - xt[:, 0] ** 2)
+    >>> u = HardConstraint(MLP(2, 1, input_bounds=[[-1.0, 0.0], [1.0, 1.0]]), g, d)
+    >>> xt = torch.tensor([[0.5, 0.0], [-0.3, 0.0], [1.0, 0.7], [-1.0, 0.2], [0.1, 0.5]])
+    >>> out = u(xt)
+    >>> out.shape
+    torch.Size([5, 1])
+    >>> torch.equal(out[:4, 0], g(xt[:4]))  # exact at t = 0 and at x = -1, 1
+    True
+    """
+
+    def __init__(self, net: nn.Module, particular: Callable[[Tensor], Tensor] | float,
+                 distance: Callable[[Tensor], Tensor]):
+        super().__init__()
+        if not isinstance(net, nn.Module):
+            raise ValueError(f"net must be an nn.Module; got {type(net).__name__}")
+        if not callable(particular) and (isinstance(particular, bool) or not isinstance(particular, numbers.Real)):
+            raise ValueError(f"particular must be a callable x -> g(x) or a real number; got {particular!r}")
+        if not callable(distance):
+            raise ValueError(f"distance must be a callable x -> d(x); got {distance!r}")
+        self.net = net
+        self.particular = particular
+        self.distance = distance
+
+    @property
+    def inputs(self) -> int | None:
+        """The network's ``inputs`` (``None`` if it has none)."""
+        return getattr(self.net, "inputs", None)
+
+    @property
+    def outputs(self) -> int | None:
+        """The network's ``outputs`` (``None`` if it has none)."""
+        return getattr(self.net, "outputs", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(..., inputs) -> (..., outputs)``: ``g(x) + d(x) * net(x)``."""
+        n = self.net(x)
+        batch = tuple(x.shape[:-1])
+        if n.ndim == 0 or tuple(n.shape[:-1]) != batch:
+            raise ValueError(f"net(x) must have shape {batch + ('outputs',)} for x of shape {tuple(x.shape)}; "
+                             f"got shape {tuple(n.shape)}")
+        d = self._column(self.distance(x), batch, (1,), "distance")
+        g = self.particular(x) if callable(self.particular) else self.particular
+        if isinstance(g, Tensor):
+            g = self._column(g, batch, (1, n.shape[-1]), "particular")
+        return g + d * n
+
+    @staticmethod
+    def _column(value, batch: tuple, widths: tuple, name: str) -> Tensor:
+        """``value`` of shape ``batch`` or ``batch + (w,)`` (w in ``widths``) as ``batch + (w,)``."""
+        if not isinstance(value, Tensor):
+            raise ValueError(f"{name}(x) must return a tensor; got {type(value).__name__}")
+        shape = tuple(value.shape)
+        if shape == batch:
+            return value.unsqueeze(-1)
+        if shape[:-1] == batch and len(shape) == len(batch) + 1 and shape[-1] in widths:
+            return value
+        allowed = " or ".join(str(batch + (w,)) for w in widths)
+        raise ValueError(f"{name}(x) must have shape {batch} or {allowed} for x with leading shape {batch}; "
+                         f"got shape {shape}")

@@ -1,0 +1,70 @@
+"""Rebuilding networks from configurations, for checkpoints.
+
+A network's *spec* is ``{"class": name, "config": {...}}``, JSON-serialisable; with its ``state_dict`` it
+rebuilds the network exactly::
+
+    spec = net_spec(net)                                  # e.g. json.dump(spec, f); torch.save(net.state_dict(), g)
+    net2 = build_net(spec["class"], spec["config"])
+    net2.load_state_dict(state_dict)                      # now net2(x) is bitwise net(x)
+
+dtype and device are not part of the spec: ``build_net`` gives a network in torch's default dtype on the CPU,
+so move it first (``net2.double()``) where the checkpoint was float64, since ``load_state_dict`` casts to the
+module's dtype. Only pinnkit's nets (:data:`NETS`) have specs; a :class:`~pinnkit.nets.HardConstraint` holds
+arbitrary callables, so save the spec of its ``.net`` and rebuild the constraint in code.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from torch import nn
+
+from .embeddings import FourierFeatures, PeriodicEmbedding
+from .mlp import MLP, InputScaling
+from .modified_mlp import ModifiedMLP
+
+#: The network classes that :func:`build_net` rebuilds, by class name.
+NETS: MappingProxyType[str, type[nn.Module]] = MappingProxyType({
+    cls.__name__: cls for cls in (MLP, ModifiedMLP, FourierFeatures, PeriodicEmbedding, InputScaling)
+})
+
+_NESTED = ("embedding",)  # config keys that hold a nested spec
+
+
+def net_spec(net: nn.Module) -> dict:
+    """``{"class": name, "config": net.config}`` for one of pinnkit's nets (exactly one of :data:`NETS`, not a
+    subclass). Raises ``ValueError`` for other modules, or if the net's ``config`` cannot be formed (an
+    activation given as a module without a name)."""
+    cls = type(net)
+    if NETS.get(cls.__name__) is not cls:
+        hint = " (save the spec of its .net and rebuild the constraint in code)" if cls.__name__ == "HardConstraint" \
+            else ""
+        raise ValueError(f"net must be one of pinnkit's nets {sorted(NETS)} to have a spec; got "
+                         f"{cls.__qualname__}{hint}")
+    return {"class": cls.__name__, "config": net.config}
+
+
+def build_net(class_name: str, config: Mapping) -> nn.Module:
+    """A new network of class ``class_name`` (a key of :data:`NETS`) from its ``config`` (as given by the net's
+    ``config`` / :func:`net_spec`, possibly after a JSON round trip). Nested specs (an MLP's ``embedding``) are
+    built recursively. Weights are freshly initialised: load the state dict to restore them."""
+    if class_name not in NETS:
+        raise ValueError(f"class_name must be one of {sorted(NETS)}; got {class_name!r}")
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a dict of constructor arguments; got {type(config).__name__}")
+    cls = NETS[class_name]
+    params = list(inspect.signature(cls.__init__).parameters)[1:]
+    unknown = sorted(set(config) - set(params), key=str)
+    if unknown:
+        raise ValueError(f"config has unknown keys {unknown} for {class_name}; valid keys: {params}")
+    kwargs = dict(config)
+    for key in _NESTED:
+        spec = kwargs.get(key)
+        if spec is not None:
+            if not isinstance(spec, Mapping) or set(spec) != {"class", "config"}:
+                raise ValueError(f"config[{key!r}] must be None or a nested spec {{'class': ..., 'config': ...}}; "
+                                 f"got {spec!r}")
+            kwargs[key] = build_net(spec["class"], spec["config"])
+    return cls(**kwargs)
