@@ -1,7 +1,28 @@
-"""pinnkit: physics-informed neural networks and operator learning in PyTorch."""
+"""pinnkit: physics-informed neural networks and operator learning in PyTorch.
 
-from . import geometry
+The pieces of a script, in order: a domain (:mod:`pinnkit.geometry`), a :class:`Problem` with its residual
+and conditions (:mod:`pinnkit.pde`), a network (:mod:`pinnkit.nets`), and a :class:`Trainer` (with a sampler
+from :mod:`pinnkit.sampling`). :func:`load` reads a trained model back.
+"""
+
+from . import callbacks, geometry, metrics, nets, pde, sampling
+from .callbacks import Checkpoint, EarlyStopping
+from .model import Model, load
+from .pde import (
+    DirichletBC,
+    InitialCondition,
+    NeumannBC,
+    ObservedData,
+    PeriodicBC,
+    Problem,
+    RobinBC,
+)
+from .trainer import NonFiniteLossError, Trainer
 
 __version__ = "0.1.0"
 
-__all__ = ["geometry", "__version__"]
+__all__ = [
+    "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "Model", "NeumannBC", "NonFiniteLossError",
+    "ObservedData", "PeriodicBC", "Problem", "RobinBC", "Trainer", "__version__", "callbacks", "geometry", "load",
+    "metrics", "nets", "pde", "sampling",
+]

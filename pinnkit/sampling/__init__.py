@@ -1,1 +1,7 @@
-"""Adaptive collocation samplers: fixed, resampled, RAR-D, R3, Causal R3, causal time weighting."""
+"""Collocation samplers: a sampler owns the PDE points, hands out ``(points, weights)`` each step, and
+receives the detached residuals back. :class:`FixedPoints` is the classic setting; adaptive samplers (R3,
+Causal R3, causal time weighting, RAR-D) build on :class:`Sampler`."""
+
+from .sampler import FixedPoints, Sampler
+
+__all__ = ["FixedPoints", "Sampler"]

@@ -1,0 +1,91 @@
+"""Callbacks: code the :class:`~pinnkit.Trainer` calls during :meth:`~pinnkit.Trainer.fit`.
+
+A callback overrides any of the hooks below; setting ``trainer.stop_training = True`` ends the fit after the
+current step. Records passed to :meth:`Callback.on_log` are the trainer's history entries (step, loss, each
+term, learning rate, time, metrics).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        """Before the first step of a fit."""
+
+    def on_step_end(self, trainer: Trainer, step: int, loss: float) -> None:
+        """After each optimisation step (L-BFGS: after each chunk of iterations)."""
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        """When a history record is written (every ``log_every`` steps and at the end)."""
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        """After the last step of a fit (also when it stops early)."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` (a history key, default the total loss) has not improved by ``min_delta``
+    (relative) for ``patience`` log records."""
+
+    def __init__(self, monitor: str = "loss", patience: int = 10, min_delta: float = 0.0):
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.best, self.waited = math.inf, 0
+
+    def on_log(self, trainer, record):
+        value = record.get(self.monitor)
+        if value is None:
+            raise ValueError(f"EarlyStopping: the history has no {self.monitor!r}; keys are {sorted(record)}")
+        if value < self.best * (1 - self.min_delta):
+            self.best, self.waited = value, 0
+        else:
+            self.waited += 1
+            if self.waited >= self.patience:
+                trainer.stop_training = True
+                trainer.stop_reason = f"early stopping: {self.monitor} did not improve for {self.patience} records"
+
+
+class Checkpoint(Callback):
+    """Save the full training state to ``path`` every ``every`` steps and at the end of each fit.
+
+    A state whose parameters are not all finite is never written, so a good checkpoint is never replaced by
+    a broken one.
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int = 1000):
+        self.path, self.every = path, every
+        self.skipped = 0
+
+    def _save(self, trainer):
+        finite = all(torch.isfinite(p).all() for p in trainer.trainable_parameters())
+        if finite:
+            trainer.save(self.path)
+        else:
+            self.skipped += 1
+
+    def on_step_end(self, trainer, step, loss):
+        if step % self.every == 0:
+            self._save(trainer)
+
+    def on_fit_end(self, trainer):
+        self._save(trainer)
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_log=lambda trainer, record: ...)``."""
+
+    def __init__(self, **hooks):
+        unknown = set(hooks) - {"on_fit_start", "on_step_end", "on_log", "on_fit_end"}
+        if unknown:
+            raise ValueError(f"LambdaCallback: unknown hooks {sorted(unknown)}")
+        for name, fn in hooks.items():
+            setattr(self, name, fn)

@@ -1,0 +1,68 @@
+"""The sampler abstraction: a sampler owns the collocation points of the PDE loss.
+
+Each step the trainer asks for ``(points, weights)``, evaluates the residual there (in the same forward pass
+that makes the loss), and hands the detached per-point residuals back through :meth:`Sampler.update`, so
+adaptive samplers (R3, RAR-D, causal weighting) can move or reweight points at no extra cost. State that
+changes during training is in :meth:`state_dict` so checkpoints restore it exactly.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..geometry import Geometry
+from ..geometry.unit_samples import check_count, check_method
+
+
+class Sampler(abc.ABC):
+    """Collocation points (and per-point weights) for the PDE terms."""
+
+    def setup(self, domain: Geometry, rng: np.random.Generator, dtype: torch.dtype, device: torch.device) -> None:
+        """Called once by the trainer before training: the domain, a random stream, dtype and device."""
+        self.domain, self.rng, self.dtype, self.device = domain, rng, dtype, device
+
+    @abc.abstractmethod
+    def points(self, step: int) -> tuple[Tensor, Tensor | None]:
+        """``(points (N, d), weights (N,) or None)`` for this step; ``None`` weights means all ones."""
+
+    def update(self, step: int, residual: Tensor) -> None:
+        """Receive the detached PDE residual at this step's points (N,) or (N, m). Default: nothing."""
+        del step, residual  # fixed samplers ignore the residual
+
+    @property
+    def changed(self) -> bool:
+        """Whether :meth:`points` may return different points than at the previous step."""
+        return False
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        del state
+
+
+class FixedPoints(Sampler):
+    """``n`` points drawn once with ``method`` and kept for the whole run (the classic PINN setting)."""
+
+    def __init__(self, n: int = 2000, method: str = "sobol"):
+        self.n, self.method = check_count(n), check_method(method)
+        self._points: Tensor | None = None
+
+    def setup(self, domain, rng, dtype, device):
+        super().setup(domain, rng, dtype, device)
+        if self._points is None:
+            self._points = domain.sample_interior(self.n, self.method, seed=rng, dtype=dtype, device=device)
+
+    def points(self, step):
+        return self._points, None
+
+    def state_dict(self):
+        return {"points": self._points}
+
+    def load_state_dict(self, state):
+        self._points = state["points"].to(dtype=self.dtype, device=self.device)
