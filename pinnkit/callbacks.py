@@ -45,7 +45,7 @@ class EarlyStopping(Callback):
         value = record.get(self.monitor)
         if value is None:
             raise ValueError(f"EarlyStopping: the history has no {self.monitor!r}; keys are {sorted(record)}")
-        if value < self.best * (1 - self.min_delta):
+        if self.best == math.inf or value < self.best * (1 - self.min_delta):
             self.best, self.waited = value, 0
         else:
             self.waited += 1

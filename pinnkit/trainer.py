@@ -174,7 +174,7 @@ class Trainer:
         return pde[0] if len(pde) == 1 else torch.stack(pde, dim=-1)
 
     def _non_finite(self, terms: dict[str, Tensor]) -> NonFiniteLossError:
-        values = ", ".join(f"{k}={float(v):.3g}" for k, v in terms.items())
+        values = ", ".join(f"{k}={float(v.detach()):.3g}" for k, v in terms.items())
         return NonFiniteLossError(
             f"the loss became non-finite at step {self.step + 1} ({values}); training stopped and the network "
             f"keeps the parameters of step {self.step}. Try a smaller learning rate or dtype=torch.float64.")
@@ -299,7 +299,7 @@ class Trainer:
         record["lr"] = float(self.optimizer.param_groups[0]["lr"])
         record["time"] = self._elapsed
         for key, p in self.problem.parameters.items():
-            record[key] = float(p)
+            record[key] = float(p.detach())
         if self.reference is not None:
             record["l2_relative_error"] = l2_relative_error(self.predict(self.reference[0]), self.reference[1])
         self.history.append(record)

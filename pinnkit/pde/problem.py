@@ -183,7 +183,7 @@ class Problem:
         try:
             with torch.no_grad():
                 y = net(x)
-        except RuntimeError as err:
+        except (RuntimeError, ValueError) as err:
             raise ValueError(f"the network does not accept points of shape (N, {self.domain.dim}) "
                              f"(coordinates {self.domain.names}): {err}") from err
         if not isinstance(y, Tensor) or y.shape != (2, len(self.outputs)):
