@@ -112,3 +112,29 @@ def test_collocation_rejects_bad_arguments(tmp_path, monkeypatch):
         with pytest.raises(SystemExit) as info:
             main([*argv, "--out", str(tmp_path)])
         assert info.value.code == 2, argv
+
+
+BURGERS = ROOT / "examples" / "burgers.py"
+
+
+def test_burgers_quick_run_writes_a_loadable_model(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    metrics = load_example(BURGERS).main(["--quick", "--out", str(tmp_path), "--no-progress"])
+    assert "relative L2 error" in capsys.readouterr().out
+    for name in ("model.pt", "metrics.json", "solution.npz", "history.png", "solution.png"):
+        assert (tmp_path / name).is_file(), name
+    saved = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    assert saved["steps"] == metrics["steps"] >= 200 and saved["parameters"] == 16 * 2 + 16 + 16 * 16 + 16 + 17
+    assert 0 < saved["l2_relative_error"] < 1.0  # a smoke run: it learns something, not the target accuracy
+    import pinnkit as pk
+
+    with np.load(tmp_path / "solution.npz") as data:
+        x, t, u_pred = data["x"], data["t"], data["u_pred"]
+    grid = np.stack(np.meshgrid(x, t, indexing="ij"), axis=-1).reshape(-1, 2)
+    np.testing.assert_allclose(pk.load(tmp_path / "model.pt").predict(grid)[:, 0], u_pred.reshape(-1), rtol=0,
+                               atol=1e-6)
+    # the error in metrics.json is the one of the saved prediction against the exact solution
+    from pinnkit.pde.references import burgers_exact_grid
+
+    _, _, u_ref = burgers_exact_grid()
+    assert saved["l2_relative_error"] == pytest.approx(np.linalg.norm(u_pred - u_ref) / np.linalg.norm(u_ref))

@@ -1,0 +1,126 @@
+"""Seconds per Adam step: pinnkit (autograd and ZCS derivative engines) against DeepXDE, side by side.
+
+DeepXDE's Burgers configuration, built the same way in both libraries: 2540 domain, 80 boundary and 160
+initial points; an MLP 2-20-20-20-1 with tanh and Glorot-normal initialisation; float32; Adam with
+learning rate 1e-3; the residual ``u_t + u u_x - (0.01/pi) u_xx``. Both run in this one process, on the CPU
+(``--device cuda`` for pinnkit on a GPU; DeepXDE then runs on the GPU too if its backend picks it).
+
+Each library first trains ``--warmup`` steps, then ``--repeats`` rounds of ``--steps`` steps are timed
+alternately (DeepXDE, pinnkit-autograd, pinnkit-zcs), and the median of the rounds is reported.
+``--json PATH`` writes ``{"pinnkit_s_per_step": ..., "pinnkit_zcs_s_per_step": ..., "deepxde_s_per_step": ...,
+...}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+import torch
+
+import pinnkit as pk
+
+NU = 0.01 / math.pi
+
+
+def pinnkit_trainer(backend: str, device: str, seed: int) -> pk.Trainer:
+    torch.manual_seed(seed)
+    domain = pk.geometry.Interval(-1, 1) * pk.geometry.TimeDomain(0, 0.99)
+    problem = pk.Problem(domain, lambda f: f.u_t + f.u * f.u_x - NU * f.u_xx, outputs="u", conditions=[
+        pk.DirichletBC(domain.boundary, 0.0, n=80),
+        pk.InitialCondition(lambda x: -torch.sin(math.pi * x[:, :1]), n=160)])
+    net = pk.nets.MLP(2, 1, width=20, depth=3)
+    return pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(2540, "random"), backend=backend,
+                      device=device, lr=1e-3, seed=seed)
+
+
+def deepxde_model(seed: int):
+    os.environ.setdefault("DDE_BACKEND", "pytorch")
+    dtype, device = torch.get_default_dtype(), torch.empty(0).device
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            import deepxde as dde
+    except ImportError:
+        return None
+    torch.set_default_dtype(dtype)
+    torch.set_default_device(device)  # DeepXDE may move torch's default device; keep runs comparable
+    dde.config.set_random_seed(seed)
+    gt = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99))
+
+    def pde(x, y):
+        return (dde.grad.jacobian(y, x, i=0, j=1) + y * dde.grad.jacobian(y, x, i=0, j=0)
+                - NU * dde.grad.hessian(y, x, i=0, j=0))
+
+    bc = dde.icbc.DirichletBC(gt, lambda x: 0, lambda _, on_boundary: on_boundary)
+    ic = dde.icbc.IC(gt, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
+    data = dde.data.TimePDE(gt, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
+    model = dde.Model(data, dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal"))
+    with contextlib.redirect_stdout(io.StringIO()):
+        model.compile("adam", lr=1e-3)
+    return model, dde.__version__
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--steps", type=int, default=300, help="steps per timed round")
+    p.add_argument("--repeats", type=int, default=5, help="timed rounds (median reported)")
+    p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", default=None, metavar="PATH")
+    args = p.parse_args(argv)
+
+    runners = {}
+    dde_info = deepxde_model(args.seed)
+    if dde_info is not None:
+        model, dde_version = dde_info
+
+        def run_deepxde(n, model=model):
+            with contextlib.redirect_stdout(io.StringIO()):
+                model.train(iterations=n, display_every=10**9)
+
+        runners["deepxde"] = run_deepxde
+    trainers = {b: pinnkit_trainer(b, args.device, args.seed) for b in ("autograd", "zcs")}
+    for b, tr in trainers.items():
+        runners[f"pinnkit-{b}"] = lambda n, tr=tr: tr.fit(n, progress=False, log_every=10**9)
+    for run in runners.values():
+        run(args.warmup)
+    times: dict[str, list[float]] = {k: [] for k in runners}
+    for _ in range(args.repeats):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run(args.steps)
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times[name].append((time.perf_counter() - start) / args.steps)
+    median = {k: statistics.median(v) for k, v in times.items()}
+    params = sum(q.numel() for q in trainers["autograd"].net.parameters())
+    print(f"Burgers step time, DeepXDE's configuration: 2540 + 80 + 160 points, MLP 2-20-20-20-1 tanh "
+          f"({params} parameters), float32, Adam 1e-3, seed {args.seed}")
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, device {args.device}"
+          + (f", deepxde {dde_version}" if dde_info is not None else ", deepxde not installed"))
+    print(f"{'method':<18}{'ms/step (median)':>18}{'rounds (ms)':>40}{'vs DeepXDE':>12}")
+    for name, value in median.items():
+        ratio = f"{value / median['deepxde']:.2f}x" if "deepxde" in median else "n/a"
+        rounds = " ".join(f"{1e3 * t:.2f}" for t in times[name])
+        print(f"{name:<18}{1e3 * value:>18.2f}{rounds:>40}{ratio:>12}")
+    result = {"pinnkit_s_per_step": median["pinnkit-autograd"], "pinnkit_zcs_s_per_step": median["pinnkit-zcs"],
+              "deepxde_s_per_step": median.get("deepxde"), "parameters": params, "seed": args.seed,
+              "dtype": "float32", "device": args.device, "steps": args.steps, "repeats": args.repeats}
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(result, handle, indent=2)
+    return result
+
+
+if __name__ == "__main__":
+    main()
