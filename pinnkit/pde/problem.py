@@ -90,6 +90,8 @@ class Problem:
             c.bind(domain, self.outputs)
         self.pde_terms = tuple(self._trial_residual())
         self._name_conditions()
+        for c in self.conditions:  # values of the wrong shape fail here, not at the first training step
+            c.prepare(c.sample(domain, np.random.default_rng(0)))
 
     def __repr__(self) -> str:
         return (f"Problem(domain={self.domain!r}, outputs={self.outputs}, terms={self.terms}, "
