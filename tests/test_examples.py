@@ -138,3 +138,16 @@ def test_burgers_quick_run_writes_a_loadable_model(tmp_path, monkeypatch, capsys
 
     _, _, u_ref = burgers_exact_grid()
     assert saved["l2_relative_error"] == pytest.approx(np.linalg.norm(u_pred - u_ref) / np.linalg.norm(u_ref))
+
+
+def test_burgers_inverse_quick_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    metrics = load_example(ROOT / "examples" / "burgers_inverse.py").main(
+        ["--quick", "--out", str(tmp_path), "--no-progress", "--observations", "300"])
+    assert "lambda1" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    assert [r["noise"] for r in saved["runs"]] == [0.0, 0.01] == [r["noise"] for r in metrics["runs"]]
+    for run in saved["runs"]:
+        assert run["nu"] > 0 and np.isfinite(run["lambda1"])
+        assert run["nu_relative_error"] == pytest.approx(abs(run["nu"] - 0.01 / np.pi) / (0.01 / np.pi))
+        assert (tmp_path / f"model_noise{run['noise']:g}.pt").is_file()
