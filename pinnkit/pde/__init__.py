@@ -1,6 +1,6 @@
 """Problems, conditions, ready-made equations, references and the derivative engine (autograd and ZCS)."""
 
-from . import references
+from . import equations, references
 from .conditions import (
     Condition,
     DirichletBC,
@@ -16,5 +16,6 @@ from .problem import Batch, Problem
 
 __all__ = [
     "BACKENDS", "AutogradDerivatives", "Batch", "Condition", "DirichletBC", "Fields", "InitialCondition",
-    "NeumannBC", "ObservedData", "PeriodicBC", "Problem", "RobinBC", "ZCSDerivatives", "derivatives", "references",
+    "NeumannBC", "ObservedData", "PeriodicBC", "Problem", "RobinBC", "ZCSDerivatives", "derivatives", "equations",
+    "references",
 ]
