@@ -151,9 +151,11 @@ class Trainer:
     # ------------------------------------------------------------------ the loss
     def _current_batch(self) -> tuple[Batch, Tensor | None]:
         points, weights = self.sampler.points(self.step)
-        if self._batch is None or points is not self._batch_points:
+        if self._batch is None:
             self._batch = self.problem.batch(points, self.condition_points, dtype=self.dtype, device=self.device)
-            self._batch_points = points
+        elif points is not self._batch_points:  # the sampler moved its points: keep the conditions' part
+            self._batch = self.problem.batch(points, reuse=self._batch)
+        self._batch_points = points
         return self._batch, weights
 
     def losses(self) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:

@@ -153,9 +153,22 @@ class Problem:
         return {c.name: c.sample(self.domain, np.random.default_rng(s)) for c, s in zip(self.conditions, children,
                                                                                       strict=True)}
 
-    def batch(self, pde_points: Tensor, condition_points: Mapping[str, Tensor], *, dtype: torch.dtype | None = None,
-              device: torch.device | str | None = None) -> Batch:
-        """Concatenate the points of a step and prepare every condition's fixed data."""
+    def batch(self, pde_points: Tensor, condition_points: Mapping[str, Tensor] | None = None, *,
+              dtype: torch.dtype | None = None, device: torch.device | str | None = None,
+              reuse: Batch | None = None) -> Batch:
+        """Concatenate the points of a step and prepare every condition's fixed data.
+
+        With ``reuse`` (an earlier batch of the same conditions), only the PDE points are replaced: the
+        conditions' points and prepared data are taken over as they are (what moving samplers need each step).
+        """
+        if reuse is not None:
+            old = reuse.slices["pde"].stop
+            rest = reuse.points[old:]
+            n = len(pde_points)
+            slices = {k: (slice(0, n) if k == "pde" else slice(s.start - old + n, s.stop - old + n))
+                      for k, s in reuse.slices.items()}
+            return Batch(torch.cat([pde_points.to(rest), rest]), slices, reuse.data)
+        condition_points = condition_points or {}
         dtype = dtype or pde_points.dtype
         parts, slices, data, start = [pde_points], {"pde": slice(0, len(pde_points))}, {}, len(pde_points)
         for c in self.conditions:

@@ -2,6 +2,7 @@
 receives the detached residuals back. :class:`FixedPoints` is the classic setting; adaptive samplers (R3,
 Causal R3, causal time weighting, RAR-D) build on :class:`Sampler`."""
 
+from .r3 import R3, CausalR3
 from .sampler import FixedPoints, Sampler
 
-__all__ = ["FixedPoints", "Sampler"]
+__all__ = ["CausalR3", "FixedPoints", "R3", "Sampler"]

@@ -1,0 +1,124 @@
+"""R3 (retain-resample-release) and Causal R3 sampling (Daw, Bu, Wang, Perdikaris & Karpatne, ICML 2023).
+
+R3 keeps a pool of ``N`` collocation points. After each step, with the residuals ``r_j`` of that same step,
+
+    F_j = |r_j|                      (fitness)
+    tau = threshold_scale * mean_j F_j
+    retain {p_j : F_j > tau}         (strictly greater); replace every other point by a fresh uniform one
+
+so the pool keeps its size while points accumulate where the residual is high. The update is one fixed-shape
+``where(retain, pool, fresh)`` on residuals the step computed anyway.
+
+Causal R3 adds a gate on the normalised time ``s = (t - t0) / (t1 - t0)`` that lets the loss see early times
+first and opens as the early residuals fall:
+
+    g(s) = (1 - tanh(alpha (s - beta))) / 2                  alpha = 5, beta starts at -0.5
+    loss  L_r = mean((r g)^2)        (the sampler's per-point weights are g^2)
+    fitness F_j = |r_j| g(s_j), retain F_j > mean F
+    after the step:  L_g = mean((|r| g)^2),  beta += eta * min(exp(-eps L_g), clip)   eta = 1e-3, eps = 20, clip = 0.1
+
+``beta`` never decreases, and once ``beta >> 1`` the gate is 1 everywhere and Causal R3 is R3.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..geometry import SpaceTimeDomain
+from ..geometry.unit_samples import check_count
+from .sampler import Sampler
+
+
+def fitness(residual: Tensor) -> Tensor:
+    """``|r|`` per point; for several PDE terms (N, m), the Euclidean norm over the terms."""
+    return residual.abs() if residual.ndim == 1 else torch.linalg.vector_norm(residual, dim=-1)
+
+
+class R3(Sampler):
+    """Retain-resample-release sampling of ``n`` points (see the module docstring).
+
+    ``threshold_scale`` multiplies the mean fitness in the retention threshold (1 in the paper).
+    """
+
+    def __init__(self, n: int = 2000, threshold_scale: float = 1.0):
+        self.n = check_count(n)
+        if not (isinstance(threshold_scale, (int, float)) and threshold_scale > 0):
+            raise ValueError(f"threshold_scale must be a positive number; got {threshold_scale!r}")
+        self.threshold_scale = float(threshold_scale)
+        self._pool: Tensor | None = None
+        self.retained: Tensor | None = None  # mask of the last update, for inspection and tests
+
+    def setup(self, domain, rng, dtype, device):
+        super().setup(domain, rng, dtype, device)
+        if self._pool is None:
+            self._pool = self._fresh()
+
+    def _fresh(self) -> Tensor:
+        return self.domain.sample_interior(self.n, "random", seed=self.rng, dtype=self.dtype, device=self.device)
+
+    @property
+    def changed(self) -> bool:
+        return True
+
+    def points(self, step):
+        return self._pool, None
+
+    def _fitness(self, residual: Tensor) -> Tensor:
+        return fitness(residual)
+
+    def update(self, step, residual):
+        f = self._fitness(residual.to(self._pool.dtype))
+        self.retained = f > self.threshold_scale * f.mean()
+        self._pool = torch.where(self.retained[:, None], self._pool, self._fresh())
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"pool": self._pool}
+
+    def load_state_dict(self, state):
+        self._pool = state["pool"].to(dtype=self.dtype, device=self.device)
+
+
+class CausalR3(R3):
+    """R3 with the causal time gate of Daw et al. (see the module docstring); needs a space-time domain."""
+
+    def __init__(self, n: int = 2000, *, alpha: float = 5.0, beta: float = -0.5, eta: float = 1e-3,
+                 epsilon: float = 20.0, clip: float = 0.1, threshold_scale: float = 1.0):
+        super().__init__(n, threshold_scale)
+        for name, value in (("alpha", alpha), ("eta", eta), ("epsilon", epsilon), ("clip", clip)):
+            if not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"{name} must be a positive number; got {value!r}")
+        self.alpha, self.beta, self.eta, self.epsilon, self.clip = alpha, float(beta), eta, epsilon, clip
+
+    def setup(self, domain, rng, dtype, device):
+        if not isinstance(domain, SpaceTimeDomain):
+            raise ValueError(f"CausalR3 needs a space-time domain (geometry * TimeDomain); got {domain!r}")
+        super().setup(domain, rng, dtype, device)
+
+    def gate(self, points: Tensor) -> Tensor:
+        """``g(s)`` at the points' normalised times, (N,)."""
+        t0, t1 = self.domain.time.t0, self.domain.time.t1
+        s = (points[:, -1] - t0) / (t1 - t0)
+        return 0.5 * (1 - torch.tanh(self.alpha * (s - self.beta)))
+
+    def points(self, step):
+        return self._pool, self.gate(self._pool) ** 2
+
+    def _fitness(self, residual):
+        return fitness(residual) * self.gate(self._pool)
+
+    def update(self, step, residual):
+        gated = fitness(residual.to(self._pool.dtype)) * self.gate(self._pool)  # the step's points and gate
+        loss = float(gated.square().mean())
+        super().update(step, residual)
+        self.beta += self.eta * min(math.exp(-self.epsilon * loss), self.clip)
+
+    def state_dict(self):
+        return {"pool": self._pool, "beta": self.beta}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.beta = float(state["beta"])
