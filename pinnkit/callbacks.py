@@ -62,8 +62,11 @@ class Checkpoint(Callback):
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1000):
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer; got {every!r}")
         self.path, self.every = path, every
         self.skipped = 0
+        self._last_step: int | None = None
 
     def _save(self, trainer):
         finite = all(torch.isfinite(p).all() for p in trainer.trainable_parameters())
@@ -72,9 +75,15 @@ class Checkpoint(Callback):
         else:
             self.skipped += 1
 
+    def on_fit_start(self, trainer):
+        self._last_step = trainer.step
+
     def on_step_end(self, trainer, step, loss):
-        if step % self.every == 0:
+        # L-BFGS advances several steps at a time: save whenever a multiple of `every` was passed
+        last = trainer.step if self._last_step is None else self._last_step
+        if step // self.every > last // self.every:
             self._save(trainer)
+        self._last_step = step
 
     def on_fit_end(self, trainer):
         self._save(trainer)

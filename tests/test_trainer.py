@@ -197,3 +197,17 @@ def test_cuda_training_matches_cpu_closely():
     gpu.fit(20, progress=False)
     for a, b in zip(params(cpu), params(gpu), strict=True):
         torch.testing.assert_close(a, b.cpu(), rtol=1e-8, atol=1e-10)
+
+
+def test_periodic_checkpoints_follow_lbfgs_chunks(tmp_path):
+    """L-BFGS moves 25 steps at a time; a checkpoint is written whenever a multiple of `every` is passed."""
+    t = trainer()
+    saved = []
+    checkpoint = pk.Checkpoint(tmp_path / "c.pt", every=40)
+    original = checkpoint._save
+    checkpoint._save = lambda tr: (saved.append(tr.step), original(tr))
+    t.fit(110, optimizer="lbfgs", progress=False, callbacks=[checkpoint])
+    assert saved[:2] == [50, 100]  # after the chunks that passed 40 and 80
+    assert torch.load(tmp_path / "c.pt", weights_only=True)["step"] == t.step
+    with pytest.raises(ValueError, match="every must be"):
+        pk.Checkpoint(tmp_path / "c.pt", every=0)
