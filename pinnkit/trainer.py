@@ -95,7 +95,8 @@ class Trainer:
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
         if not isinstance(self.sampler, Sampler):
             raise ValueError(f"sampler must be a pinnkit Sampler; got {type(self.sampler).__name__}")
-        self.sampler.setup(problem.domain, self.rng, dtype, self.device)
+        self.sampler.setup(problem.domain, self.rng, dtype, self.device,
+                           residual=lambda points: problem.pde_residual(self.net, points, self.backend))
         self.condition_points = problem.sample_conditions(seed)
         self.reference = None if reference is None else self._reference(reference)
         self.lr, self.scheduler_factory = float(lr), scheduler
@@ -208,7 +209,7 @@ class Trainer:
             else:
                 self._fit_first_order(end, callbacks, log_every, bar)
         finally:
-            if self.history and self.history[-1]["step"] != self.step or not self.history:
+            if not self.history or self.history[-1]["step"] != self.step:
                 self._log(callbacks, bar)
             if bar is not None:
                 bar.close()

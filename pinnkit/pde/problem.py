@@ -192,6 +192,19 @@ class Problem:
             out[c.name] = c.residual(fields.restrict(batch.slices[c.name]), batch.data[c.name])
         return out
 
+    def pde_residual(self, net: Callable[[Tensor], Tensor], points: Tensor, backend: str = "autograd",
+                     chunk: int = 16384) -> Tensor:
+        """The PDE residual at ``points``, detached: (N,) for one PDE term, (N, m) for m terms.
+
+        For samplers that look at candidate points (RAD, RAR-D); evaluated in chunks of ``chunk`` points.
+        """
+        out = []
+        for part in points.split(chunk):
+            fields = Fields(derivatives(net, part, backend), self.names, dict(self.parameters.items()))
+            terms = list(self._split_residual(self.residual_fn(fields), len(part)).values())
+            out.append((terms[0] if len(terms) == 1 else torch.stack(terms, dim=-1)).detach())
+        return torch.cat(out)
+
     def check_net(self, net: nn.Module, dtype: torch.dtype, device: torch.device | str) -> None:
         """Raise a clear error if ``net`` does not map (N, d) inputs to (N, outputs)."""
         x = self.domain.sample_interior(2, "sobol", seed=0, dtype=dtype, device=device)

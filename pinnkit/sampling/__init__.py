@@ -3,6 +3,7 @@ receives the detached residuals back. :class:`FixedPoints` is the classic settin
 Causal R3, causal time weighting, RAR-D) build on :class:`Sampler`."""
 
 from .r3 import R3, CausalR3
+from .residual_density import RAD, RARD, residual_density
 from .sampler import FixedPoints, Sampler
 
-__all__ = ["CausalR3", "FixedPoints", "R3", "Sampler"]
+__all__ = ["RAD", "RARD", "CausalR3", "FixedPoints", "R3", "Sampler", "residual_density"]

@@ -52,8 +52,8 @@ class R3(Sampler):
         self._pool: Tensor | None = None
         self.retained: Tensor | None = None  # mask of the last update, for inspection and tests
 
-    def setup(self, domain, rng, dtype, device):
-        super().setup(domain, rng, dtype, device)
+    def setup(self, domain, rng, dtype, device, residual=None):
+        super().setup(domain, rng, dtype, device, residual)
         if self._pool is None:
             self._pool = self._fresh()
 
@@ -93,10 +93,10 @@ class CausalR3(R3):
                 raise ValueError(f"{name} must be a positive number; got {value!r}")
         self.alpha, self.beta, self.eta, self.epsilon, self.clip = alpha, float(beta), eta, epsilon, clip
 
-    def setup(self, domain, rng, dtype, device):
+    def setup(self, domain, rng, dtype, device, residual=None):
         if not isinstance(domain, SpaceTimeDomain):
             raise ValueError(f"CausalR3 needs a space-time domain (geometry * TimeDomain); got {domain!r}")
-        super().setup(domain, rng, dtype, device)
+        super().setup(domain, rng, dtype, device, residual)
 
     def gate(self, points: Tensor) -> Tensor:
         """``g(s)`` at the points' normalised times, (N,)."""

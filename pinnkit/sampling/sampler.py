@@ -9,6 +9,7 @@ changes during training is in :meth:`state_dict` so checkpoints restore it exact
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,9 +23,12 @@ from ..geometry.unit_samples import check_count, check_method
 class Sampler(abc.ABC):
     """Collocation points (and per-point weights) for the PDE terms."""
 
-    def setup(self, domain: Geometry, rng: np.random.Generator, dtype: torch.dtype, device: torch.device) -> None:
-        """Called once by the trainer before training: the domain, a random stream, dtype and device."""
+    def setup(self, domain: Geometry, rng: np.random.Generator, dtype: torch.dtype, device: torch.device,
+              residual: Callable[[Tensor], Tensor] | None = None) -> None:
+        """Called once by the trainer before training: the domain, a random stream, dtype and device, and
+        ``residual(points) -> (N,)`` detached PDE residuals at any points (for samplers that need candidates)."""
         self.domain, self.rng, self.dtype, self.device = domain, rng, dtype, device
+        self.residual = residual
 
     @abc.abstractmethod
     def points(self, step: int) -> tuple[Tensor, Tensor | None]:
@@ -53,8 +57,8 @@ class FixedPoints(Sampler):
         self.n, self.method = check_count(n), check_method(method)
         self._points: Tensor | None = None
 
-    def setup(self, domain, rng, dtype, device):
-        super().setup(domain, rng, dtype, device)
+    def setup(self, domain, rng, dtype, device, residual=None):
+        super().setup(domain, rng, dtype, device, residual)
         if self._points is None:
             self._points = domain.sample_interior(self.n, self.method, seed=rng, dtype=dtype, device=device)
 

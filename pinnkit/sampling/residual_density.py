@@ -1,0 +1,109 @@
+"""Residual-based adaptive sampling: RAD and RAR-D (Wu, Zhu, Tan, Kartha & Lu, CMAME 403, 2023).
+
+Both draw points from the density of a dense candidate set
+
+    p(x) proportional to |r(x)|^k / mean(|r|^k) + c
+
+where ``r`` is the PDE residual of the current network (``k`` sharpens the focus on large residuals, ``c``
+keeps a uniform share). Every ``period`` steps:
+
+* :class:`RAD` replaces the whole pool of ``n`` points by ``n`` candidates drawn from ``p``
+  (the authors' defaults ``k = 1, c = 1``);
+* :class:`RARD` (RAR-D) keeps the pool and adds ``add`` candidates drawn from ``p`` (defaults ``k = 2, c = 0``).
+
+Candidates are ``candidates`` fresh uniform points (default ``10 n``); draws are without replacement, so no
+point is taken twice. The residual at the candidates costs one extra evaluation every ``period`` steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..geometry.unit_samples import check_count
+from .r3 import fitness
+from .sampler import Sampler
+
+
+def residual_density(residual: Tensor, k: float = 1.0, c: float = 1.0) -> Tensor:
+    """Probabilities ``p_j = (|r_j|^k / mean |r|^k + c) / sum(...)`` over the points (N,); uniform if all vanish."""
+    e = fitness(residual) ** k
+    mean = e.mean()
+    p = (e / mean if mean > 0 else torch.zeros_like(e)) + c
+    total = p.sum()
+    return p / total if total > 0 else torch.full_like(p, 1.0 / len(p))
+
+
+class _ResidualDensity(Sampler):
+    def __init__(self, n: int, period: int, k: float, c: float, candidates: int | None):
+        self.n = check_count(n)
+        self.period = check_count(period, "period")
+        if not (isinstance(k, (int, float)) and k > 0):
+            raise ValueError(f"k must be a positive number; got {k!r}")
+        if not (isinstance(c, (int, float)) and c >= 0):
+            raise ValueError(f"c must be a non-negative number; got {c!r}")
+        self.k, self.c = float(k), float(c)
+        self.candidates = check_count(candidates, "candidates") if candidates is not None else 10 * self.n
+        self._pool: Tensor | None = None
+
+    def setup(self, domain, rng, dtype, device, residual=None):
+        if residual is None:
+            raise ValueError(f"{type(self).__name__} needs the PDE residual at candidate points: use it through "
+                             "pinnkit.Trainer (which provides it)")
+        super().setup(domain, rng, dtype, device, residual)
+        if self._pool is None:
+            self._pool = domain.sample_interior(self.n, "random", seed=rng, dtype=dtype, device=device)
+
+    @property
+    def changed(self) -> bool:
+        return True
+
+    def points(self, step):
+        return self._pool, None
+
+    def draw(self, m: int) -> Tensor:
+        """``m`` distinct candidates drawn from the residual density."""
+        candidates = self.domain.sample_interior(self.candidates, "random", seed=self.rng, dtype=self.dtype,
+                                                 device=self.device)
+        p = residual_density(self.residual(candidates), self.k, self.c)
+        if int((p > 0).sum()) < m:  # too few candidates with mass: give every candidate a little
+            p = p + 1e-12
+        generator = torch.Generator().manual_seed(int(self.rng.integers(2**62)))
+        index = torch.multinomial(p.cpu().double(), m, replacement=False, generator=generator)
+        return candidates[index.to(candidates.device)]
+
+    def due(self, step: int) -> bool:
+        return (step + 1) % self.period == 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"pool": self._pool}
+
+    def load_state_dict(self, state):
+        self._pool = state["pool"].to(dtype=self.dtype, device=self.device)
+
+
+class RAD(_ResidualDensity):
+    """Residual-based adaptive distribution: every ``period`` steps, ``n`` new points from ``p``."""
+
+    def __init__(self, n: int = 2000, period: int = 1000, k: float = 1.0, c: float = 1.0,
+                 candidates: int | None = None):
+        super().__init__(n, period, k, c, candidates)
+
+    def update(self, step, residual):
+        if self.due(step):
+            self._pool = self.draw(self.n)
+
+
+class RARD(_ResidualDensity):
+    """Residual-based adaptive refinement with distribution: every ``period`` steps, ``add`` more points."""
+
+    def __init__(self, n: int = 2000, period: int = 1000, add: int = 10, k: float = 2.0, c: float = 0.0,
+                 candidates: int | None = None):
+        super().__init__(n, period, k, c, candidates)
+        self.add = check_count(add, "add")
+
+    def update(self, step, residual):
+        if self.due(step):
+            self._pool = torch.cat([self._pool, self.draw(self.add)])
