@@ -47,6 +47,7 @@ class _ResidualDensity(Sampler):
         self.k, self.c = float(k), float(c)
         self.candidates = check_count(candidates, "candidates") if candidates is not None else 10 * self.n
         self._pool: Tensor | None = None
+        self._last_step: int | None = None
 
     def setup(self, domain, rng, dtype, device, residual=None):
         if residual is None:
@@ -75,13 +76,18 @@ class _ResidualDensity(Sampler):
         return candidates[index.to(candidates.device)]
 
     def due(self, step: int) -> bool:
-        return (step + 1) % self.period == 0
+        """Whether a multiple of ``period`` completed steps was passed since the last update (L-BFGS reports
+        its iterations in chunks, so the count can jump)."""
+        last = step - 1 if self._last_step is None else self._last_step
+        self._last_step = step
+        return (step + 1) // self.period > (last + 1) // self.period
 
     def state_dict(self) -> dict[str, Any]:
-        return {"pool": self._pool}
+        return {"pool": self._pool, "last_step": self._last_step}
 
     def load_state_dict(self, state):
         self._pool = state["pool"].to(dtype=self.dtype, device=self.device)
+        self._last_step = state["last_step"]
 
 
 class RAD(_ResidualDensity):

@@ -94,3 +94,11 @@ def test_bad_settings():
         RARD(10, c=-1)
     with pytest.raises(ValueError, match="period must be"):
         RAD(10, period=0)
+
+
+def test_refinement_follows_steps_that_jump():
+    """Updates reported every 25 steps (as L-BFGS does) still refine once per period passed."""
+    s = ready(RARD(50, period=40, add=5))
+    for step in range(0, 200, 25):
+        s.update(step, torch.zeros(len(s.points(step)[0])))
+    assert len(s.points(200)[0]) == 50 + 5 * 4  # periods ending at 40, 80, 120, 160 were passed (last call: 175)
