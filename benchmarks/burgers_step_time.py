@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 import torch
+from _deepxde import import_deepxde  # benchmarks/ is on sys.path when a script here runs
 
 import pinnkit as pk
 
@@ -43,15 +44,9 @@ def pinnkit_trainer(backend: str, device: str, seed: int) -> pk.Trainer:
 
 
 def deepxde_model(seed: int):
-    os.environ.setdefault("DDE_BACKEND", "pytorch")
-    dtype, device = torch.get_default_dtype(), torch.empty(0).device
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            import deepxde as dde
-    except ImportError:
+    dde = import_deepxde()
+    if dde is None:
         return None
-    torch.set_default_dtype(dtype)
-    torch.set_default_device(device)  # DeepXDE may move torch's default device; keep runs comparable
     dde.config.set_random_seed(seed)
     gt = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99))
 

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _deepxde import import_deepxde  # benchmarks/ is on sys.path when a script here runs
 
 import pinnkit.geometry as G
 
@@ -52,24 +53,6 @@ VERTICES = [[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [1.0, 0.4], [0.0, 1.0]]
 HOLE_CENTRE, HOLE_RADIUS = [0.5, 0.3], 0.15
 DEEPXDE_RANDOM = {"random": "pseudo", "lhs": "LHS", "sobol": "Sobol", "halton": "Halton", "hammersley": "Hammersley"}
 DETERMINISTIC_IN_DEEPXDE = ("sobol", "halton", "hammersley")
-
-
-def import_deepxde() -> Any | None:
-    """DeepXDE with the pytorch backend, imported quietly; ``None`` if it is not installed.
-
-    DeepXDE moves torch's default device to a GPU when there is one; torch's defaults are put back.
-    """
-    os.environ.setdefault("DDE_BACKEND", "pytorch")
-    dtype, device = torch.get_default_dtype(), torch.empty(0).device
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            import deepxde
-    except ImportError:
-        return None
-    torch.set_default_dtype(dtype)
-    if hasattr(torch, "set_default_device"):
-        torch.set_default_device(device)
-    return deepxde
 
 
 def best_time(call: Callable[[], Any], repeats: int) -> tuple[float, Any]:
