@@ -23,14 +23,12 @@ first and opens as the early residuals fall:
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 from torch import Tensor
 
 from ..geometry import SpaceTimeDomain
-from ..geometry.unit_samples import check_count
-from .sampler import Sampler
+from .sampler import PointPool
 
 
 def fitness(residual: Tensor) -> Tensor:
@@ -38,34 +36,18 @@ def fitness(residual: Tensor) -> Tensor:
     return residual.abs() if residual.ndim == 1 else torch.linalg.vector_norm(residual, dim=-1)
 
 
-class R3(Sampler):
+class R3(PointPool):
     """Retain-resample-release sampling of ``n`` points (see the module docstring).
 
     ``threshold_scale`` multiplies the mean fitness in the retention threshold (1 in the paper).
     """
 
     def __init__(self, n: int = 2000, threshold_scale: float = 1.0):
-        self.n = check_count(n)
+        super().__init__(n, "random")
         if not (isinstance(threshold_scale, (int, float)) and threshold_scale > 0):
             raise ValueError(f"threshold_scale must be a positive number; got {threshold_scale!r}")
         self.threshold_scale = float(threshold_scale)
-        self._pool: Tensor | None = None
         self.retained: Tensor | None = None  # mask of the last update, for inspection and tests
-
-    def setup(self, domain, rng, dtype, device, residual=None):
-        super().setup(domain, rng, dtype, device, residual)
-        if self._pool is None:
-            self._pool = self._fresh()
-
-    def _fresh(self) -> Tensor:
-        return self.domain.sample_interior(self.n, "random", seed=self.rng, dtype=self.dtype, device=self.device)
-
-    @property
-    def changed(self) -> bool:
-        return True
-
-    def points(self, step):
-        return self._pool, None
 
     def _fitness(self, residual: Tensor) -> Tensor:
         return fitness(residual)
@@ -73,13 +55,7 @@ class R3(Sampler):
     def update(self, step, residual):
         f = self._fitness(residual.to(self._pool.dtype))
         self.retained = f > self.threshold_scale * f.mean()
-        self._pool = torch.where(self.retained[:, None], self._pool, self._fresh())
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"pool": self._pool}
-
-    def load_state_dict(self, state):
-        self._pool = state["pool"].to(dtype=self.dtype, device=self.device)
+        self._pool = torch.where(self.retained[:, None], self._pool, self.uniform(self.n))
 
 
 class CausalR3(R3):
@@ -117,7 +93,7 @@ class CausalR3(R3):
         self.beta += self.eta * min(math.exp(-self.epsilon * loss), self.clip)
 
     def state_dict(self):
-        return {"pool": self._pool, "beta": self.beta}
+        return {**super().state_dict(), "beta": self.beta}
 
     def load_state_dict(self, state):
         super().load_state_dict(state)

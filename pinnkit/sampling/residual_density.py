@@ -24,7 +24,7 @@ from torch import Tensor
 
 from ..geometry.unit_samples import check_count
 from .r3 import fitness
-from .sampler import Sampler
+from .sampler import PointPool
 
 
 def residual_density(residual: Tensor, k: float = 1.0, c: float = 1.0) -> Tensor:
@@ -36,9 +36,9 @@ def residual_density(residual: Tensor, k: float = 1.0, c: float = 1.0) -> Tensor
     return p / total if total > 0 else torch.full_like(p, 1.0 / len(p))
 
 
-class _ResidualDensity(Sampler):
+class _ResidualDensity(PointPool):
     def __init__(self, n: int, period: int, k: float, c: float, candidates: int | None):
-        self.n = check_count(n)
+        super().__init__(n, "random")
         self.period = check_count(period, "period")
         if not (isinstance(k, (int, float)) and k > 0):
             raise ValueError(f"k must be a positive number; got {k!r}")
@@ -46,7 +46,6 @@ class _ResidualDensity(Sampler):
             raise ValueError(f"c must be a non-negative number; got {c!r}")
         self.k, self.c = float(k), float(c)
         self.candidates = check_count(candidates, "candidates") if candidates is not None else 10 * self.n
-        self._pool: Tensor | None = None
         self._last_step: int | None = None
 
     def setup(self, domain, rng, dtype, device, residual=None):
@@ -54,20 +53,10 @@ class _ResidualDensity(Sampler):
             raise ValueError(f"{type(self).__name__} needs the PDE residual at candidate points: use it through "
                              "pinnkit.Trainer (which provides it)")
         super().setup(domain, rng, dtype, device, residual)
-        if self._pool is None:
-            self._pool = domain.sample_interior(self.n, "random", seed=rng, dtype=dtype, device=device)
-
-    @property
-    def changed(self) -> bool:
-        return True
-
-    def points(self, step):
-        return self._pool, None
 
     def draw(self, m: int) -> Tensor:
         """``m`` distinct candidates drawn from the residual density."""
-        candidates = self.domain.sample_interior(self.candidates, "random", seed=self.rng, dtype=self.dtype,
-                                                 device=self.device)
+        candidates = self.uniform(self.candidates)
         p = residual_density(self.residual(candidates), self.k, self.c)
         if int((p > 0).sum()) < m:  # too few candidates with mass: give every candidate a little
             p = p + 1e-12
@@ -83,10 +72,10 @@ class _ResidualDensity(Sampler):
         return (step + 1) // self.period > (last + 1) // self.period
 
     def state_dict(self) -> dict[str, Any]:
-        return {"pool": self._pool, "last_step": self._last_step}
+        return {**super().state_dict(), "last_step": self._last_step}
 
     def load_state_dict(self, state):
-        self._pool = state["pool"].to(dtype=self.dtype, device=self.device)
+        super().load_state_dict(state)
         self._last_step = state["last_step"]
 
 

@@ -3,7 +3,8 @@
 Each step the trainer asks for ``(points, weights)``, evaluates the residual there (in the same forward pass
 that makes the loss), and hands the detached per-point residuals back through :meth:`Sampler.update`, so
 adaptive samplers (R3, RAR-D, causal weighting) can move or reweight points at no extra cost. State that
-changes during training is in :meth:`state_dict` so checkpoints restore it exactly.
+changes during training is in :meth:`state_dict` so checkpoints restore it exactly. A sampler that moves its
+points returns a new tensor from :meth:`Sampler.points`; the trainer notices by identity.
 """
 
 from __future__ import annotations
@@ -38,11 +39,6 @@ class Sampler(abc.ABC):
         """Receive the detached PDE residual at this step's points (N,) or (N, m). Default: nothing."""
         del step, residual  # fixed samplers ignore the residual
 
-    @property
-    def changed(self) -> bool:
-        """Whether :meth:`points` may return different points than at the previous step."""
-        return False
-
     def state_dict(self) -> dict[str, Any]:
         return {}
 
@@ -50,23 +46,38 @@ class Sampler(abc.ABC):
         del state
 
 
-class FixedPoints(Sampler):
-    """``n`` points drawn once with ``method`` and kept for the whole run (the classic PINN setting)."""
+class PointPool(Sampler):
+    """A pool of ``n`` points, drawn with ``method`` when training starts, that subclasses may move.
 
-    def __init__(self, n: int = 2000, method: str = "sobol"):
+    Holds what the pool samplers share: the initial draw, :meth:`points` (no weights), fresh uniform points
+    (:meth:`uniform`), and the pool in the checkpointed state.
+    """
+
+    def __init__(self, n: int, method: str = "random"):
         self.n, self.method = check_count(n), check_method(method)
-        self._points: Tensor | None = None
+        self._pool: Tensor | None = None
 
     def setup(self, domain, rng, dtype, device, residual=None):
         super().setup(domain, rng, dtype, device, residual)
-        if self._points is None:
-            self._points = domain.sample_interior(self.n, self.method, seed=rng, dtype=dtype, device=device)
+        if self._pool is None:
+            self._pool = domain.sample_interior(self.n, self.method, seed=rng, dtype=dtype, device=device)
+
+    def uniform(self, m: int) -> Tensor:
+        """``m`` fresh uniform random points of the domain, from the sampler's stream."""
+        return self.domain.sample_interior(m, "random", seed=self.rng, dtype=self.dtype, device=self.device)
 
     def points(self, step):
-        return self._points, None
+        return self._pool, None
 
-    def state_dict(self):
-        return {"points": self._points}
+    def state_dict(self) -> dict[str, Any]:
+        return {"pool": self._pool}
 
     def load_state_dict(self, state):
-        self._points = state["points"].to(dtype=self.dtype, device=self.device)
+        self._pool = state["pool"].to(dtype=self.dtype, device=self.device)
+
+
+class FixedPoints(PointPool):
+    """``n`` points drawn once with ``method`` and kept for the whole run (the classic PINN setting)."""
+
+    def __init__(self, n: int = 2000, method: str = "sobol"):
+        super().__init__(n, method)
