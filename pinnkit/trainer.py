@@ -90,6 +90,8 @@ class Trainer:
             if key not in self.loss_weights:
                 raise ValueError(f"loss_weights: unknown term {key!r}; the problem's terms are {problem.terms}")
             self.loss_weights[key] = float(value)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
         self.seed = seed
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")

@@ -165,6 +165,7 @@ def test_inverse_parameters_are_trained_and_saved(tmp_path):
     (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), backend="jax"), "backend must be one of"),
     (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), lr=-1), "lr must be a positive"),
     (lambda p: pk.Trainer(p, "net"), "torch.nn.Module"),
+    (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), seed="x"), "seed must be a non-negative integer"),
 ])
 def test_bad_trainer_arguments(make, match):
     with pytest.raises(ValueError, match=match):
