@@ -97,6 +97,8 @@ class Trainer:
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
         if not isinstance(self.sampler, Sampler):
             raise ValueError(f"sampler must be a pinnkit Sampler; got {type(self.sampler).__name__}")
+        self._condition_terms = tuple(c.name for c in problem.conditions)
+        self._initial_terms = tuple(c.name for c in problem.conditions if c.kind == "initial")
         self.sampler.setup(problem.domain, self.rng, dtype, self.device,
                            residual=lambda points: problem.pde_residual(self.net, points, self.backend))
         self.condition_points = problem.sample_conditions(seed)
@@ -165,12 +167,18 @@ class Trainer:
         """``(total loss, loss per term, per-point residuals)`` at the current points (with graph)."""
         batch, weights = self._current_batch()
         residuals = self.problem.residuals(self.net, batch, self.backend)
-        terms = {}
-        for name, r in residuals.items():
-            sq = r.square()
-            if weights is not None and name in self.problem.pde_terms:
+        terms = {name: residuals[name].square().mean() for name in self._condition_terms}
+        initial = sum((self.loss_weights[k] * terms[k].detach() for k in self._initial_terms),
+                      torch.zeros((), dtype=self.dtype, device=self.device))
+        own = self.sampler.residual_weights(self._pde_residual(residuals), initial)
+        if own is not None:
+            weights = own if weights is None else weights * own
+        for name in self.problem.pde_terms:
+            sq = residuals[name].square()
+            if weights is not None:
                 sq = sq * (weights if sq.ndim == 1 else weights[:, None])
             terms[name] = sq.mean()
+        terms = {name: terms[name] for name in self.problem.terms}
         total = sum(self.loss_weights[k] * v for k, v in terms.items())
         return total, terms, residuals
 
@@ -305,6 +313,7 @@ class Trainer:
         record["time"] = self._elapsed
         for key, p in self.problem.parameters.items():
             record[key] = float(p.detach())
+        record.update(self.sampler.info())
         if self.reference is not None:
             record["l2_relative_error"] = l2_relative_error(self.predict(self.reference[0]), self.reference[1])
         self.history.append(record)

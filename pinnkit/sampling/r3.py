@@ -92,6 +92,9 @@ class CausalR3(R3):
         super().update(step, residual)
         self.beta += self.eta * min(math.exp(-self.epsilon * loss), self.clip)
 
+    def info(self):
+        return {"causal_beta": self.beta}
+
     def state_dict(self):
         return {**super().state_dict(), "beta": self.beta}
 

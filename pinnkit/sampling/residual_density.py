@@ -24,7 +24,7 @@ from torch import Tensor
 
 from ..geometry.unit_samples import check_count
 from .r3 import fitness
-from .sampler import PointPool
+from .sampler import Period, PointPool
 
 
 def residual_density(residual: Tensor, k: float = 1.0, c: float = 1.0) -> Tensor:
@@ -39,14 +39,13 @@ def residual_density(residual: Tensor, k: float = 1.0, c: float = 1.0) -> Tensor
 class _ResidualDensity(PointPool):
     def __init__(self, n: int, period: int, k: float, c: float, candidates: int | None):
         super().__init__(n, "random")
-        self.period = check_count(period, "period")
+        self.period = Period(period)
         if not (isinstance(k, (int, float)) and k > 0):
             raise ValueError(f"k must be a positive number; got {k!r}")
         if not (isinstance(c, (int, float)) and c >= 0):
             raise ValueError(f"c must be a non-negative number; got {c!r}")
         self.k, self.c = float(k), float(c)
         self.candidates = check_count(candidates, "candidates") if candidates is not None else 10 * self.n
-        self._last_step: int | None = None
 
     def setup(self, domain, rng, dtype, device, residual=None):
         if residual is None:
@@ -64,19 +63,12 @@ class _ResidualDensity(PointPool):
         index = torch.multinomial(p.cpu().double(), m, replacement=False, generator=generator)
         return candidates[index.to(candidates.device)]
 
-    def due(self, step: int) -> bool:
-        """Whether a multiple of ``period`` completed steps was passed since the last update (L-BFGS reports
-        its iterations in chunks, so the count can jump)."""
-        last = step - 1 if self._last_step is None else self._last_step
-        self._last_step = step
-        return (step + 1) // self.period > (last + 1) // self.period
-
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "last_step": self._last_step}
+        return {**super().state_dict(), "last_step": self.period.last_step}
 
     def load_state_dict(self, state):
         super().load_state_dict(state)
-        self._last_step = state["last_step"]
+        self.period.last_step = state["last_step"]
 
 
 class RAD(_ResidualDensity):
@@ -87,7 +79,7 @@ class RAD(_ResidualDensity):
         super().__init__(n, period, k, c, candidates)
 
     def update(self, step, residual):
-        if self.due(step):
+        if self.period.due(step):
             self._pool = self.draw(self.n)
 
 
@@ -100,5 +92,5 @@ class RARD(_ResidualDensity):
         self.add = check_count(add, "add")
 
     def update(self, step, residual):
-        if self.due(step):
+        if self.period.due(step):
             self._pool = torch.cat([self._pool, self.draw(self.add)])

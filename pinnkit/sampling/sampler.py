@@ -35,15 +35,48 @@ class Sampler(abc.ABC):
     def points(self, step: int) -> tuple[Tensor, Tensor | None]:
         """``(points (N, d), weights (N,) or None)`` for this step; ``None`` weights means all ones."""
 
+    def residual_weights(self, residual: Tensor, initial_loss: Tensor) -> Tensor | None:
+        """Extra per-point weights (N,) that depend on this step's own residual, or None (the default).
+
+        Called by the trainer between evaluating the residual and forming the loss, with the detached PDE
+        residual at the points of :meth:`points` (N,) or (N, m) and the detached initial-condition loss of the
+        same step (0 when the problem has none); the result multiplies the weights of :meth:`points`. Causal
+        weighting lives here, because its weights must come from the residual they weight.
+        """
+        del residual, initial_loss
+        return None
+
     def update(self, step: int, residual: Tensor) -> None:
         """Receive the detached PDE residual at this step's points (N,) or (N, m). Default: nothing."""
         del step, residual  # fixed samplers ignore the residual
+
+    def info(self) -> dict[str, float]:
+        """Scalars worth logging with the history (e.g. a schedule's position); default none."""
+        return {}
 
     def state_dict(self) -> dict[str, Any]:
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         del state
+
+
+class Period:
+    """Counts completed steps and says when a multiple of ``period`` has been passed.
+
+    L-BFGS reports its iterations in chunks, so the step count can jump past a multiple; :meth:`due` is true
+    once for every update call that crosses at least one.
+    """
+
+    def __init__(self, period: int):
+        self.period = check_count(period, "period")
+        self.last_step: int | None = None
+
+    def due(self, step: int) -> bool:
+        """Whether step ``step`` (0-based, just completed) passes a multiple of ``period`` since the last call."""
+        last = step - 1 if self.last_step is None else self.last_step
+        self.last_step = step
+        return (step + 1) // self.period > (last + 1) // self.period
 
 
 class PointPool(Sampler):
@@ -81,3 +114,27 @@ class FixedPoints(PointPool):
 
     def __init__(self, n: int = 2000, method: str = "sobol"):
         super().__init__(n, method)
+
+
+class Resample(PointPool):
+    """``n`` points drawn with ``method`` and replaced by a fresh draw after every ``every`` steps.
+
+    ``every=1`` gives new points each step (stochastic collocation). Low-discrepancy methods draw a fresh
+    scrambled set from the sampler's random stream each time.
+    """
+
+    def __init__(self, n: int = 2000, every: int = 1, method: str = "random"):
+        super().__init__(n, method)
+        self.every = Period(every)
+
+    def update(self, step, residual):
+        if self.every.due(step):
+            self._pool = self.domain.sample_interior(self.n, self.method, seed=self.rng, dtype=self.dtype,
+                                                     device=self.device)
+
+    def state_dict(self):
+        return {**super().state_dict(), "last_step": self.every.last_step}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.every.last_step = state["last_step"]

@@ -93,7 +93,10 @@ def convection_trainer(sampler, backend="autograd", seed=0):
     return pk.Trainer(problem, net, sampler=sampler, backend=backend, dtype=torch.float64, seed=seed)
 
 
-@pytest.mark.parametrize("make", [lambda: pk.sampling.R3(128), lambda: pk.sampling.CausalR3(128)])
+@pytest.mark.parametrize("make", [
+    lambda: pk.sampling.R3(128), lambda: pk.sampling.CausalR3(128), lambda: pk.sampling.Resample(128, every=4),
+    lambda: pk.sampling.CausalWeighting(pk.sampling.R3(128), chunks=8, epsilon=(1e-2, 1e-1, 1.0)),
+], ids=["R3", "CausalR3", "Resample", "CausalWeighting(R3)"])
 def test_training_resumes_bitwise_with_moving_points(tmp_path, make):
     straight = convection_trainer(make())
     straight.fit(30, progress=False)
@@ -108,6 +111,9 @@ def test_training_resumes_bitwise_with_moving_points(tmp_path, make):
     assert torch.equal(straight.sampler.points(0)[0], resumed.sampler.points(0)[0])
     if isinstance(straight.sampler, pk.sampling.CausalR3):
         assert straight.sampler.beta == resumed.sampler.beta > -0.5
+    assert straight.sampler.state_dict().keys() == resumed.sampler.state_dict().keys()
+    if isinstance(straight.sampler, pk.sampling.CausalWeighting):
+        assert straight.sampler.stage == resumed.sampler.stage
 
 
 def test_r3_trains_with_both_backends_identically():

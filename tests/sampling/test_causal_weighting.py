@@ -1,0 +1,165 @@
+"""Causal time weighting and resampling: the properties stated in ALGORITHMS.md and use in training."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import pinnkit as pk
+from pinnkit.sampling import CausalWeighting, FixedPoints, Resample, causal_weights
+
+DOMAIN = pk.geometry.Interval(0, 2 * math.pi) * pk.geometry.TimeDomain(0, 1)
+GEN = torch.Generator().manual_seed(0)
+
+
+def ready(sampler, domain=DOMAIN, seed=0):
+    sampler.setup(domain, np.random.default_rng(seed), torch.float64, torch.device("cpu"))
+    return sampler
+
+
+def direct_causal_loss(t, r2, chunks, epsilon, count_chunks=True, initial=0.0):
+    """mean_i(w_i L_i) the slow way: chunk by sorting (equal counts) or by equal time intervals."""
+    if count_chunks:
+        groups = np.array_split(np.argsort(t, kind="stable"), chunks)
+    else:
+        index = np.minimum(np.floor(t * chunks).astype(int), chunks - 1)
+        groups = [np.nonzero(index == i)[0] for i in range(chunks)]
+    losses = [r2[g].mean() for g in groups if len(g)]
+    w = [math.exp(-epsilon * (initial + sum(losses[:i]))) for i in range(len(losses))]
+    return float(np.mean(np.multiply(w, losses))), w
+
+
+def test_weights_start_at_one_never_increase_and_carry_no_gradient():
+    losses = torch.rand(16, dtype=torch.float64, generator=GEN, requires_grad=True)
+    w = causal_weights(losses, 3.0)
+    assert w[0] == 1.0 and torch.all(w[1:] <= w[:-1])
+    before = torch.cat([torch.zeros(1, dtype=torch.float64), losses.detach().cumsum(0)[:-1]])
+    torch.testing.assert_close(w, torch.exp(-3.0 * before))
+    s = ready(CausalWeighting(FixedPoints(256), chunks=8, epsilon=5.0))
+    points, _ = s.points(0)
+    r = torch.randn(256, dtype=torch.float64, generator=GEN, requires_grad=True)
+    weights = s.residual_weights(r * 2, torch.tensor(0.0))
+    assert not weights.requires_grad and s.weights[0] == 1.0 and torch.all(s.weights[1:] <= s.weights[:-1])
+
+
+@pytest.mark.parametrize("chunking", ["count", "interval"])
+def test_weighted_mean_square_is_the_mean_of_weighted_chunk_losses(chunking):
+    s = ready(CausalWeighting(FixedPoints(300, "random"), chunks=7, epsilon=2.0, chunking=chunking))
+    points, _ = s.points(0)
+    r = torch.randn(300, dtype=torch.float64, generator=GEN) * (1 + points[:, 1])
+    weights = s.residual_weights(r, torch.tensor(0.0))
+    expected, w = direct_causal_loss(points[:, 1].numpy(), r.square().numpy(), 7, 2.0, chunking == "count")
+    assert float((weights * r.square()).mean()) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(s.weights.numpy()[: len(w)], w, rtol=1e-12)
+
+
+def test_interval_chunks_skip_empty_chunks():
+    s = ready(CausalWeighting(FixedPoints(64), chunks=4, chunking="interval"))
+    s.points(0)
+    s._chunk_of = None
+    points = torch.tensor([[1.0, 0.1], [2.0, 0.15], [3.0, 0.9]], dtype=torch.float64)  # chunks 0, 0, 3
+    s.sampler._pool = points
+    s.points(1)
+    r = torch.tensor([1.0, 3.0, 2.0], dtype=torch.float64)
+    weights = s.residual_weights(r, torch.tensor(0.0))
+    expected, _ = direct_causal_loss(points[:, 1].numpy(), r.square().numpy(), 4, 1.0, count_chunks=False)
+    assert float((weights * r.square()).mean()) == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(0.5 * (5.0 + math.exp(-5.0) * 4.0))
+
+
+def test_small_epsilon_gives_the_plain_mean():
+    s = ready(CausalWeighting(FixedPoints(320), chunks=32, epsilon=1e-12))
+    s.points(0)
+    r = torch.randn(320, dtype=torch.float64, generator=GEN)
+    torch.testing.assert_close(s.residual_weights(r, torch.tensor(0.0)), torch.ones(320, dtype=torch.float64))
+
+
+def test_initial_loss_enters_the_cumulative_sum_when_asked():
+    with_ic = ready(CausalWeighting(FixedPoints(64), chunks=4, epsilon=2.0, include_initial=True))
+    without = ready(CausalWeighting(FixedPoints(64), chunks=4, epsilon=2.0))
+    r = torch.randn(64, dtype=torch.float64, generator=GEN)
+    for s in (with_ic, without):
+        s.points(0)
+        s.residual_weights(r, torch.tensor(0.3, dtype=torch.float64))
+    assert without.weights[0] == 1.0
+    torch.testing.assert_close(with_ic.weights, without.weights * math.exp(-2.0 * 0.3))
+
+
+def test_epsilon_schedule_advances_on_the_min_weight_and_then_converges():
+    s = ready(CausalWeighting(FixedPoints(64), chunks=4, epsilon=(1e-2, 1.0, 100.0)))
+    s.points(0)
+    big, tiny = torch.full((64,), 10.0, dtype=torch.float64), torch.full((64,), 1e-3, dtype=torch.float64)
+    s.residual_weights(big, torch.tensor(0.0))  # w = exp(-1e-2 * 100 * i): min far below 0.99
+    s.update(0, big)
+    assert s.epsilon == 1e-2 and not s.converged
+    stages = []
+    for step in range(1, 4):
+        s.residual_weights(tiny, torch.tensor(0.0))  # L_i = 1e-6: min w = exp(-eps * 3e-6) > 0.99
+        s.update(step, tiny)
+        stages.append((s.epsilon, s.converged))
+    assert stages == [(1.0, False), (100.0, False), (100.0, True)]
+    assert s.info()["causal_epsilon"] == 100.0 and s.info()["causal_min_weight"] > 0.99
+
+
+def test_causal_weighting_needs_space_time_and_valid_settings():
+    with pytest.raises(ValueError, match="space-time domain"):
+        ready(CausalWeighting(), domain=pk.geometry.Rectangle([0, 0], [1, 1]))
+    for kwargs, match in [({"epsilon": 0}, "epsilon must be"), ({"epsilon": (1.0, 0.1)}, "increasing"),
+                          ({"epsilon": ()}, "epsilon must be"), ({"chunks": 0}, "chunks must be"),
+                          ({"chunking": "time"}, "chunking must be"), ({"advance_at": 1.0}, "advance_at"),
+                          ({"sampler": "points"}, "sampler must be")]:
+        with pytest.raises(ValueError, match=match):
+            CausalWeighting(**kwargs)
+
+
+def test_resample_draws_new_points_every_k_steps_and_counts_lbfgs_chunks():
+    s = ready(Resample(100, every=3))
+    seen = [s.points(0)[0]]
+    for step in range(6):
+        s.update(step, torch.zeros(100))
+        seen.append(s.points(step + 1)[0])
+    changed = [a is not b for a, b in zip(seen, seen[1:], strict=False)]
+    assert changed == [False, False, True, False, False, True]
+    assert all(p.shape == (100, 2) and DOMAIN.inside(p).all() for p in seen)
+    assert not torch.equal(seen[0], seen[3])
+    s.update(20, torch.zeros(100))  # a jump over several multiples (an L-BFGS chunk) resamples once
+    assert s.points(21)[0] is not seen[-1]
+    with pytest.raises(ValueError, match="period must be"):
+        Resample(10, every=0)
+
+
+def convection_problem(beta=5.0):
+    return pk.Problem(DOMAIN, pk.pde.equations.convection(beta), outputs="u", conditions=[
+        pk.InitialCondition(lambda x: torch.sin(x[:, :1]), n=64, name="ic"), pk.PeriodicBC("x", n=32)])
+
+
+@pytest.mark.parametrize("include_initial", [False, True])
+def test_trainer_loss_is_the_causal_loss_of_the_same_step(include_initial):
+    torch.manual_seed(0)
+    net = pk.nets.MLP(2, 1, width=8, depth=2)
+    sampler = CausalWeighting(FixedPoints(96, "random"), chunks=6, epsilon=3.0, include_initial=include_initial)
+    tr = pk.Trainer(convection_problem(), net, sampler=sampler, dtype=torch.float64, loss_weights={"ic": 2.0})
+    total, terms, residuals = tr.losses()
+    total, terms = total.detach(), {k: v.detach() for k, v in terms.items()}
+    points = sampler.points(0)[0]
+    r2 = residuals["pde"].detach().square().numpy()
+    ic = 2.0 * float(terms["ic"]) if include_initial else 0.0
+    expected, _ = direct_causal_loss(points[:, 1].numpy(), r2, 6, 3.0, initial=ic)
+    assert float(terms["pde"]) == pytest.approx(expected, rel=1e-12)
+    assert float(total) == pytest.approx(expected + 2.0 * float(terms["ic"]) + float(terms["periodic_u_x"]))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_causal_weighting_trains_with_both_backends_and_logs_its_schedule(optimizer):
+    runs = {}
+    for backend in ("autograd", "zcs"):
+        torch.manual_seed(0)
+        net = pk.nets.MLP(2, 1, width=8, depth=2)
+        tr = pk.Trainer(convection_problem(), net, sampler=CausalWeighting(Resample(64), chunks=4, epsilon=1.0),
+                        backend=backend, optimizer=optimizer, dtype=torch.float64)
+        tr.fit(10, progress=False, log_every=5)
+        runs[backend] = tr
+        assert "causal_min_weight" in tr.history[-1] and tr.history[-1]["causal_epsilon"] == 1.0
+    for a, z in zip(runs["autograd"].trainable_parameters(), runs["zcs"].trainable_parameters(), strict=True):
+        torch.testing.assert_close(a, z, rtol=1e-8, atol=1e-10)
