@@ -2,7 +2,8 @@
 
 The pieces of a script, in order: a domain (:mod:`pinnkit.geometry`), a :class:`Problem` with its residual
 and conditions (:mod:`pinnkit.pde`), a network (:mod:`pinnkit.nets`), and a :class:`Trainer` (with a sampler
-from :mod:`pinnkit.sampling`). :func:`load` reads a trained model back.
+from :mod:`pinnkit.sampling`). :class:`TimeMarching` trains a time-dependent problem window by window;
+:func:`load` reads a trained model back.
 """
 
 from . import callbacks, geometry, metrics, nets, pde, sampling
@@ -17,12 +18,13 @@ from .pde import (
     Problem,
     RobinBC,
 )
+from .time_marching import TimeMarching
 from .trainer import NonFiniteLossError, Trainer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "Model", "NeumannBC", "NonFiniteLossError",
-    "ObservedData", "PeriodicBC", "Problem", "RobinBC", "Trainer", "__version__", "callbacks", "geometry", "load",
-    "metrics", "nets", "pde", "sampling",
+    "ObservedData", "PeriodicBC", "Problem", "RobinBC", "TimeMarching", "Trainer", "__version__", "callbacks",
+    "geometry", "load", "metrics", "nets", "pde", "sampling",
 ]

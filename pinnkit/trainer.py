@@ -371,9 +371,12 @@ class Trainer:
 
     def load_state(self, path: str | os.PathLike) -> None:
         """Resume from a checkpoint written by :meth:`save` for the same problem, net and optimizer."""
-        state = load_checkpoint(path, map_location=self.device)
+        self.load_state_dict(load_checkpoint(path, map_location=self.device), source=str(path))
+
+    def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
+        """Resume from a state given by :meth:`state_dict` (see :meth:`load_state`)."""
         if state["problem"]["outputs"] != list(self.problem.outputs):
-            raise ValueError(f"{path} was written for outputs {state['problem']['outputs']}, not "
+            raise ValueError(f"{source} was written for outputs {state['problem']['outputs']}, not "
                              f"{list(self.problem.outputs)}")
         self.net.load_state_dict(state["net"])
         if state["optimizer_name"] != self.optimizer_name:

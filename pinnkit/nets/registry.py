@@ -24,13 +24,15 @@ from torch import nn
 from .embeddings import FourierFeatures, PeriodicEmbedding
 from .mlp import MLP, InputScaling
 from .modified_mlp import ModifiedMLP
+from .time_windows import TimeWindows
 
 #: The network classes that :func:`build_net` rebuilds, by class name.
 NETS: MappingProxyType[str, type[nn.Module]] = MappingProxyType({
-    cls.__name__: cls for cls in (MLP, ModifiedMLP, FourierFeatures, PeriodicEmbedding, InputScaling)
+    cls.__name__: cls for cls in (MLP, ModifiedMLP, FourierFeatures, PeriodicEmbedding, InputScaling, TimeWindows)
 })
 
 _NESTED = ("embedding",)  # config keys that hold a nested spec
+_NESTED_LISTS = ("nets",)  # config keys that hold a list of nested specs
 
 
 def net_spec(net: nn.Module) -> dict:
@@ -67,4 +69,11 @@ def build_net(class_name: str, config: Mapping) -> nn.Module:
                 raise ValueError(f"config[{key!r}] must be None or a nested spec {{'class': ..., 'config': ...}}; "
                                  f"got {spec!r}")
             kwargs[key] = build_net(spec["class"], spec["config"])
+    for key in _NESTED_LISTS:
+        specs = kwargs.get(key)
+        if specs is not None:
+            if not isinstance(specs, (list, tuple)) or not all(
+                    isinstance(s, Mapping) and set(s) == {"class", "config"} for s in specs):
+                raise ValueError(f"config[{key!r}] must be a list of nested specs {{'class': ..., 'config': ...}}")
+            kwargs[key] = [build_net(s["class"], s["config"]) for s in specs]
     return cls(**kwargs)

@@ -22,6 +22,7 @@ given.
 from __future__ import annotations
 
 import abc
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +89,12 @@ class Condition(abc.ABC):
     def default_name(self) -> str:
         return f"{self.kind}_{self.output}"
 
+    def windowed(self, domain: SpaceTimeDomain, initial: Value | None = None) -> Condition | None:
+        """This condition for a time window ``domain`` of the problem's domain (time-marching), unbound; None
+        if it has no part there. ``initial`` replaces the value of an initial condition."""
+        del initial
+        return copy.copy(self)
+
     @abc.abstractmethod
     def sample(self, domain: Geometry, seed: np.random.Generator) -> Tensor:
         """Float64 points of this condition (fixed ones if given)."""
@@ -107,12 +114,15 @@ class _OnBoundary(Condition):
     def __init__(self, where, value: Value, output, n, method, points, name):
         super().__init__(output, n, method, points, name)
         self.where, self.value = where, value
+        self._where_spec = where  # as given; bind() resolves it against a domain
         if isinstance(value, (Tensor, np.ndarray)) and np.ndim(value) > 0 and points is None:
             raise ValueError(f"{type(self).__name__}: a value array needs the points it belongs to (points=)")
 
     def bind(self, domain, outputs):
         super().bind(domain, outputs)
-        where = self.where
+        where = self._where_spec
+        if isinstance(where, Boundary) and _same_space(where.geometry, domain):
+            where = Boundary(domain, where.faces, where.predicates)  # another time window of the same domain
         if where is None:
             self.where = domain.boundary
         elif isinstance(where, str):
@@ -121,6 +131,7 @@ class _OnBoundary(Condition):
             if where.geometry is not domain and where.geometry is not getattr(domain, "geometry", None):
                 raise ValueError(f"{type(self).__name__}: where={where!r} belongs to another geometry than the "
                                  f"problem's domain {domain!r}")
+            self.where = where
             if where.geometry is not domain:  # a spatial part used on a space-time domain
                 self.where = Boundary(domain, where.faces, tuple(_spatial(p) for p in where.predicates))
         elif callable(where):
@@ -138,6 +149,12 @@ class _OnBoundary(Condition):
 
     def prepare(self, points):
         return {"value": evaluate_value(self.value, points, type(self).__name__)}
+
+
+def _same_space(a: Geometry, b: Geometry) -> bool:
+    """Whether ``a`` and ``b`` are distinct space-time domains over the same spatial geometry."""
+    return a is not b and isinstance(a, SpaceTimeDomain) and isinstance(b, SpaceTimeDomain) and \
+        a.geometry is b.geometry and a.names == b.names
 
 
 def _spatial(predicate):
@@ -265,6 +282,15 @@ class InitialCondition(Condition):
     def default_name(self):
         return f"initial_{self.output}" + ("_t" if self.derivative else "")
 
+    def windowed(self, domain, initial=None):
+        window = copy.copy(self)
+        if initial is not None:
+            window.value = initial
+        if self.points is not None:  # the same spatial points at the window's start
+            window.points = self.points.clone()
+            window.points[:, -1] = domain.time.t0
+        return window
+
     def sample(self, domain, seed):
         return self.points if self.points is not None else domain.sample_initial(self.n, self.method, seed=seed,
                                                                                 dtype=torch.float64)
@@ -304,6 +330,16 @@ class ObservedData(Condition):
 
     def default_name(self):
         return "data"
+
+    def windowed(self, domain, initial=None):
+        """The observations inside the window; None if there are none."""
+        keep = domain.inside(self.points)
+        if not bool(keep.any()):
+            return None
+        window = copy.copy(self)
+        window.points, window.values = self.points[keep], self.values[keep]
+        window.n = len(window.points)
+        return window
 
     def sample(self, domain, seed):
         return self.points

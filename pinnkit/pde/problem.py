@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..geometry import Geometry
+from ..geometry import Geometry, SpaceTimeDomain, TimeDomain
 from .conditions import Condition
 from .derivatives import BACKENDS, derivatives
 from .fields import Fields, NameResolver
@@ -145,6 +145,33 @@ class Problem:
         except AttributeError as err:
             raise ValueError(f"the residual function uses a name the problem does not have: {err}") from err
         return list(self._split_residual(out, len(x)))
+
+    def time_window(self, t0: float, t1: float, initial: Mapping[str, Callable[[Tensor], Tensor]] | None = None
+                    ) -> Problem:
+        """The same problem on the time window ``[t0, t1]`` of its space-time domain (for time-marching).
+
+        Conditions keep their names and settings; observations outside the window are dropped; ``initial``
+        maps initial-condition names to the values that replace theirs (the previous window's prediction at
+        ``t0``). PDE parameters start from their current values.
+        """
+        if not isinstance(self.domain, SpaceTimeDomain):
+            raise ValueError(f"time_window needs a space-time domain (geometry * TimeDomain); got {self.domain!r}")
+        time = self.domain.time
+        tol = 1e-12 * max(1.0, abs(time.t0), abs(time.t1))
+        if not (time.t0 - tol <= t0 < t1 <= time.t1 + tol):
+            raise ValueError(f"the window [t0, t1] must satisfy {time.t0} <= t0 < t1 <= {time.t1}; got [{t0}, {t1}]")
+        initial = dict(initial or {})
+        unknown = sorted(set(initial) - {c.name for c in self.conditions if c.kind == "initial"})
+        if unknown:
+            raise ValueError(f"initial: {unknown} are not initial conditions of this problem")
+        if t0 > time.t0 + tol:
+            missing = [c.name for c in self.conditions if c.kind == "initial" and c.name not in initial]
+            if missing:
+                raise ValueError(f"a window starting after t0 = {time.t0} needs the initial values of {missing}")
+        domain = SpaceTimeDomain(self.domain.geometry, TimeDomain(t0, t1, name=time.names[0]))
+        conditions = [c.windowed(domain, initial.get(c.name)) for c in self.conditions]
+        parameters = {k: float(v.detach()) for k, v in self.parameters.items()}
+        return Problem(domain, self.residual_fn, self.outputs, [c for c in conditions if c is not None], parameters)
 
     # ------------------------------------------------------------------ points and residuals
     def sample_conditions(self, seed: int | None = None) -> dict[str, Tensor]:

@@ -1,0 +1,51 @@
+"""A network made of one network per time window, for problems trained by time-marching."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+
+class TimeWindows(nn.Module):
+    """``u(x, t) = net_k(x, t)`` for ``t`` in window ``k = [edges[k], edges[k+1])`` (the last window closed).
+
+    ``nets`` are ``K`` networks with the same inputs and outputs; ``edges`` (K + 1,) increase. Time is the last
+    input column. Times before ``edges[0]`` use the first window and after ``edges[-1]`` the last.
+    """
+
+    def __init__(self, nets: Sequence[nn.Module], edges: Sequence[float]):
+        super().__init__()
+        nets, edges = list(nets), [float(e) for e in edges]
+        if not nets or not all(isinstance(n, nn.Module) for n in nets):
+            raise ValueError("nets must be a non-empty sequence of torch.nn.Module")
+        if len(edges) != len(nets) + 1 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValueError(f"edges must be {len(nets) + 1} increasing times for {len(nets)} nets; got {edges}")
+        self.nets = nn.ModuleList(nets)
+        self.edges = edges
+
+    def window(self, t: Tensor) -> Tensor:
+        """The window index of each time ``t`` (N,)."""
+        inner = torch.as_tensor(self.edges[1:-1], dtype=t.dtype, device=t.device)
+        return torch.bucketize(t.contiguous(), inner, right=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if len(self.nets) == 1:
+            return self.nets[0](x)
+        index = self.window(x[..., -1])
+        out = None
+        for k, net in enumerate(self.nets):
+            mask = index == k
+            if bool(mask.any()):
+                y = net(x[mask])
+                out = y.new_zeros(*x.shape[:-1], y.shape[-1]) if out is None else out
+                out[mask] = y
+        return out if out is not None else self.nets[0](x)  # no points at all
+
+    @property
+    def config(self) -> dict:
+        """The windows' edges and each window's net spec (see :mod:`pinnkit.nets.registry`)."""
+        from .registry import net_spec
+
+        return {"nets": [net_spec(net) for net in self.nets], "edges": list(self.edges)}
