@@ -151,3 +151,52 @@ def test_burgers_inverse_quick_run(tmp_path, monkeypatch, capsys):
         assert run["nu"] > 0 and np.isfinite(run["lambda1"])
         assert run["nu_relative_error"] == pytest.approx(abs(run["nu"] - 0.01 / np.pi) / (0.01 / np.pi))
         assert (tmp_path / f"model_noise{run['noise']:g}.pt").is_file()
+
+
+def check_outputs(out: Path, reference) -> dict:
+    """The example's files exist, its model loads and reproduces the saved prediction, and the error in
+    metrics.json is the saved prediction's error against ``reference`` (nx, nt)."""
+    import pinnkit as pk
+
+    for name in ("model.pt", "metrics.json", "solution.npz", "history.png", "solution.png"):
+        assert (out / name).is_file(), name
+    saved = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    with np.load(out / "solution.npz") as data:
+        x, t, u_pred, u_ref = data["x"], data["t"], data["u_pred"], data["u_ref"]
+    np.testing.assert_allclose(u_ref, reference(x, t), atol=1e-9)
+    grid = np.stack(np.meshgrid(x, t, indexing="ij"), axis=-1).reshape(-1, 2)
+    np.testing.assert_allclose(pk.load(out / "model.pt").predict(grid)[:, 0], u_pred.reshape(-1), atol=1e-6)
+    assert saved["l2_relative_error"] == pytest.approx(np.linalg.norm(u_pred - u_ref) / np.linalg.norm(u_ref))
+    return saved
+
+
+@pytest.mark.parametrize("sampler", ["fixed", "r3", "causal_r3", "causal"])
+def test_convection_quick_runs_with_every_sampler(tmp_path, monkeypatch, capsys, sampler):
+    monkeypatch.syspath_prepend(str(ROOT))
+    load_example(ROOT / "examples" / "convection.py").main(
+        ["--quick", "--sampler", sampler, "--beta", "5", "--out", str(tmp_path), "--no-progress"])
+    assert f"{sampler}: relative L2 error" in capsys.readouterr().out
+    saved = check_outputs(tmp_path, lambda x, t: np.sin(x[:, None] - 5 * t[None, :]))
+    assert saved["sampler"] == sampler and saved["steps"] == 150 and saved["beta"] == 5
+    assert ("causal_beta" in saved) == (sampler == "causal_r3")
+    assert ("causal_epsilon" in saved) == (sampler == "causal")
+
+
+@pytest.mark.parametrize("windows", [1, 2])
+def test_allen_cahn_quick_run_with_and_without_time_marching(tmp_path, monkeypatch, windows):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from pinnkit.pde.references import allen_cahn_solution
+
+    load_example(ROOT / "examples" / "allen_cahn.py").main(
+        ["--quick", "--windows", str(windows), "--out", str(tmp_path), "--no-progress"])
+    saved = check_outputs(tmp_path, lambda x, t: allen_cahn_solution(x[:, None], t[None, :]))
+    assert saved["windows"] == windows == len(saved["window_errors"]) and saved["steps"] == 100 * windows
+    assert saved["causal_epsilon"] == 1.0
+
+
+def test_convection_seeds_benchmark_runs(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT))
+    rows = load_example(ROOT / "benchmarks" / "convection_seeds.py").main(
+        ["--samplers", "fixed", "r3", "--seeds", "0", "--", "--quick", "--steps", "20"])
+    assert [r["sampler"] for r in rows] == ["fixed", "r3"]
+    assert "median" in capsys.readouterr().out
