@@ -49,13 +49,13 @@ class R3(PointPool):
         self.threshold_scale = float(threshold_scale)
         self.retained: Tensor | None = None  # mask of the last update, for inspection and tests
 
-    def _fitness(self, residual: Tensor) -> Tensor:
-        return fitness(residual)
-
-    def update(self, step, residual):
-        f = self._fitness(residual.to(self._pool.dtype))
+    def retain(self, f: Tensor) -> None:
+        """Keep the points whose fitness ``f`` (N,) exceeds the threshold; replace the others."""
         self.retained = f > self.threshold_scale * f.mean()
         self._pool = torch.where(self.retained[:, None], self._pool, self.uniform(self.n))
+
+    def update(self, step, residual):
+        self.retain(fitness(residual.to(self._pool.dtype)))
 
 
 class CausalR3(R3):
@@ -68,6 +68,7 @@ class CausalR3(R3):
             if not (isinstance(value, (int, float)) and value > 0):
                 raise ValueError(f"{name} must be a positive number; got {value!r}")
         self.alpha, self.beta, self.eta, self.epsilon, self.clip = alpha, float(beta), eta, epsilon, clip
+        self._gate: Tensor | None = None  # the gate of the pool handed out by points(), until update
 
     def setup(self, domain, rng, dtype, device, residual=None):
         if not isinstance(domain, SpaceTimeDomain):
@@ -81,15 +82,15 @@ class CausalR3(R3):
         return 0.5 * (1 - torch.tanh(self.alpha * (s - self.beta)))
 
     def points(self, step):
-        return self._pool, self.gate(self._pool) ** 2
-
-    def _fitness(self, residual):
-        return fitness(residual) * self.gate(self._pool)
+        self._gate = self.gate(self._pool)  # this step's gate, reused by update
+        return self._pool, self._gate.square()
 
     def update(self, step, residual):
-        gated = fitness(residual.to(self._pool.dtype)) * self.gate(self._pool)  # the step's points and gate
+        gate = self._gate if self._gate is not None else self.gate(self._pool)
+        gated = fitness(residual.to(self._pool.dtype)) * gate  # the step's points and gate
         loss = float(gated.square().mean())
-        super().update(step, residual)
+        self.retain(gated)
+        self._gate = None
         self.beta += self.eta * min(math.exp(-self.epsilon * loss), self.clip)
 
     def info(self):
