@@ -4,7 +4,9 @@ The time interval ``[t0, t1]`` is cut at ``t0 = T_0 < T_1 < ... < T_K = t1``. Wi
 ``[T_k, T_{k+1}]`` (:meth:`pinnkit.Problem.time_window`) with its own network, sampler and trainer; its
 initial condition is the previous window's prediction at ``T_k`` (for ``InitialCondition(derivative=1)``,
 the previous window's ``u_t`` there). Each window's network starts from the trained network of the window
-before (``warm_start=True``) or from a fresh copy of the given one. The windows together are one
+before (``warm_start=True``) or from a fresh copy of the given one, and runs in window-local time
+(:class:`~pinnkit.nets.LocalTime`): the window ``[T_k, T_{k+1}]`` is mapped onto the whole ``[t0, t1]`` the
+network was built for, so its input scaling spans every window alike. The windows together are one
 :class:`~pinnkit.nets.TimeWindows` network.
 """
 
@@ -22,7 +24,7 @@ from torch import Tensor, nn
 from .checkpoint import load_checkpoint, save_atomic
 from .geometry import SpaceTimeDomain
 from .nets.registry import net_spec
-from .nets.time_windows import TimeWindows
+from .nets.time_windows import LocalTime, TimeWindows
 from .pde import Problem
 from .sampling import Sampler
 from .trainer import Trainer
@@ -119,7 +121,8 @@ class TimeMarching:
 
     def _trainer(self, k: int) -> Trainer:
         problem = self.window_problem(k)
-        net = copy.deepcopy(self.trainers[k - 1].net if k > 0 and self.warm_start else self.net0)
+        inner = self.trainers[k - 1].net.net if k > 0 and self.warm_start else self.net0
+        net = LocalTime(copy.deepcopy(inner), (self.edges[k], self.edges[k + 1]), (self.edges[0], self.edges[-1]))
         sampler = copy.deepcopy(self.sampler0) if self.sampler0 is not None else None
         reference = None
         if self.reference is not None:

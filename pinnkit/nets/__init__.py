@@ -5,7 +5,8 @@
 * Embeddings: :class:`FourierFeatures` (random Fourier features, Tancik et al. 2020) and
   :class:`PeriodicEmbedding` (exactly periodic coordinates); :class:`InputScaling` (box onto ``[-1, 1]``).
 * :class:`HardConstraint`: ``u = g + d * net`` imposes ``u = g`` exactly where ``d = 0``.
-* :class:`TimeWindows`: one network per time window (what time-marching trains).
+* :class:`TimeWindows`: one network per time window (what time-marching trains); :class:`LocalTime` runs a
+  network in its window's local time.
 * :func:`activation`: activation modules by name (``"tanh"``, ``"sin"``, ``"relu"``, ``"gelu"``, ``"silu"`` /
   ``"swish"``, ``"softplus"``, ``"sigmoid"``, ``"elu"``); :class:`Sine`.
 * Checkpoints: every net but :class:`HardConstraint` has a JSON-serialisable ``config``; :func:`net_spec` and
@@ -28,10 +29,10 @@ from .hard_constraint import HardConstraint
 from .mlp import INITS, MLP, InputScaling
 from .modified_mlp import ModifiedMLP
 from .registry import NETS, build_net, net_spec
-from .time_windows import TimeWindows
+from .time_windows import LocalTime, TimeWindows
 
 __all__ = [
-    "ACTIVATIONS", "ALIASES", "INITS", "MLP", "NETS", "FourierFeatures", "HardConstraint", "InputScaling",
+    "ACTIVATIONS", "ALIASES", "INITS", "MLP", "LocalTime", "NETS", "FourierFeatures", "HardConstraint", "InputScaling",
     "ModifiedMLP", "PeriodicEmbedding", "Sine", "TimeWindows", "activation", "activation_name", "build_net",
     "net_spec",
 ]

@@ -24,14 +24,15 @@ from torch import nn
 from .embeddings import FourierFeatures, PeriodicEmbedding
 from .mlp import MLP, InputScaling
 from .modified_mlp import ModifiedMLP
-from .time_windows import TimeWindows
+from .time_windows import LocalTime, TimeWindows
 
 #: The network classes that :func:`build_net` rebuilds, by class name.
 NETS: MappingProxyType[str, type[nn.Module]] = MappingProxyType({
-    cls.__name__: cls for cls in (MLP, ModifiedMLP, FourierFeatures, PeriodicEmbedding, InputScaling, TimeWindows)
+    cls.__name__: cls for cls in (MLP, ModifiedMLP, FourierFeatures, PeriodicEmbedding, InputScaling, TimeWindows,
+                                  LocalTime)
 })
 
-_NESTED = ("embedding",)  # config keys that hold a nested spec
+_NESTED = ("embedding", "net")  # config keys that hold a nested spec
 _NESTED_LISTS = ("nets",)  # config keys that hold a list of nested specs
 
 

@@ -1,4 +1,4 @@
-"""A network made of one network per time window, for problems trained by time-marching."""
+"""Networks for time-marching: one network per time window, each in its window's local time."""
 
 from __future__ import annotations
 
@@ -6,6 +6,33 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
+
+
+class LocalTime(nn.Module):
+    """``net`` evaluated in window-local time: ``u(x, t) = net(x, t0 + (t - a) (t1 - t0) / (b - a))``.
+
+    Maps the window ``[a, b]`` affinely onto the span ``[t0, t1]`` the network was built for (its input
+    scaling, its initialisation), so every time window of a time-marching run uses the network's whole time
+    range. Time is the last input column; derivatives with respect to ``t`` follow by the chain rule.
+    """
+
+    def __init__(self, net: nn.Module, window: Sequence[float], span: Sequence[float]):
+        super().__init__()
+        (a, b), (t0, t1) = (float(v) for v in window), (float(v) for v in span)
+        if not (b > a and t1 > t0):
+            raise ValueError(f"window and span must be increasing pairs (start, end); got {window}, {span}")
+        self.net, self.window, self.span = net, (a, b), (t0, t1)
+        self.scale = (t1 - t0) / (b - a)
+
+    def forward(self, x: Tensor) -> Tensor:
+        t = self.span[0] + (x[..., -1:] - self.window[0]) * self.scale
+        return self.net(torch.cat([x[..., :-1], t], dim=-1))
+
+    @property
+    def config(self) -> dict:
+        from .registry import net_spec
+
+        return {"net": net_spec(self.net), "window": list(self.window), "span": list(self.span)}
 
 
 class TimeWindows(nn.Module):
