@@ -1,8 +1,11 @@
 """Per-loss gradients: batched and loop agree with each other and with separate backward passes."""
 
+import warnings
+
 import pytest
 import torch
 
+import pinnkit as pk
 from pinnkit.optim import per_loss_gradients
 from pinnkit.optim.gradients import flatten, unflatten
 
@@ -56,3 +59,43 @@ def test_bad_arguments():
         per_loss_gradients([a.sum(), a * 2], [a])
     with pytest.raises(ValueError, match="must not be empty"):
         per_loss_gradients([], [a])
+
+
+class _NoVmap(torch.autograd.Function):
+    """Doubles its input; its backward reads a value on the host (``.item()``), which vmap cannot batch."""
+
+    @staticmethod
+    def forward(x):
+        return 2 * x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, g):
+        assert g.abs().sum().item() >= 0
+        return 2 * g
+
+
+def test_auto_falls_back_to_the_loop_when_batching_fails(monkeypatch):
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+
+    def losses():
+        y = _NoVmap.apply(x)
+        return {"a": (y**2).sum(), "b": (y - 1).sum()}
+
+    with pytest.raises(RuntimeError):
+        per_loss_gradients(list(losses().values()), [x], "batched")
+    opt = pk.optim.ConFIG([x], "sgd", lr=0.1)
+    monkeypatch.setattr(opt, "_auto_prefers_batched", lambda params: True)  # as on an accelerator
+    with pytest.warns(RuntimeWarning, match="batched per-loss gradients failed"):
+        opt.step_losses(losses(), pde_terms=())
+    assert opt._batched_failed
+    y = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    reference = pk.optim.ConFIG([y], "sgd", lr=0.1, gradients="loop")
+    reference.step_losses({"a": ((2 * y) ** 2).sum(), "b": (2 * y - 1).sum()}, pde_terms=())
+    torch.testing.assert_close(x.detach(), y.detach(), rtol=0, atol=1e-15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step_losses(losses(), pde_terms=())  # no second warning: the loop from now on

@@ -1,0 +1,100 @@
+r"""MultiAdam: Adam with separate moments per loss group (Yao et al., ICML 2023, arXiv 2306.02816).
+
+The losses are split into ``n`` groups (by default the PDE residual terms | all boundary, initial and data
+terms). Each group ``i`` has its own gradient ``g_i`` and its own Adam moments, per parameter entry:
+
+.. math::
+
+    m_i \leftarrow \beta_1 m_i + (1 - \beta_1) g_i, \qquad v_i \leftarrow \beta_2 v_i + (1 - \beta_2) g_i^2,
+
+    u_i = \frac{m_i / (1 - \beta_1^t)}{\sqrt{v_i / (1 - \beta_2^t)} + \epsilon}, \qquad
+    \theta \leftarrow \theta - \mathrm{lr} \sum_i w_i u_i, \qquad w_i = 1/n .
+
+Each ``u_i`` is invariant to a rescaling of its group's loss (up to ``eps``), so loss terms whose scales differ
+by orders of magnitude move the parameters by comparable amounts. With one group it is Adam. Defaults from the
+paper: ``lr = 1e-3``, ``betas = (0.99, 0.99)``, ``eps = 1e-8``.
+
+State per parameter ``p``: ``step`` (int), ``exp_avg`` and ``exp_avg_sq`` of shape ``(n, *p.shape)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import torch
+from torch import Tensor
+
+from .checks import check_betas, check_eps, check_lr, check_weights
+from .multi_loss import Groups, MultiLossOptimizer
+
+
+class MultiAdam(MultiLossOptimizer):
+    """MultiAdam.
+
+    Parameters
+    ----------
+    params : iterable
+        Parameters or parameter groups; leave them out (``MultiAdam(lr=1e-3)``) for a spec.
+    lr : float
+        Learning rate (default ``1e-3``).
+    betas : (float, float)
+        Moment decay rates (default ``(0.99, 0.99)``).
+    eps : float
+        Added to the square root of each group's second moment (default ``1e-8``).
+    groups : str or sequence, optional
+        Loss groups (default ``"pde|rest"``); see :mod:`pinnkit.optim.multi_loss`.
+    weights : sequence of float, optional
+        ``w_i`` per group (default ``1/n`` each).
+    gradients : str
+        ``"auto"``, ``"batched"`` or ``"loop"``: how the per-group gradients are computed.
+    """
+
+    default_groups = "pde|rest"
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.99, 0.99),
+                 eps: float = 1e-8, *, groups: Groups | None = None, weights: Sequence[float] | None = None,
+                 gradients: str = "auto"):
+        defaults = {"lr": check_lr(lr), "betas": check_betas(betas), "eps": check_eps(eps),
+                    "weights": check_weights(weights)}
+        super().__init__(params, defaults)
+        self._init_losses(groups, gradients)
+        if weights is not None and not isinstance(self.groups, str) and len(weights) != len(self.groups):
+            raise ValueError(f"weights has {len(weights)} entries for {len(self.groups)} groups")
+
+    def check_terms(self, terms: Sequence[str], pde_terms: Sequence[str] = ()) -> None:
+        n = len(self.loss_groups(terms, pde_terms))
+        for group in self.param_groups:
+            if group["weights"] is not None and len(group["weights"]) != n:
+                raise ValueError(f"weights has {len(group['weights'])} entries for {n} loss groups "
+                                 f"{self.loss_groups(terms, pde_terms)}")
+
+    def _update(self, losses: list[Tensor]) -> None:
+        n = len(losses)
+        params = self._params()
+        grads = dict(zip(map(id, params), self._loss_gradients(losses, params), strict=True))
+        with torch.no_grad():
+            for group in self.param_groups:
+                beta1, beta2 = group["betas"]
+                weights = group["weights"]
+                if weights is None:
+                    weights = (1.0 / n,) * n
+                elif len(weights) != n:
+                    raise ValueError(f"weights has {len(weights)} entries for {n} loss groups")
+                for p in group["params"]:
+                    if id(p) not in grads:
+                        continue
+                    g = grads[id(p)]
+                    state = self.state[p]
+                    if not state:
+                        state["step"] = 0
+                        state["exp_avg"] = torch.zeros((n, *p.shape), dtype=p.dtype, device=p.device)
+                        state["exp_avg_sq"] = torch.zeros((n, *p.shape), dtype=p.dtype, device=p.device)
+                    state["step"] += 1
+                    t = state["step"]
+                    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                    exp_avg.lerp_(g, 1 - beta1)
+                    exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                    denom = (exp_avg_sq.sqrt() / (1 - beta2**t) ** 0.5).add_(group["eps"])
+                    w = torch.tensor(weights, dtype=p.dtype, device=p.device).view(n, *([1] * p.ndim))
+                    update = (w * exp_avg / denom).sum(dim=0)
+                    p.add_(update, alpha=-group["lr"] / (1 - beta1**t))
