@@ -18,7 +18,8 @@ setup(
         "torchsde>=0.2.6",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6.80", "ruff>=0.5", "deepxde>=1.11", "scikit-learn"],
+        "test": ["pytest>=7", "hypothesis>=6.80", "ruff>=0.5", "deepxde>=1.11", "scikit-learn",
+                 "conflictfree==0.1.8"],  # ConFIG authors' package, the oracle of tests/optim (needs only torch)
         "bench": ["deepxde>=1.11", "scikit-learn"],
     },
     license="MIT",

@@ -21,11 +21,13 @@ from torch import Tensor, nn
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, save_atomic
 from .metrics import l2_relative_error
+from .optim import ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad
 from .pde.problem import Batch, Problem, check_backend
 from .sampling import FixedPoints, Sampler
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
-              "rmsprop": torch.optim.RMSprop, "lbfgs": torch.optim.LBFGS}
+              "rmsprop": torch.optim.RMSprop, "lbfgs": torch.optim.LBFGS,
+              "multiadam": MultiAdam, "config": ConFIG, "mconfig": MConFIG, "pcgrad": PCGrad}
 LBFGS_DEFAULTS = {"lr": 1.0, "history_size": 50, "line_search_fn": "strong_wolfe", "tolerance_grad": 0.0,
                   "tolerance_change": 0.0}
 LBFGS_CHUNK = 25  # L-BFGS iterations per optimizer.step call: progress and checks between chunks
@@ -46,10 +48,14 @@ class Trainer:
     sampler : Sampler, optional
         Collocation points of the PDE terms; default ``FixedPoints(2000, "sobol")``.
     optimizer : str or callable
-        ``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"``, ``"lbfgs"``, or a function ``params -> Optimizer``
-        (e.g. ``functools.partial(torch.optim.Adam, betas=(0.9, 0.99))``). Can be switched per :meth:`fit`.
+        ``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"``, ``"lbfgs"``, the multi-loss optimizers of
+        :mod:`pinnkit.optim` (``"multiadam"``, ``"config"``, ``"mconfig"``, ``"pcgrad"``), or a function
+        ``params -> Optimizer`` (e.g. ``functools.partial(torch.optim.Adam, betas=(0.9, 0.99))`` or a spec such as
+        ``pk.optim.ConFIG("adam", lr=1e-3)``). Can be switched per :meth:`fit`. A multi-loss optimizer gets the
+        named, weighted loss terms of each step instead of their sum.
     lr : float
-        Learning rate for named optimizers (L-BFGS uses 1.0 unless ``optimizer_options`` says otherwise).
+        Learning rate for named optimizers (L-BFGS uses 1.0 unless ``optimizer_options`` says otherwise; a
+        spec carries its own).
     scheduler : callable, optional
         ``optimizer -> torch.optim.lr_scheduler.LRScheduler``, stepped once per step.
     backend : str
@@ -148,6 +154,8 @@ class Trainer:
             self.optimizer_name = type(self.optimizer).__name__.lower()
         else:
             raise ValueError(f"optimizer must be a name or a function params -> optimizer; got {type(spec).__name__}")
+        if isinstance(self.optimizer, MultiLossOptimizer):
+            self.optimizer.check_terms(self.problem.terms, self.problem.pde_terms)
         self.is_lbfgs = isinstance(self.optimizer, torch.optim.LBFGS)
         self.scheduler = None
         if self.scheduler_factory is not None and not self.is_lbfgs:
@@ -235,8 +243,12 @@ class Trainer:
             value = total.item()
             if not math.isfinite(value):
                 raise self._non_finite(terms)
-            total.backward()
-            self.optimizer.step()
+            if isinstance(self.optimizer, MultiLossOptimizer):  # it balances the terms and does its own backward
+                self.optimizer.step_losses({k: self.loss_weights[k] * v for k, v in terms.items()},
+                                           self.problem.pde_terms)
+            else:
+                total.backward()
+                self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()
             self.sampler.update(self.step, self._pde_residual(residuals))
