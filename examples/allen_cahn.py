@@ -119,11 +119,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         **{k: v for k, v in last.items() if k.startswith("causal_")},
     }
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    history, offset = [], 0
-    for tr in trainers:  # one history, steps counted across windows
-        history += [{**h, "step": h["step"] + offset} for h in tr.history]
-        offset += tr.step
-    plot_history(history, args.out / "history.png")
+    plot_history(run.history, args.out / "history.png")
     plot_solution(x, t, u_pred, u_ref, args.out / "solution.png")
     print(f"{args.sampler}: relative L2 error {error:.3e} after {metrics['steps']} steps in {wall:.1f} s "
           f"({metrics['parameters']} parameters); wrote {args.out}/")

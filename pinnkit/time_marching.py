@@ -150,6 +150,15 @@ class TimeMarching:
         return self.trainers
 
     @property
+    def history(self) -> list[dict[str, Any]]:
+        """The windows' histories in one list: each record gains ``window`` and counts ``step`` across windows."""
+        records, offset = [], 0
+        for k, trainer in enumerate(self.trainers):
+            records += [{**h, "step": h["step"] + offset, "window": k} for h in trainer.history]
+            offset += trainer.step
+        return records
+
+    @property
     def net(self) -> TimeWindows:
         """The trained windows as one network."""
         if len(self.trainers) < len(self):

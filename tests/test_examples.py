@@ -177,7 +177,8 @@ def test_convection_quick_runs_with_every_sampler(tmp_path, monkeypatch, capsys,
         ["--quick", "--sampler", sampler, "--beta", "5", "--out", str(tmp_path), "--no-progress"])
     assert f"{sampler}: relative L2 error" in capsys.readouterr().out
     saved = check_outputs(tmp_path, lambda x, t: np.sin(x[:, None] - 5 * t[None, :]))
-    assert saved["sampler"] == sampler and saved["steps"] == 150 and saved["beta"] == 5
+    assert saved["sampler"] == sampler and saved["windows"] == 2 == len(saved["window_errors"])
+    assert 120 <= saved["steps"] <= 2 * (60 + 15) and saved["beta"] == 5  # L-BFGS may stop early
     assert ("causal_beta" in saved) == (sampler == "causal_r3")
     assert ("causal_epsilon" in saved) == (sampler == "causal")
 

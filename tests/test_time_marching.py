@@ -136,3 +136,10 @@ def test_local_time_maps_the_window_onto_the_span_and_scales_time_derivatives():
         pk.nets.LocalTime(inner, window=(1.0, 0.5), span=(0.0, 1.0))
     rebuilt = pk.nets.build_net("LocalTime", pk.nets.LocalTime(pk.nets.MLP(2, 1), (0.0, 0.5), (0.0, 1.0)).config)
     assert isinstance(rebuilt, pk.nets.LocalTime) and rebuilt.window == (0.0, 0.5)
+
+
+def test_history_counts_steps_across_windows():
+    m = marching(windows=2)
+    m.fit(6, progress=False, log_every=3)
+    steps = [(h["window"], h["step"]) for h in m.history]
+    assert steps == [(0, 3), (0, 6), (1, 9), (1, 12)]
