@@ -44,11 +44,14 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace, known: Mapp
 
 def train(problem: pk.Problem, make_net: Callable[[], torch.nn.Module], optimizer, *, points: int, steps: int,
           seed: int, dtype: torch.dtype, device: str, backend: str, eval_every: int,
-          error: Callable[[pk.Trainer], float]) -> dict[str, Any]:
-    """One run; returns the best and final test error, their steps, the curve, the time and the final terms."""
+          error: Callable[[pk.Trainer], float], resample: bool = False) -> dict[str, Any]:
+    """One run; returns the best and final test error, their steps, the curve, the time and the final terms.
+    ``resample``: new Latin-hypercube collocation points every step instead of one fixed Sobol set."""
     torch.manual_seed(seed)
     net = make_net()
-    trainer = pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(points, "sobol"), optimizer=optimizer,
+    sampler = pk.sampling.Resample(points, every=1, method="lhs") if resample else pk.sampling.FixedPoints(points,
+                                                                                                         "sobol")
+    trainer = pk.Trainer(problem, net, sampler=sampler, optimizer=optimizer,
                          dtype=dtype, device=device, backend=backend, seed=seed)
     with torch.enable_grad():
         initial_terms = {k: float(v.detach()) for k, v in trainer.losses()[1].items()}

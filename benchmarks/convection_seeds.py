@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -48,8 +50,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                                           "--out", f"{tmp}/{sampler}{seed}", *extra]))
     first = rows[0]
     print(f"\nConvection example, beta = {first['beta']:g}, settings: {' '.join(extra) or 'defaults'} "
-          f"({first['steps']} Adam steps, {first['points']} points, {first['parameters']} parameters, "
-          f"{first['dtype']})")
+          f"({first['windows']} windows of {first['adam_steps_per_window']} Adam + up to "
+          f"{first['lbfgs_steps_per_window']} L-BFGS steps, {first['points']} points, {first['parameters']} "
+          f"parameters, {first['dtype']}, {torch.get_num_threads()} threads)")
     print(f"{'sampler':<12}" + "".join(f"{'seed ' + str(s):>11}" for s in args.seeds)
           + f"{'median':>11}{'< target':>10}{'time/run (s)':>14}")
     for sampler in args.samplers:
