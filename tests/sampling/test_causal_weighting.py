@@ -163,3 +163,17 @@ def test_causal_weighting_trains_with_both_backends_and_logs_its_schedule(optimi
         assert "causal_min_weight" in tr.history[-1] and tr.history[-1]["causal_epsilon"] == 1.0
     for a, z in zip(runs["autograd"].trainable_parameters(), runs["zcs"].trainable_parameters(), strict=True):
         torch.testing.assert_close(a, z, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("optimizer", ["multiadam", "config", "mconfig", "pcgrad"])
+@pytest.mark.parametrize("make", [lambda: pk.sampling.R3(64),
+                                  lambda: CausalWeighting(pk.sampling.CausalR3(64), chunks=4)],
+                         ids=["R3", "CausalWeighting(CausalR3)"])
+def test_adaptive_samplers_work_with_the_multi_loss_optimizers(optimizer, make):
+    torch.manual_seed(0)
+    tr = pk.Trainer(convection_problem(), pk.nets.MLP(2, 1, width=8, depth=2), sampler=make(), optimizer=optimizer,
+                    lr=1e-2, dtype=torch.float64)
+    start = tr.sampler.points(0)[0].clone()
+    tr.fit(12, progress=False, log_every=4)
+    assert all(math.isfinite(h["loss"]) for h in tr.history)
+    assert not torch.equal(tr.sampler.points(tr.step)[0], start)  # the sampler moved its points under it
