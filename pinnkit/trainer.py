@@ -281,7 +281,11 @@ class Trainer:
             group["max_iter"], group["max_eval"] = chunk, 25 * chunk
             before = [p.detach().clone() for p in self.trainable_parameters()]
             n_before = state.get("n_iter", 0)
-            self.optimizer.step(closure)
+            self.sampler.hold_weights(True)  # one objective per chunk for the line search
+            try:
+                self.optimizer.step(closure)
+            finally:
+                self.sampler.hold_weights(False)
             done = state.get("n_iter", 0) - n_before
             finite = bool(torch.isfinite(last["total"])) and all(
                 torch.isfinite(p).all() for p in self.trainable_parameters())

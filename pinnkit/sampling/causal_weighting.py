@@ -20,6 +20,9 @@ chunk ``i`` is ``w_i * N / (M' n_i)`` (``n_i`` points in the chunk, ``M'`` non-e
 ``(1e-2, 1e-1, 1, 10, 100)``: the sampler moves to the next value once ``min_i w_i > advance_at`` (0.99), and
 sets :attr:`converged` when that happens at the last value (the paper stops training there).
 
+Under L-BFGS the trainer holds the weights of a chunk's first evaluation through the chunk (its line search
+needs one fixed objective; weights that moved with every evaluation stopped it after a few iterations).
+
 Causal weighting reweights the points of another sampler (``FixedPoints`` by default; ``Resample`` gives the
 fresh-batch-each-step variant, ``R3`` moves them by residual).
 
@@ -90,6 +93,7 @@ class CausalWeighting(Sampler):
         self.weights: Tensor | None = None  # w_i of the last evaluation, (M,), for inspection and logging
         self._points: Tensor | None = None
         self._chunk_of: tuple[Tensor, Tensor, Tensor] | None = None  # (points, chunk index, per-chunk count)
+        self._hold, self._held = False, None  # see hold_weights
 
     @property
     def epsilon(self) -> float:
@@ -130,7 +134,12 @@ class CausalWeighting(Sampler):
         filled = count > 0
         return torch.where(filled, sums / count.clamp(min=1).to(sq.dtype), torch.zeros_like(sums)), filled
 
+    def hold_weights(self, hold):
+        self._hold, self._held = bool(hold), None
+
     def residual_weights(self, residual, initial_loss):
+        if self._hold and self._held is not None and self._held[0] is self._chunk_of[0]:
+            return self._held[1]
         losses, filled = self.chunk_losses(residual.detach())
         start = initial_loss.detach().to(losses) if self.include_initial else 0.0
         w = causal_weights(losses, self.epsilon, start)
@@ -138,7 +147,10 @@ class CausalWeighting(Sampler):
         _, index, count = self._chunk_of
         per_chunk = torch.where(filled, w * len(index) / (int(filled.sum()) * count.clamp(min=1).to(w)),
                                 torch.zeros_like(w))
-        return per_chunk[index]
+        weights = per_chunk[index]
+        if self._hold:
+            self._held = (self._chunk_of[0], weights)
+        return weights
 
     def update(self, step, residual):
         if self.weights is not None and float(self.weights.min()) > self.advance_at:

@@ -46,6 +46,11 @@ class Sampler(abc.ABC):
         del residual, initial_loss
         return None
 
+    def hold_weights(self, hold: bool) -> None:
+        """While ``hold`` is true, :meth:`residual_weights` keeps the weights of its first call (the trainer holds
+        them through each L-BFGS chunk, whose line search needs one fixed objective). Default: nothing to hold."""
+        del hold
+
     def update(self, step: int, residual: Tensor) -> None:
         """Receive the detached PDE residual at this step's points (N,) or (N, m). Default: nothing."""
         del step, residual  # fixed samplers ignore the residual

@@ -177,3 +177,28 @@ def test_adaptive_samplers_work_with_the_multi_loss_optimizers(optimizer, make):
     tr.fit(12, progress=False, log_every=4)
     assert all(math.isfinite(h["loss"]) for h in tr.history)
     assert not torch.equal(tr.sampler.points(tr.step)[0], start)  # the sampler moved its points under it
+
+
+def test_weights_are_held_while_asked_and_the_trainer_holds_them_through_lbfgs_chunks():
+    s = ready(CausalWeighting(FixedPoints(64), chunks=4, epsilon=2.0))
+    s.points(0)
+    first = torch.randn(64, dtype=torch.float64, generator=GEN)
+    s.hold_weights(True)
+    held = s.residual_weights(first, torch.tensor(0.0))
+    assert s.residual_weights(3 * first, torch.tensor(0.0)) is held
+    s.hold_weights(False)
+    assert not torch.equal(s.residual_weights(3 * first, torch.tensor(0.0)), held)
+    calls = []
+
+    class Spy(CausalWeighting):
+        def residual_weights(self, residual, initial_loss):
+            weights = super().residual_weights(residual, initial_loss)
+            calls.append((self._hold, weights))
+            return weights
+
+    torch.manual_seed(0)
+    tr = pk.Trainer(convection_problem(), pk.nets.MLP(2, 1, width=8, depth=2), optimizer="lbfgs",
+                    sampler=Spy(FixedPoints(64), chunks=4), dtype=torch.float64)
+    tr.fit(5, progress=False)
+    during = [w for hold, w in calls if hold]
+    assert len(during) > 1 and all(w is during[0] for w in during)  # one chunk, one set of weights
