@@ -23,11 +23,11 @@ from torch import Tensor, nn
 
 from .checkpoint import load_checkpoint, save_atomic
 from .geometry import SpaceTimeDomain
-from .nets.registry import net_spec
+from .nets.registry import spec_or_none
 from .nets.time_windows import LocalTime, TimeWindows
 from .pde import Problem
 from .sampling import Sampler
-from .trainer import Trainer
+from .trainer import Trainer, evaluate
 
 
 class PreviousWindow:
@@ -167,15 +167,9 @@ class TimeMarching:
 
     def predict(self, x) -> np.ndarray:
         """Outputs ``(n, k)`` (float64 numpy) at points ``x`` ``(n, d)``, each from its time window's network."""
-        net = self.net
-        trainer = self.trainers[0]
-        points = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x, dtype=trainer.dtype,
-                                 device=trainer.device)
-        if points.ndim != 2 or points.shape[1] != self.problem.domain.dim:
-            raise ValueError(f"x must have shape (n, {self.problem.domain.dim}) with columns "
-                             f"{self.problem.domain.names}; got {tuple(points.shape)}")
-        with torch.no_grad():
-            return torch.cat([net(p) for p in points.split(65536)]).double().cpu().numpy()
+        net = self.net  # raises unless every window is trained
+        first = self.trainers[0]
+        return evaluate(net, x, self.problem.domain, first.dtype, first.device)
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
@@ -183,13 +177,9 @@ class TimeMarching:
         state: dict[str, Any] = {"edges": self.edges, "windows": [t.state_dict() for t in self.trainers]}
         if len(self.trainers) == len(self):
             net = self.net
-            try:
-                spec = net_spec(net)
-            except (TypeError, ValueError):
-                spec = None
             first = state["windows"][0]
-            state.update(net=net.state_dict(), net_spec=spec, problem=first["problem"], dtype=first["dtype"],
-                         parameters=state["windows"][-1]["parameters"])
+            state.update(net=net.state_dict(), net_spec=spec_or_none(net), problem=first["problem"],
+                         dtype=first["dtype"], parameters=state["windows"][-1]["parameters"])
         return state
 
     def save(self, path: str | os.PathLike) -> None:

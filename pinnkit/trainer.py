@@ -346,26 +346,16 @@ class Trainer:
     def predict(self, x) -> np.ndarray:
         """Network outputs ``(n, k)`` as a float64 numpy array at points ``x`` ``(n, d)`` (coordinate order
         of the problem)."""
-        points = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x, dtype=self.dtype,
-                                 device=self.device)
-        if points.ndim != 2 or points.shape[1] != self.problem.domain.dim:
-            raise ValueError(f"x must have shape (n, {self.problem.domain.dim}) with columns "
-                             f"{self.problem.domain.names}; got {tuple(points.shape)}")
-        with torch.no_grad():
-            return torch.cat([self.net(p) for p in points.split(65536)]).double().cpu().numpy()
+        return evaluate(self.net, x, self.problem.domain, self.dtype, self.device)
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
         """The full training state (see :meth:`save`)."""
-        from .nets.registry import net_spec
+        from .nets.registry import spec_or_none
 
-        try:
-            spec = net_spec(self.net)
-        except (TypeError, ValueError):
-            spec = None
         state = {
             "step": self.step, "elapsed": self._elapsed, "seed": self.seed,
-            "net": self.net.state_dict(), "net_spec": spec,
+            "net": self.net.state_dict(), "net_spec": spec_or_none(self.net),
             "optimizer_name": self.optimizer_name, "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "sampler": self.sampler.state_dict(),
@@ -412,6 +402,17 @@ class Trainer:
         self.step, self._elapsed = state["step"], state["elapsed"]
         self.history = list(state["history"])
         self._batch = self._batch_points = None
+
+
+def evaluate(net: nn.Module, x, domain, dtype: torch.dtype, device: torch.device) -> np.ndarray:
+    """``net`` at points ``x`` ``(n, d)`` (columns in ``domain.names``) as a float64 numpy ``(n, k)``, in chunks,
+    without gradients; a clear error for points of the wrong shape."""
+    points = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x, dtype=dtype, device=device)
+    if points.ndim != 2 or points.shape[1] != domain.dim:
+        raise ValueError(f"x must have shape (n, {domain.dim}) with columns {domain.names}; got "
+                         f"{tuple(points.shape)}")
+    with torch.no_grad():
+        return torch.cat([net(p) for p in points.split(65536)]).double().cpu().numpy()
 
 
 def _progress_bar(total: int, name: str, enabled: bool):

@@ -49,6 +49,14 @@ def net_spec(net: nn.Module) -> dict:
     return {"class": cls.__name__, "config": net.config}
 
 
+def spec_or_none(net: nn.Module) -> dict | None:
+    """:func:`net_spec` of ``net``, or None for a network pinnkit cannot rebuild (checkpoints then need ``net=``)."""
+    try:
+        return net_spec(net)
+    except (TypeError, ValueError):
+        return None
+
+
 def build_net(class_name: str, config: Mapping) -> nn.Module:
     """A new network of class ``class_name`` (a key of :data:`NETS`) from its ``config`` (as given by the net's
     ``config`` / :func:`net_spec`, possibly after a JSON round trip). Nested specs (an MLP's ``embedding``) are
