@@ -6,7 +6,7 @@ from :mod:`pinnkit.sampling`). :class:`TimeMarching` trains a time-dependent pro
 :func:`load` reads a trained model back.
 """
 
-from . import callbacks, geometry, metrics, nets, optim, pde, sampling
+from . import callbacks, dynamics, geometry, metrics, nets, optim, pde, sampling
 from .callbacks import Checkpoint, EarlyStopping
 from .model import Model, load
 from .pde import (
@@ -26,5 +26,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "Model", "NeumannBC", "NonFiniteLossError",
     "ObservedData", "PeriodicBC", "Problem", "RobinBC", "TimeMarching", "Trainer", "__version__", "callbacks",
-    "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
+    "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
 ]
