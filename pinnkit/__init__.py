@@ -12,9 +12,11 @@ from .model import Model, load
 from .pde import (
     DirichletBC,
     InitialCondition,
+    MeanValue,
     NeumannBC,
     ObservedData,
     PeriodicBC,
+    PointValue,
     Problem,
     RobinBC,
 )
@@ -24,7 +26,7 @@ from .trainer import NonFiniteLossError, Trainer
 __version__ = "0.1.0"
 
 __all__ = [
-    "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "Model", "NeumannBC", "NonFiniteLossError",
-    "ObservedData", "PeriodicBC", "Problem", "RobinBC", "TimeMarching", "Trainer", "__version__", "callbacks",
-    "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
+    "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "MeanValue", "Model", "NeumannBC",
+    "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC", "TimeMarching", "Trainer",
+    "__version__", "callbacks", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
 ]

@@ -12,10 +12,11 @@ from .conditions import (
 )
 from .derivatives import BACKENDS, AutogradDerivatives, ZCSDerivatives, derivatives
 from .fields import Fields
+from .gauge import MeanValue, PointValue
 from .problem import Batch, Problem
 
 __all__ = [
     "BACKENDS", "AutogradDerivatives", "Batch", "Condition", "DirichletBC", "Fields", "InitialCondition",
-    "NeumannBC", "ObservedData", "PeriodicBC", "Problem", "RobinBC", "ZCSDerivatives", "derivatives", "equations",
-    "references",
+    "MeanValue", "NeumannBC", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC", "ZCSDerivatives",
+    "derivatives", "equations", "references",
 ]
