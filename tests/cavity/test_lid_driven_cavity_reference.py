@@ -1,0 +1,130 @@
+"""The classical lid-driven cavity solver: grid convergence, published values, PINNacle's COMSOL solution,
+symmetry, and its argument checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pinnkit.pde.references import CavityFlow, cavity_lid, lid_driven_cavity
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "pinnacle_lid_driven_a4.npz"
+
+# Ghia, Ghia & Shin, J. Comput. Phys. 48 (1982) 387-411, Re = 100 column of Table I (u on x = 0.5) and Table II
+# (v on y = 0.5), at their interior stations; the stations are the nodes k/128 of their 129 x 129 grid.
+GHIA_U = {125: 0.84123, 124: 0.78871, 123: 0.73722, 122: 0.68717, 109: 0.23151, 94: 0.00332, 79: -0.13641,
+          64: -0.20581, 58: -0.21090, 36: -0.15662, 22: -0.10150, 13: -0.06434, 9: -0.04775, 8: -0.04192,
+          7: -0.03717}
+GHIA_V = {124: -0.05906, 123: -0.07391, 122: -0.08864, 121: -0.10313, 116: -0.16914, 110: -0.22445, 103: -0.24533,
+          64: 0.05454, 30: 0.17527, 29: 0.17507, 20: 0.16077, 12: 0.12317, 10: 0.10890, 9: 0.10091, 8: 0.09233}
+GHIA_PSI_MIN = -0.103423  # Table III: primary vortex at (0.6172, 0.7344)
+
+
+@pytest.fixture(scope="module")
+def flows() -> dict[tuple[str, int], CavityFlow]:
+    return {(lid, n): lid_driven_cavity(n, lid=lid) for lid in ("uniform", "parabolic") for n in (33, 65, 129)}
+
+
+def _shared_centerlines(flow: CavityFlow) -> np.ndarray:
+    """u(0.5, k/32) and v(k/32, 0.5) for k = 1..31: nodes common to the 33, 65 and 129 grids."""
+    _, u, _, v = flow.centerlines()
+    step = (flow.n - 1) // 32
+    return np.concatenate([u[::step][1:-1], v[::step][1:-1]])
+
+
+@pytest.mark.parametrize("lid", ["uniform", "parabolic"])
+def test_newton_converges_to_the_discrete_solution(flows, lid):
+    for n in (33, 65, 129):
+        flow = flows[(lid, n)]
+        assert flow.newton_steps <= 8
+        assert flow.residual < 1e-9
+
+
+@pytest.mark.parametrize("lid", ["uniform", "parabolic"])
+def test_grid_refinement_shows_second_order(flows, lid):
+    coarse, mid, fine = (_shared_centerlines(flows[(lid, n)]) for n in (33, 65, 129))
+    d1, d2 = np.abs(mid - coarse).max(), np.abs(fine - mid).max()
+    order = np.log2(d1 / d2)
+    assert 1.8 < order < 2.3, (d1, d2, order)
+    assert d2 < 4e-3  # 65 vs 129: the 129 grid is then within ~1e-3 of the limit
+
+
+def test_uniform_lid_matches_ghia_et_al(flows):
+    flow = flows[("uniform", 129)]
+    _, u, _, v = flow.centerlines()
+    du = max(abs(u[k] - value) for k, value in GHIA_U.items())
+    dv = max(abs(v[k] - value) for k, value in GHIA_V.items())
+    assert du < 6e-3 and dv < 1e-2, (du, dv)  # measured 4.2e-3 and 8.4e-3 (Ghia's table is the less accurate)
+    i, j = np.unravel_index(np.argmin(flow.psi), flow.psi.shape)
+    assert (i, j) == (79, 94)  # x = 0.6172, y = 0.7344: Ghia's vortex centre node
+    assert abs(flow.psi[i, j] - GHIA_PSI_MIN) < 3e-4
+
+
+def test_parabolic_lid_matches_pinnacle_comsol(flows):
+    with np.load(DATA) as data:
+        points = np.stack([data["x"], data["y"]], axis=1)
+        ref = np.stack([data["u"], data["v"], data["p"]], axis=1)
+    pred = flows[("parabolic", 129)](points)
+    pred[:, 2] += np.mean(ref[:, 2] - pred[:, 2])  # pressure up to a constant
+    rel = np.linalg.norm(pred - ref, axis=0) / np.linalg.norm(ref, axis=0)
+    assert rel[0] < 3e-3 and rel[1] < 5e-3 and rel[2] < 3e-2, rel  # measured 1.8e-3, 3.5e-3, 2.3e-2
+    wall_distance = np.minimum(np.minimum(points[:, 0], 1 - points[:, 0]), np.minimum(points[:, 1], 1 - points[:, 1]))
+    away = wall_distance > 0.05
+    rel_away = np.linalg.norm((pred - ref)[away], axis=0) / np.linalg.norm(ref[away], axis=0)
+    assert rel_away.max() < 5e-3, rel_away
+
+
+def test_stokes_limit_symmetry_and_vortex():
+    """As Re -> 0 the parabolic-lid flow is mirror-symmetric about x = 1/2 (u even, v odd, p odd), and the
+    uniform-lid vortex sits on the centre line."""
+    flow = lid_driven_cavity(33, reynolds=1e-8, lid="parabolic")  # asymmetry O(Re): 4e-9 at 1e-6
+    assert np.abs(flow.u - flow.u[::-1]).max() < 1e-9
+    assert np.abs(flow.v + flow.v[::-1]).max() < 1e-9
+    assert np.abs(flow.p + flow.p[::-1]).max() < 1e-9 * np.abs(flow.p).max()
+    stokes = lid_driven_cavity(65, reynolds=1e-6)
+    i, _ = np.unravel_index(np.argmin(stokes.psi), stokes.psi.shape)
+    assert i == 32 and abs(stokes.psi.min() - (-0.10008)) < 2e-4  # Richardson limit of 129/257 grids: -0.100076
+
+
+def test_fields_satisfy_the_boundary_conditions_and_interpolate_exactly(flows):
+    flow = flows[("parabolic", 65)]
+    lid = cavity_lid("parabolic")(flow.x)
+    np.testing.assert_array_equal(flow.u[:, -1], lid)
+    for edge in (flow.u[0], flow.u[-1], flow.u[:, 0], flow.v[0], flow.v[-1], flow.v[:, 0], flow.v[:, -1]):
+        assert np.all(edge == 0)
+    assert abs(flow.p.mean()) < 1e-12
+    gx, gy = np.meshgrid(flow.x, flow.y, indexing="ij")
+    values = flow(np.stack([gx.ravel(), gy.ravel()], axis=1))
+    np.testing.assert_allclose(values, np.stack([flow.u.ravel(), flow.v.ravel(), flow.p.ravel()], axis=1),
+                               atol=1e-12)
+    # the discrete velocity is divergence-free to second order: central differences of u and v cancel exactly
+    h = flow.x[1] - flow.x[0]
+    div = (flow.u[2:, 1:-1] - flow.u[:-2, 1:-1] + flow.v[1:-1, 2:] - flow.v[1:-1, :-2]) / (2 * h)
+    assert np.abs(div[1:-1, 1:-1]).max() < 1e-9
+
+
+def test_callable_lid_equals_the_named_one():
+    a = lid_driven_cavity(17, lid="parabolic")
+    b = lid_driven_cavity(17, lid=lambda x: 4 * x * (1 - x))
+    np.testing.assert_allclose(b.psi, a.psi, atol=1e-14)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n": 64}, "n must be an odd integer"), ({"n": 3}, "n must be an odd integer"), ({"n": 33.0}, "n must be"),
+    ({"reynolds": 0}, "reynolds"), ({"reynolds": float("nan")}, "reynolds"), ({"lid": "moving"}, "lid must be"),
+    ({"tol": 0}, "tol"), ({"max_newton": 0}, "max_newton"),
+    ({"lid": lambda x: np.ones(3)}, "lid\\(x\\) must return"),
+])
+def test_bad_arguments_are_rejected(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lid_driven_cavity(**{"n": 17, **kwargs})
+
+
+def test_points_outside_the_square_are_rejected():
+    flow = lid_driven_cavity(17)
+    with pytest.raises(ValueError, match="unit square"):
+        flow(np.array([[0.5, 1.5]]))
+    with pytest.raises(ValueError, match="shape"):
+        flow(np.array([0.5, 0.5]))
