@@ -6,9 +6,10 @@ from :mod:`pinnkit.sampling`). :class:`TimeMarching` trains a time-dependent pro
 :func:`load` reads a trained model back.
 """
 
-from . import callbacks, dynamics, geometry, metrics, nets, optim, pde, sampling
+from . import callbacks, dynamics, functions, geometry, metrics, nets, optim, pde, sampling
 from .callbacks import Checkpoint, EarlyStopping
 from .model import Model, load
+from .operator_trainer import OperatorTrainer
 from .pde import (
     DirichletBC,
     InitialCondition,
@@ -20,6 +21,7 @@ from .pde import (
     Problem,
     RobinBC,
 )
+from .pde.operator_problem import OperatorProblem
 from .time_marching import TimeMarching
 from .trainer import NonFiniteLossError, Trainer
 
@@ -29,4 +31,5 @@ __all__ = [
     "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "MeanValue", "Model", "NeumannBC",
     "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC", "TimeMarching", "Trainer",
     "__version__", "callbacks", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
+    "functions", "OperatorProblem", "OperatorTrainer",
 ]

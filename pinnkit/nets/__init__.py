@@ -5,6 +5,7 @@
 * Embeddings: :class:`FourierFeatures` (random Fourier features, Tancik et al. 2020) and
   :class:`PeriodicEmbedding` (exactly periodic coordinates); :class:`InputScaling` (box onto ``[-1, 1]``).
 * :class:`HardConstraint`: ``u = g + d * net`` imposes ``u = g`` exactly where ``d = 0``.
+* :class:`DeepONet`: branch and trunk networks for operator learning, aligned (M, N, k) or unaligned points.
 * :class:`TimeWindows`: one network per time window (what time-marching trains); :class:`LocalTime` runs a
   network in its window's local time.
 * :func:`activation`: activation modules by name (``"tanh"``, ``"sin"``, ``"relu"``, ``"gelu"``, ``"silu"`` /
@@ -24,6 +25,7 @@ torch.Size([100, 1])
 """
 
 from .activations import ACTIVATIONS, ALIASES, Sine, activation, activation_name
+from .deeponet import DeepONet
 from .embeddings import FourierFeatures, PeriodicEmbedding
 from .hard_constraint import HardConstraint
 from .mlp import INITS, MLP, InputScaling
@@ -33,6 +35,6 @@ from .time_windows import LocalTime, TimeWindows
 
 __all__ = [
     "ACTIVATIONS", "ALIASES", "INITS", "MLP", "LocalTime", "NETS", "FourierFeatures", "HardConstraint", "InputScaling",
-    "ModifiedMLP", "PeriodicEmbedding", "Sine", "TimeWindows", "activation", "activation_name", "build_net",
+    "DeepONet", "ModifiedMLP", "PeriodicEmbedding", "Sine", "TimeWindows", "activation", "activation_name", "build_net",
     "net_spec",
 ]

@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 from torch import nn
 
+from .deeponet import DeepONet
 from .embeddings import FourierFeatures, PeriodicEmbedding
 from .mlp import MLP, InputScaling
 from .modified_mlp import ModifiedMLP
@@ -29,7 +30,7 @@ from .time_windows import LocalTime, TimeWindows
 #: The network classes that :func:`build_net` rebuilds, by class name.
 NETS: MappingProxyType[str, type[nn.Module]] = MappingProxyType({
     cls.__name__: cls for cls in (MLP, ModifiedMLP, FourierFeatures, PeriodicEmbedding, InputScaling, TimeWindows,
-                                  LocalTime)
+                                  LocalTime, DeepONet)
 })
 
 _NESTED = ("embedding", "net")  # config keys that hold a nested spec

@@ -253,7 +253,7 @@ class PeriodicBC(Condition):
         columns = []
         for k in self.orders:
             values = f.d(self.output, *([self.coordinate] * k))
-            columns.append(values[:half] - values[half:])
+            columns.append(values[..., :half] - values[..., half:])
         return torch.stack(columns, dim=-1) if len(columns) > 1 else columns[0]
 
 

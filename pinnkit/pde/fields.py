@@ -106,18 +106,22 @@ class Fields:
         """The same fields on a slice of the points (no recomputation: values are sliced from the cache)."""
         return Fields(self._engine, self._names, self._parameters, rows)
 
-    def _take(self, value: Tensor) -> Tensor:
-        return value if self._rows is None else value[self._rows]
+    def _take(self, value: Tensor, trailing: int = 0) -> Tensor:
+        """``value`` restricted to the rows, along the points axis: the last axis but ``trailing`` (values of a
+        batch shape ``(..., N)``, e.g. (M functions, N points) in operator learning, are sliced along N)."""
+        if self._rows is None:
+            return value
+        return value[(Ellipsis, self._rows) + (slice(None),) * trailing]
 
     @property
     def points(self) -> Tensor:
         """The points (N, d) this forward pass was evaluated at."""
-        return self._take(self._engine.x)
+        return self._take(self._engine.x, 1)
 
     @property
     def outputs(self) -> Tensor:
         """All outputs (N, k)."""
-        return self._take(self._engine.u)
+        return self._take(self._engine.u, 1)
 
     def d(self, output: str, *coords: str) -> Tensor:
         """``d^n output / d coords[0] ... d coords[n-1]``; no coordinates gives the output itself."""
@@ -131,7 +135,7 @@ class Fields:
         if output not in self._names.outputs:
             raise ValueError(f"unknown output {output!r}; the problem's outputs are {self._names.outputs}")
         j = self._names.outputs.index(output)
-        return self._take(torch.stack([self._engine(j, (i,)) for i in range(self._engine.dim)], dim=-1))
+        return self._take(torch.stack([self._engine(j, (i,)) for i in range(self._engine.dim)], dim=-1), 1)
 
     def __getattr__(self, name: str) -> Tensor:
         if name.startswith("_"):

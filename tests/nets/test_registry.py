@@ -77,7 +77,7 @@ def test_unnamed_activation_fails_only_when_asked():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match=r"class_name must be one of \['FourierFeatures', .*got 'Net'"):
+    with pytest.raises(ValueError, match=r"class_name must be one of \[.*'FourierFeatures', .*got 'Net'"):
         build_net("Net", {})
     with pytest.raises(ValueError, match=r"config has unknown keys \['size'\] for MLP"):
         build_net("MLP", {"inputs": 2, "outputs": 1, "size": 3})
