@@ -35,6 +35,7 @@ from torch import Tensor
 from .checks import positive_int
 from .fit_loop import FitLoop
 from .neural_sde import NeuralSDE
+from .vector_field import Autonomous
 
 
 def _check_paths(sde, t, paths) -> Tensor:
@@ -52,37 +53,43 @@ def _check_paths(sde, t, paths) -> Tensor:
 
 def transition_nll(sde: NeuralSDE, t: Tensor, paths: Tensor) -> Tensor:
     """Mean negative log-likelihood of the observed Euler–Maruyama transitions of ``paths`` ``(T, B, d)``
-    under ``sde`` (per transition, including the ``½ log 2π`` constants); ``NaN`` entries are missing."""
+    under ``sde`` (per transition, including the ``½ log 2π`` constants); ``NaN`` entries are missing.
+
+    When drift and diffusion are :class:`~pinnkit.dynamics.Autonomous` (they ignore the time), all transitions
+    are evaluated in one batch; otherwise one batch per observation time.
+    """
     _check_paths(sde, t, paths)
     d = paths.shape[2]
-    total, count = paths.new_zeros(()), 0
-    for i in range(t.numel() - 1):
-        start, end = paths[i], paths[i + 1]
-        keep = ~(torch.isnan(start).any(dim=1) | torch.isnan(end).any(dim=1))
-        if not keep.any():
-            continue
-        x, x_next = start[keep], end[keep]
-        step = t[i + 1] - t[i]
-        mean = x + sde.ito_drift(t[i], x) * step
-        r = x_next - mean
+    start, end = paths[:-1], paths[1:]  # (T-1, B, d)
+    keep = ~(torch.isnan(start).any(dim=2) | torch.isnan(end).any(dim=2))  # (T-1, B)
+    count = int(keep.sum())
+    if count == 0:
+        raise ValueError("paths has no transition with both ends observed")
+    steps = (t[1:] - t[:-1])[:, None].expand_as(keep)
+    if isinstance(sde.drift, Autonomous) and isinstance(sde.diffusion, Autonomous):
+        groups = [(t[0], start[keep], end[keep], steps[keep])]
+    else:
+        groups = [(t[i], start[i][keep[i]], end[i][keep[i]], steps[i][keep[i]])
+                  for i in range(t.numel() - 1) if keep[i].any()]
+    total = paths.new_zeros(())
+    for time, x, x_next, step in groups:
+        step = step[:, None]
+        r = x_next - (x + sde.ito_drift(time, x) * step)
         if sde.noise == "diagonal":
-            g = sde.diffusion(t[i], x)
+            g = sde.diffusion(time, x)
             if g.shape != x.shape:
                 raise ValueError(f"diagonal noise: the diffusion must return {tuple(x.shape)}; got {tuple(g.shape)}")
             var = g.pow(2) * step
             nll = 0.5 * (r.pow(2) / var + torch.log(var)).sum(dim=1)
         else:
-            g = sde.diffusion_matrix(t[i], x)
-            cov = g @ g.transpose(1, 2) * step
+            g = sde.diffusion_matrix(time, x)
+            cov = g @ g.transpose(1, 2) * step[:, :, None]
             jitter = 1e-10 * cov.diagonal(dim1=1, dim2=2).mean(dim=1).clamp_min(1e-300)
             cov = cov + jitter[:, None, None] * torch.eye(d, dtype=x.dtype, device=x.device)
             chol = torch.linalg.cholesky(cov)
             z = torch.linalg.solve_triangular(chol, r.unsqueeze(-1), upper=False).squeeze(-1)
             nll = 0.5 * z.pow(2).sum(dim=1) + torch.log(chol.diagonal(dim1=1, dim2=2)).sum(dim=1)
         total = total + nll.sum()
-        count += int(keep.sum())
-    if count == 0:
-        raise ValueError("paths has no transition with both ends observed")
     return total / count + 0.5 * d * math.log(2 * math.pi)
 
 
