@@ -27,7 +27,7 @@ from .callbacks import Callback
 from .checkpoint import save_atomic
 from .pde.operator_problem import InputBatch, OperatorProblem, check_operator_backend
 from .pde.problem import Batch
-from .sampling import FixedPoints, Sampler
+from .sampling import FixedPoints, Resample
 from .trainer import OPTIMIZERS, NonFiniteLossError, _progress_bar
 
 FIRST_ORDER = ("adam", "adamw", "sgd", "rmsprop")
@@ -46,9 +46,9 @@ class OperatorTrainer:
         features (F, q) as given by ``space.sample``.
     batch_size : int, optional
         Functions per step (default: the whole pool).
-    sampler : Sampler, optional
+    sampler : FixedPoints or Resample, optional
         PDE collocation points shared by all functions; default ``FixedPoints(2000, "sobol")``. Samplers that
-        look at residuals are not supported.
+        look at residuals (R3, RAD, causal weighting) are not supported.
     backend : str
         ``"zcs"`` (default), ``"loop"`` or ``"replicated"`` (see :mod:`pinnkit.pde.operator_problem`).
     optimizer : str or callable
@@ -58,7 +58,7 @@ class OperatorTrainer:
     """
 
     def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor = 1000,
-                 batch_size: int | None = None, sampler: Sampler | None = None, backend: str = "zcs",
+                 batch_size: int | None = None, sampler: FixedPoints | Resample | None = None, backend: str = "zcs",
                  optimizer: str | Callable = "adam", lr: float = 1e-3, scheduler: Callable | None = None,
                  device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
                  loss_weights: Mapping[str, float] | None = None, seed: int = 0):
@@ -105,10 +105,10 @@ class OperatorTrainer:
                              f"{batch_size!r}")
         self.batch_size = batch_size
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
-        if not isinstance(self.sampler, Sampler):
-            raise ValueError(f"sampler must be a pinnkit Sampler; got {type(self.sampler).__name__}")
-        self.sampler.setup(problem.domain, self.rng, dtype, self.device,
-                           residual=lambda points: problem.pde_residual(self.net, points))
+        if not isinstance(self.sampler, (FixedPoints, Resample)):
+            raise ValueError(f"sampler must be FixedPoints or Resample (samplers that look at residuals are not "
+                             f"supported for operator learning); got {type(self.sampler).__name__}")
+        self.sampler.setup(problem.domain, self.rng, dtype, self.device)
         self.condition_points = problem.sample_conditions(seed)
         self.sensor_values = problem.space.evaluate(self.features, problem.sensors).to(self.device, dtype)
         self.scheduler_factory = scheduler

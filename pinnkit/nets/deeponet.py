@@ -116,16 +116,16 @@ class DeepONet(nn.Module):
 
     def forward(self, v: Tensor, x: Tensor) -> Tensor:
         """``G(v)(x)``: (M, m) sensor values and (N, d) or (M, N, d) points -> (M, N, k)."""
-        b = self.branch_features(v)
         if not isinstance(x, Tensor) or x.ndim not in (2, 3) or x.shape[-1] != self.inputs:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"x must be points of shape (N, {self.inputs}) shared by all functions or (M, N, "
                              f"{self.inputs}) per function; got {shape}")
+        b = self.branch_features(v)
+        if x.ndim == 3 and len(x) != len(v):
+            raise ValueError(f"unaligned points x (M, N, d) need one set per function: M = {len(v)}; got {len(x)}")
         t = self.trunk_features(x)
         if x.ndim == 2:
             return torch.einsum("mkp,nkp->mnk", b, t) + self.bias
-        if len(x) != len(v):
-            raise ValueError(f"unaligned points x (M, N, d) need one set per function: M = {len(v)}; got {len(x)}")
         return torch.einsum("mkp,mnkp->mnk", b, t) + self.bias
 
     @property

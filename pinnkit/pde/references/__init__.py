@@ -3,6 +3,7 @@
 from .allen_cahn import allen_cahn_grid, allen_cahn_solution
 from .beltrami import beltrami_solution
 from .burgers import burgers_exact, burgers_exact_grid
+from .diffusion_reaction import diffusion_reaction
 from .kovasznay import KOVASZNAY_DOMAIN, kovasznay_lambda, kovasznay_solution
 from .lid_driven_cavity import CavityFlow, cavity_lid, lid_driven_cavity
 from .taylor_green import taylor_green_solution
@@ -10,3 +11,4 @@ from .taylor_green import taylor_green_solution
 __all__ = ["KOVASZNAY_DOMAIN", "allen_cahn_grid", "allen_cahn_solution", "beltrami_solution", "burgers_exact",
            "burgers_exact_grid", "kovasznay_lambda", "kovasznay_solution", "taylor_green_solution"]
 __all__ += ["CavityFlow", "cavity_lid", "lid_driven_cavity"]
+__all__ += ["diffusion_reaction"]

@@ -1,0 +1,56 @@
+"""The operator-learning examples run with --quick and write what they promise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_example(name: str, out: Path, *extra: str) -> str:
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / name), "--quick", "--no-progress", "--out",
+                           str(out), *extra], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    return proc.stdout
+
+
+def test_diffusion_reaction_quick(tmp_path):
+    stdout = run_example("pideeponet_diffusion_reaction.py", tmp_path)
+    metrics = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["test_functions"] == 5 and metrics["steps"] == 30
+    assert np.isfinite(metrics["mean_l2_relative_error"]) and metrics["mean_l2_relative_error"] > 0
+    assert "mean relative L2 error" in stdout
+    with np.load(tmp_path / "solution.npz") as data:
+        assert data["u_ref"].shape == data["u_pred"].shape == (5, 101, 101)
+        errors = np.linalg.norm((data["u_pred"] - data["u_ref"]).reshape(5, -1), axis=1) / np.linalg.norm(
+            data["u_ref"].reshape(5, -1), axis=1)
+        np.testing.assert_allclose(errors, data["errors"], rtol=1e-12)
+        # the exact initial and boundary values of the hard-constrained net
+        assert np.abs(data["u_pred"][:, :, 0]).max() < 1e-6
+        assert np.abs(data["u_pred"][:, [0, -1], :]).max() < 1e-6
+    for name in ("history.png", "solution.png", "model.pt"):
+        assert (tmp_path / name).is_file()
+
+
+def test_antiderivative_quick(tmp_path):
+    run_example("pideeponet_antiderivative.py", tmp_path)
+    metrics = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["test_functions"] == 5 and np.isfinite(metrics["mean_l2_relative_error"])
+    with np.load(tmp_path / "solution.npz") as data:
+        x, u_ref = data["x"], data["u_ref"]
+        assert np.all(u_ref[:, 0] == 0)
+        # the reference is an antiderivative: its slope matches the functions' values by finite differences
+        from pinnkit.functions import GaussianRandomField
+
+        v = GaussianRandomField(0.5, method="spectral").evaluate(data["features"], x).numpy()
+        slope = np.gradient(u_ref, x, axis=1)
+        assert np.abs(slope[:, 1:-1] - v[:, 1:-1]).max() < 1e-3
+    assert (tmp_path / "solution.png").is_file()
