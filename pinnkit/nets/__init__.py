@@ -4,13 +4,15 @@
   inputs' box onto ``[-1, 1]`` and optional embedding) and :class:`ModifiedMLP` (Wang, Teng & Perdikaris 2021).
 * Embeddings: :class:`FourierFeatures` (random Fourier features, Tancik et al. 2020) and
   :class:`PeriodicEmbedding` (exactly periodic coordinates); :class:`InputScaling` (box onto ``[-1, 1]``).
-* :class:`HardConstraint`: ``u = g + d * net`` imposes ``u = g`` exactly where ``d = 0``.
+* :class:`HardConstraint`: ``u = g + d * net`` imposes ``u = g`` exactly where ``d = 0``; :class:`Expression`
+  writes ``g`` and ``d`` as formulas (``"-sin(pi*x)"``) that checkpoints can hold.
 * :class:`DeepONet`: branch and trunk networks for operator learning, aligned (M, N, k) or unaligned points.
 * :class:`TimeWindows`: one network per time window (what time-marching trains); :class:`LocalTime` runs a
   network in its window's local time.
 * :func:`activation`: activation modules by name (``"tanh"``, ``"sin"``, ``"relu"``, ``"gelu"``, ``"silu"`` /
   ``"swish"``, ``"softplus"``, ``"sigmoid"``, ``"elu"``); :class:`Sine`.
-* Checkpoints: every net but :class:`HardConstraint` has a JSON-serialisable ``config``; :func:`net_spec` and
+* Checkpoints: every net (a :class:`HardConstraint` when its functions are expressions) has a JSON-serialisable
+  ``config``; :func:`net_spec` and
   :func:`build_net` rebuild it (then load the state dict).
 
 Networks map ``(..., inputs)`` to ``(..., outputs)``, are built in torch's default dtype (``.double()`` for
@@ -27,6 +29,7 @@ torch.Size([100, 1])
 from .activations import ACTIVATIONS, ALIASES, Sine, activation, activation_name
 from .deeponet import DeepONet
 from .embeddings import FourierFeatures, PeriodicEmbedding
+from .expression import Expression
 from .hard_constraint import HardConstraint
 from .mlp import INITS, MLP, InputScaling
 from .modified_mlp import ModifiedMLP
@@ -35,6 +38,6 @@ from .time_windows import LocalTime, TimeWindows
 
 __all__ = [
     "ACTIVATIONS", "ALIASES", "INITS", "MLP", "LocalTime", "NETS", "FourierFeatures", "HardConstraint", "InputScaling",
-    "DeepONet", "ModifiedMLP", "PeriodicEmbedding", "Sine", "TimeWindows", "activation", "activation_name", "build_net",
-    "net_spec",
+    "DeepONet", "Expression", "ModifiedMLP", "PeriodicEmbedding", "Sine", "TimeWindows", "activation",
+    "activation_name", "build_net", "net_spec",
 ]

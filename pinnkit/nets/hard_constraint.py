@@ -35,8 +35,10 @@ class HardConstraint(nn.Module):
         such factors. Smooth ``d`` keeps ``u`` smooth.
 
     ``particular`` and ``distance`` are kept as given; an ``nn.Module`` among them becomes a submodule (its
-    parameters are then trained with the network). There is no ``config``: save the network's own spec and
-    rebuild the constraint in code.
+    parameters are then trained with the network). Given as :class:`~pinnkit.nets.Expression` formulas (and
+    ``net`` one of pinnkit's nets), the constraint has a ``config`` and checkpoints rebuild it by themselves:
+    ``HardConstraint(MLP(...), Expression("-sin(pi*x)", ("x", "t")), Expression("t*(1 - x**2)", ("x", "t")))``.
+    With Python callables it has none: pass ``net=`` to :func:`pinnkit.load`.
 
     Example: Burgers' equation on :math:`x \in [-1, 1]`, :math:`t \in [0, 1]` with :math:`u(x, 0) = -\sin(\pi x)`
     and :math:`u(\pm 1, t) = 0`: :math:`g = -\sin(\pi x)` (it vanishes at :math:`x = \pm 1`) and
@@ -67,6 +69,23 @@ class HardConstraint(nn.Module):
         self.net = net
         self.particular = particular
         self.distance = distance
+
+    @property
+    def config(self) -> dict:
+        """``{"net", "particular", "distance"}`` as nested specs (a number stays a number); a ``ValueError`` if
+        ``particular`` or ``distance`` is a Python callable rather than an :class:`~pinnkit.nets.Expression`."""
+        from .registry import net_spec  # the registry imports this module
+
+        def spec(part, name: str):
+            if isinstance(part, numbers.Real):
+                return float(part)
+            if not isinstance(part, nn.Module):
+                raise ValueError(f"HardConstraint.config: {name} is a Python callable, which a checkpoint cannot "
+                                 f"hold; give it as a pinnkit.nets.Expression, or pass net= to pinnkit.load")
+            return net_spec(part)
+
+        return {"net": net_spec(self.net), "particular": spec(self.particular, "particular"),
+                "distance": spec(self.distance, "distance")}
 
     @property
     def inputs(self) -> int | None:

@@ -9,8 +9,8 @@ rebuilds the network exactly::
 
 dtype and device are not part of the spec: ``build_net`` gives a network in torch's default dtype on the CPU,
 so move it first (``net2.double()``) where the checkpoint was float64, since ``load_state_dict`` casts to the
-module's dtype. Only pinnkit's nets (:data:`NETS`) have specs; a :class:`~pinnkit.nets.HardConstraint` holds
-arbitrary callables, so save the spec of its ``.net`` and rebuild the constraint in code.
+module's dtype. Only pinnkit's nets (:data:`NETS`) have specs; a :class:`~pinnkit.nets.HardConstraint` has one
+when its functions are :class:`~pinnkit.nets.Expression` formulas (or numbers), not Python callables.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from torch import nn
 
 from .deeponet import DeepONet
 from .embeddings import FourierFeatures, PeriodicEmbedding
+from .expression import Expression
+from .hard_constraint import HardConstraint
 from .mlp import MLP, InputScaling
 from .modified_mlp import ModifiedMLP
 from .time_windows import LocalTime, TimeWindows
@@ -30,10 +32,10 @@ from .time_windows import LocalTime, TimeWindows
 #: The network classes that :func:`build_net` rebuilds, by class name.
 NETS: MappingProxyType[str, type[nn.Module]] = MappingProxyType({
     cls.__name__: cls for cls in (MLP, ModifiedMLP, FourierFeatures, PeriodicEmbedding, InputScaling, TimeWindows,
-                                  LocalTime, DeepONet)
+                                  LocalTime, DeepONet, Expression, HardConstraint)
 })
 
-_NESTED = ("embedding", "net")  # config keys that hold a nested spec
+_NESTED = ("embedding", "net", "particular", "distance")  # config keys that hold a nested spec (or a number)
 _NESTED_LISTS = ("nets",)  # config keys that hold a list of nested specs
 
 
@@ -43,10 +45,7 @@ def net_spec(net: nn.Module) -> dict:
     activation given as a module without a name)."""
     cls = type(net)
     if NETS.get(cls.__name__) is not cls:
-        hint = " (save the spec of its .net and rebuild the constraint in code)" if cls.__name__ == "HardConstraint" \
-            else ""
-        raise ValueError(f"net must be one of pinnkit's nets {sorted(NETS)} to have a spec; got "
-                         f"{cls.__qualname__}{hint}")
+        raise ValueError(f"net must be one of pinnkit's nets {sorted(NETS)} to have a spec; got {cls.__qualname__}")
     return {"class": cls.__name__, "config": net.config}
 
 
@@ -74,7 +73,7 @@ def build_net(class_name: str, config: Mapping) -> nn.Module:
     kwargs = dict(config)
     for key in _NESTED:
         spec = kwargs.get(key)
-        if spec is not None:
+        if spec is not None and not (key == "particular" and isinstance(spec, (int, float))):
             if not isinstance(spec, Mapping) or set(spec) != {"class", "config"}:
                 raise ValueError(f"config[{key!r}] must be None or a nested spec {{'class': ..., 'config': ...}}; "
                                  f"got {spec!r}")

@@ -8,6 +8,7 @@ from torch import nn
 
 from pinnkit.nets import (
     MLP,
+    Expression,
     FourierFeatures,
     HardConstraint,
     InputScaling,
@@ -30,6 +31,11 @@ NETS = {
     "fourier": lambda: FourierFeatures(3, 7, scale=2.5),
     "periodic": lambda: PeriodicEmbedding(2, {1: 0.1}),
     "scaling": lambda: InputScaling([[0.1, -3.0], [0.2, 3.0]]),
+    "expression": lambda: Expression("t*(1 - x**2) + exp(-x)", ("x", "t")),
+    "hard-constraint": lambda: HardConstraint(MLP(2, 1, width=8, depth=2), Expression("-sin(pi*x)", ("x", "t")),
+                                              Expression("t*(1 - x**2)", ("x", "t"))),
+    "hard-constraint-number": lambda: HardConstraint(MLP(2, 2, width=8, depth=1), 0.5,
+                                                     Expression("x*(1 - x)*y*(1 - y)", ("x", "y"))),
 }
 
 
@@ -88,7 +94,7 @@ def test_errors():
     with pytest.raises(ValueError, match="width must be a positive integer"):
         build_net("MLP", {"inputs": 2, "outputs": 1, "width": 0})
     net = MLP(2, 1, width=4, depth=1)
-    with pytest.raises(ValueError, match=r"net must be one of pinnkit's nets .*HardConstraint.*spec of its \.net"):
+    with pytest.raises(ValueError, match=r"distance is a Python callable.*Expression.*net= to pinnkit.load"):
         net_spec(HardConstraint(net, 0.0, lambda x: x[:, 0]))
     with pytest.raises(ValueError, match="net must be one of pinnkit's nets"):
         net_spec(nn.Sequential(net))
