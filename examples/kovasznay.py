@@ -1,0 +1,157 @@
+"""Kovasznay flow at Re = 20 with a physics-informed network (steady 2-D incompressible Navier–Stokes).
+
+    (u . grad) u + grad p = (1 / Re) Laplacian u,   div u = 0,   (x, y) in [-0.5, 1] x [-0.5, 1.5],
+
+with the exact velocity (Kovasznay 1948) imposed on the boundary and the pressure fixed by its exact value at
+the outflow point (1, 0.5) (a ``PointValue`` gauge condition). The network (u, v, p) is trained with Adam, then
+L-BFGS, in float64, and compared with the exact solution on a 151 x 201 grid: relative L2 errors of u and v,
+and of p up to a constant (both pressures centred on the grid before the comparison).
+
+Outputs in ``--out DIR``: ``model.pt`` (``pinnkit.load(DIR / "model.pt").predict(X)``, X with columns x, y),
+``metrics.json`` (errors, wall time, steps, settings), ``solution.npz`` (grid, prediction, reference),
+``history.png`` and ``solution_u.png``, ``solution_v.png``, ``solution_p.png``.
+
+Run ``python examples/kovasznay.py --out out/kovasznay`` (``--quick`` for a smoke test of a few seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import pinnkit as pk
+from pinnkit.pde.references import KOVASZNAY_DOMAIN, kovasznay_solution
+from pinnkit.plotting import plot_history, plot_solution
+
+RE = 20.0
+OUTLET_POINT = (1.0, 0.5)
+GRID = (151, 201)
+DEFAULTS = {"adam": 3000, "lbfgs": 6000, "points": 2000, "boundary": 400, "width": 50, "depth": 4}
+QUICK = {"adam": 100, "lbfgs": 20, "points": 200, "boundary": 80, "width": 16, "depth": 2}
+
+
+def exact(points: torch.Tensor, column: int) -> torch.Tensor:
+    return kovasznay_solution(points, RE)[:, column]
+
+
+def build_problem(n_boundary: int) -> pk.Problem:
+    domain = pk.geometry.Rectangle(*KOVASZNAY_DOMAIN)
+    return pk.Problem(domain, pk.pde.equations.navier_stokes(1 / RE), outputs=("u", "v", "p"), conditions=[
+        pk.DirichletBC(None, lambda x: exact(x, 0), output="u", n=n_boundary),
+        pk.DirichletBC(None, lambda x: exact(x, 1), output="v", n=n_boundary),
+        pk.PointValue(OUTLET_POINT, lambda x: exact(x, 2), output="p"),
+    ])
+
+
+def grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x`` (151,), ``y`` (201,) and the points (151 * 201, 2) in ``ij`` order."""
+    (x0, y0), (x1, y1) = KOVASZNAY_DOMAIN
+    x, y = np.linspace(x0, x1, GRID[0]), np.linspace(y0, y1, GRID[1])
+    return x, y, np.stack(np.meshgrid(x, y, indexing="ij"), axis=-1).reshape(-1, 2)
+
+
+def errors(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+    """Relative L2 errors of u and v, and of p up to a constant (both pressures centred)."""
+    p_pred, p_ref = pred[:, 2] - pred[:, 2].mean(), ref[:, 2] - ref[:, 2].mean()
+    return {"u": pk.metrics.l2_relative_error(pred[:, 0], ref[:, 0]),
+            "v": pk.metrics.l2_relative_error(pred[:, 1], ref[:, 1]),
+            "p": pk.metrics.l2_relative_error(p_pred, p_ref)}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['adam']})")
+    p.add_argument("--lbfgs-steps", type=int, default=None, help=f"L-BFGS iterations after Adam "
+                   f"(default {DEFAULTS['lbfgs']})")
+    p.add_argument("--points", type=int, default=None, help=f"collocation points (default {DEFAULTS['points']})")
+    p.add_argument("--boundary", type=int, default=None, help=f"boundary points per velocity component "
+                   f"(default {DEFAULTS['boundary']})")
+    p.add_argument("--width", type=int, default=None, help=f"hidden width (default {DEFAULTS['width']})")
+    p.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {DEFAULTS['depth']})")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="autograd", help="derivative engine")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the points")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float64",
+                   help="float64 (default) lets L-BFGS go on improving where float32 stalls")
+    p.add_argument("--out", type=Path, default=Path("out/kovasznay"), help="output directory")
+    p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    base = QUICK if args.quick else DEFAULTS
+    for key, arg in (("adam", "steps"), ("lbfgs", "lbfgs_steps"), ("points", "points"), ("boundary", "boundary"),
+                     ("width", "width"), ("depth", "depth")):
+        if getattr(args, arg) is None:
+            setattr(args, arg, base[key])
+    for arg in ("steps", "lbfgs_steps"):
+        if getattr(args, arg) < 0:
+            p.error(f"--{arg.replace('_', '-')} must be >= 0")
+    for arg in ("points", "boundary", "width", "depth"):
+        if getattr(args, arg) < 1:
+            p.error(f"--{arg} must be >= 1")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        p.error(f"--device {args.device}: CUDA is not available here")
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    dtype = getattr(torch, args.dtype)
+    torch.manual_seed(args.seed)
+
+    problem = build_problem(args.boundary)
+    x, y, points = grid()
+    reference = kovasznay_solution(points, RE)
+    net = pk.nets.MLP(2, 3, width=args.width, depth=args.depth, input_bounds=problem.domain.bbox)
+    trainer = pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(args.points, "sobol"), lr=args.lr,
+                         backend=args.backend, device=args.device, dtype=dtype, seed=args.seed,
+                         reference=(points[::7], reference[::7]))
+    start = time.perf_counter()
+    log_every = max(1, min(500, args.steps // 10 or 1))
+    trainer.fit(args.steps, log_every=log_every, progress=not args.no_progress)
+    if args.lbfgs_steps:
+        trainer.fit(args.lbfgs_steps, optimizer="lbfgs", log_every=log_every, progress=not args.no_progress)
+    wall = time.perf_counter() - start
+
+    pred = trainer.predict(points)
+    err = errors(pred, reference)
+    trainer.save(args.out / "model.pt")
+    shape = (len(x), len(y), 3)
+    np.savez(args.out / "solution.npz", x=x, y=y, pred=pred.reshape(shape), ref=reference.reshape(shape))
+    metrics = {
+        "l2_relative_error_u": err["u"], "l2_relative_error_v": err["v"], "l2_relative_error_p": err["p"],
+        "max_abs_error_u": pk.metrics.max_abs_error(pred[:, 0], reference[:, 0]),
+        "max_abs_error_v": pk.metrics.max_abs_error(pred[:, 1], reference[:, 1]),
+        "wall_time_s": wall,
+        "steps": trainer.step,
+        "adam_steps": args.steps,
+        "lbfgs_iterations": trainer.step - args.steps,
+        "lbfgs_stop_reason": trainer.stop_reason,
+        "parameters": sum(p.numel() for p in net.parameters()),
+        "seed": args.seed, "dtype": args.dtype, "device": args.device, "backend": args.backend,
+        "points": args.points, "boundary": args.boundary, "width": args.width, "depth": args.depth, "lr": args.lr,
+        "reynolds": RE, "grid": list(GRID), "final_loss": trainer.history[-1]["loss"],
+    }
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    plot_history(trainer.history, args.out / "history.png")
+    for k, name in enumerate(("u", "v", "p")):
+        p_k, r_k = pred[:, k].reshape(shape[:2]), reference[:, k].reshape(shape[:2])
+        if name == "p":
+            p_k, r_k = p_k - p_k.mean(), r_k - r_k.mean()
+        plot_solution(y, x, p_k.T, r_k.T, args.out / f"solution_{name}.png", labels=("y", "x"), name=name)
+    print(f"relative L2 error u {err['u']:.3e}, v {err['v']:.3e}, p {err['p']:.3e} (up to a constant) after "
+          f"{trainer.step} steps in {wall:.1f} s ({metrics['parameters']} parameters); wrote {args.out}/")
+    if trainer.stop_reason:
+        print(trainer.stop_reason)
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
