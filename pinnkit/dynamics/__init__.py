@@ -8,7 +8,7 @@
   :class:`SDETransitionFit` (Euler–Maruyama likelihood of finely sampled paths), :class:`SDEMomentFit`
   (mean and variance of coarsely sampled paths).
 - Equation discovery: :class:`PolynomialLibrary` and :class:`SparseRegression` (STLSQ), which turn a learned
-  term into a printed formula.
+  term into a printed formula, and :class:`SparsePolynomial` into a module that can be refitted.
 
 Fields are called ``f(t, u)`` with states ``u`` ``(B, d)``; :class:`Autonomous` and :class:`TimeDependent`
 turn networks of the state into fields. Only :mod:`pinnkit.dynamics.backend` talks to the solver libraries.
@@ -18,13 +18,14 @@ from .neural_ode import NeuralODE
 from .neural_sde import NeuralSDE
 from .polynomial_library import PolynomialLibrary
 from .sde_fit import SDEMomentFit, SDETransitionFit, transition_nll
-from .sparse_regression import SparseRegression, stlsq
+from .sparse_polynomial import SparsePolynomial
+from .sparse_regression import SparseRegression, stlsq, threshold_sweep
 from .trajectory_fit import TrajectoryFit
 from .universal_ode import UniversalODE
 from .vector_field import Autonomous, FunctionField, TimeDependent
 
 __all__ = [
     "Autonomous", "FunctionField", "NeuralODE", "NeuralSDE", "PolynomialLibrary", "SDEMomentFit",
-    "SDETransitionFit", "SparseRegression", "TimeDependent", "TrajectoryFit", "UniversalODE", "stlsq",
-    "transition_nll",
+    "SDETransitionFit", "SparsePolynomial", "SparseRegression", "TimeDependent", "TrajectoryFit", "UniversalODE",
+    "stlsq", "threshold_sweep", "transition_nll",
 ]

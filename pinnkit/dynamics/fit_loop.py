@@ -158,22 +158,27 @@ class FitLoop:
             start = time.perf_counter()
             state = self.optimizer.state[group["params"][0]]
             before = state.get("n_iter", 0)
-            group["max_iter"] = min(LBFGS_CHUNK, end - self.step)
+            chunk = min(LBFGS_CHUNK, end - self.step)
+            group["max_iter"], group["max_eval"] = chunk, 25 * chunk  # the line search may need many evaluations
+            saved = [p.detach().clone() for p in self.trainable_parameters()]
             loss = self.optimizer.step(closure)
             done = state.get("n_iter", 0) - before
             self._elapsed += time.perf_counter() - start
-            if not torch.isfinite(loss):
+            if not torch.isfinite(loss) or not all(torch.isfinite(p).all() for p in self.trainable_parameters()):
+                with torch.no_grad():  # keep the last finite parameters
+                    for p, b in zip(self.trainable_parameters(), saved, strict=True):
+                        p.copy_(b)
                 raise self._non_finite(last["terms"])
-            self.step += max(done, 1)
+            self.step += max(done, 0)
             if bar is not None:
-                bar.update(max(done, 1))
+                bar.update(max(done, 0))
             for cb in callbacks:
                 cb.on_step_end(self, self.step, float(loss))
-            if done < group["max_iter"]:
+            if done < chunk:
                 self.stop_training = True
-                self.stop_reason = f"L-BFGS stopped after {done} of {group['max_iter']} iterations of a chunk " \
-                                   "(no further progress along the search direction)"
-            if self.step % log_every < max(done, 1) or self.stop_training:
+                self.stop_reason = f"L-BFGS stopped after {done} iterations of its last chunk of {chunk}: no " \
+                                   "further descent (loss or step change at the tolerance)"
+            if self.step // log_every != (self.step - done) // log_every or self.stop_training:
                 self._log(callbacks, bar, last["terms"])
 
     def _log(self, callbacks, bar, terms: dict[str, Tensor] | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import torch
 
 from .checks import non_negative_float, positive_int
 from .polynomial_library import PolynomialLibrary
+from .sparse_polynomial import SparsePolynomial
 
 
 def stlsq(features: np.ndarray, targets: np.ndarray, threshold: float, *, ridge: float = 0.0,
@@ -62,6 +63,22 @@ def _least_squares(features, y, active, ridge) -> np.ndarray:
     else:
         xi[active] = np.linalg.lstsq(a, y, rcond=None)[0]
     return xi
+
+
+def threshold_sweep(library: PolynomialLibrary, u, targets, thresholds: Sequence[float], *,
+                    names: Sequence[str] | None = None, ridge: float = 0.0) -> list[SparseRegression]:
+    """STLSQ fits for each of ``thresholds``, one per distinct sparsity pattern (the first threshold that gives
+    it), densest first; all-zero fits are left out. The candidates of a model selection (e.g. refit each to
+    the data and keep the lowest BIC), since one threshold rarely suits noisy targets."""
+    if isinstance(thresholds, (int, float)) or len(thresholds) == 0:
+        raise ValueError(f"thresholds must be a non-empty sequence of numbers; got {thresholds!r}")
+    out: dict[bytes, SparseRegression] = {}
+    for threshold in sorted(thresholds):
+        model = SparseRegression(library, threshold, ridge=ridge).fit(u, targets, names=names)
+        key = (model.coefficients != 0).tobytes()
+        if model.coefficients.any() and key not in out:
+            out[key] = model
+    return list(out.values())
 
 
 class SparseRegression:
@@ -129,6 +146,11 @@ class SparseRegression:
         if term not in terms:
             raise ValueError(f"no term {term!r}; the library's terms are {terms}")
         return float(coef[terms.index(term), self.targets.index(target)])
+
+    def to_module(self, *, trainable: bool = True) -> SparsePolynomial:
+        """The fitted equations as a module ``u -> Θ(u) Ξ`` (``(B, d) -> (B, k)``), its nonzero coefficients
+        trainable (to refit the discovered form to data) unless ``trainable=False``."""
+        return SparsePolynomial(self.library, self._fitted(), trainable=trainable)
 
     def equations(self, precision: int = 4) -> list[str]:
         """One line per target: ``"dx/dt = 1.3 x - 0.9 x y"`` (``"... = 0"`` when every term vanished)."""
