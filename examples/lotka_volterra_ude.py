@@ -45,7 +45,7 @@ from pinnkit.plotting import plot_history
 ALPHA, BETA, GAMMA, DELTA = 1.3, 0.9, 0.8, 1.8
 U0 = (0.44, 4.6)
 DEFAULTS = {"adam": 600, "lbfgs": 300, "refit": 100, "width": 8, "depth": 2, "thresholds": 40}
-QUICK = {"adam": 30, "lbfgs": 10, "refit": 5, "width": 8, "depth": 2, "thresholds": 8}
+QUICK = {"adam": 30, "lbfgs": 5, "refit": 3, "width": 8, "depth": 2, "thresholds": 5}
 F64 = torch.float64
 
 

@@ -41,7 +41,6 @@ from torch import nn
 
 import pinnkit as pk
 from pinnkit import dynamics as dyn
-from pinnkit.plotting import plot_history
 
 THETA, MU, SIGMA = 1.0, 0.5, 0.3
 DEFAULTS = {"paths": 200, "horizon": 5.0, "adam": 300, "lbfgs": 100, "width": 16}
@@ -173,7 +172,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     fit.save(args.out / "fit.pt")
-    plot_history(fit.history, args.out / "history.png")
+    plot_loss(fit.history, args.out / "history.png")
     plot_drift_diffusion(x[:, 0].numpy(), drift[:, 0].numpy(), diffusion[:, 0].numpy(),
                          args.out / "drift_diffusion.png")
     plot_moments(t_check.numpy(), mean_exact, var_exact, mean_model, var_model, t.numpy(), paths[:, :20, 0].numpy(),
@@ -184,6 +183,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"({metrics['mu_relative_error']:.1%}), sigma = {sigma:.4f} ({metrics['sigma_relative_error']:.1%}); "
           f"{wall:.1f} s; wrote {args.out}/")
     return metrics
+
+
+def plot_loss(history: list[dict], path) -> None:
+    """The loss against the step on a linear axis (a negative log-likelihood can be negative, so no log axis)."""
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.plot([r["step"] for r in history], [r["loss"] for r in history], "k.-")
+    ax.set(xlabel="step", ylabel="loss", title="training loss (Adam, then L-BFGS)")
+    fig.savefig(path, dpi=110)
 
 
 def plot_drift_diffusion(x, drift, diffusion, path) -> None:
