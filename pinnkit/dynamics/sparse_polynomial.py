@@ -22,7 +22,7 @@ class SparsePolynomial(nn.Module):
         super().__init__()
         if not isinstance(library, PolynomialLibrary):
             raise ValueError(f"library must be a PolynomialLibrary; got {type(library).__name__}")
-        coef = torch.as_tensor(np.asarray(coefficients, dtype=np.float64))
+        coef = torch.tensor(np.array(coefficients, dtype=np.float64))  # a copy: training never edits the source
         if coef.ndim != 2 or coef.shape[0] != len(library):
             raise ValueError(f"coefficients must have shape ({len(library)}, k) for this library; got "
                              f"{tuple(coef.shape)}")

@@ -78,6 +78,25 @@ def test_ridge_is_the_closed_form():
     np.testing.assert_allclose(coef, np.linalg.solve(a.T @ a + 0.5 * np.eye(3), a.T @ y), rtol=1e-12)
 
 
+def test_to_module_evaluates_the_equations_and_refits_a_copy():
+    rng = np.random.default_rng(5)
+    u = rng.uniform(0.1, 2.0, size=(50, 2))
+    x, y = u.T
+    model = dyn.SparseRegression(dyn.PolynomialLibrary(["x", "y"], 2), threshold=0.05).fit(
+        u, np.stack([1.3 * x - 0.9 * x * y, 0.8 * x * y - 1.8 * y], 1))
+    before = model.coefficients.copy()
+    module = model.to_module().double()
+    ut = torch.from_numpy(u)
+    np.testing.assert_allclose(module(ut).detach().numpy(), model.predict(u), rtol=1e-12)
+    # a gradient step changes only the active coefficients, and not the regression's own array
+    module(ut).pow(2).sum().backward()
+    assert torch.all(module.coefficients.grad[torch.from_numpy(before) == 0] == 0)
+    with torch.no_grad():
+        module.coefficients -= 0.1 * module.coefficients.grad
+    np.testing.assert_array_equal(model.coefficients, before)
+    assert not torch.allclose(module.coefficients, torch.from_numpy(before))
+
+
 def test_printing():
     lib = dyn.PolynomialLibrary(["x", "y"], 2)
     model = dyn.SparseRegression(lib, threshold=0.01)
