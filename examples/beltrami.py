@@ -34,7 +34,7 @@ from pinnkit.plotting import plot_history, plot_solution
 NU = 1.0
 TIMES = (0.0, 0.25, 0.5, 0.75, 1.0)
 SIDE = 21
-DEFAULTS = {"adam": 1000, "lbfgs": 3000, "points": 2000, "boundary": 1000, "initial": 500, "width": 50, "depth": 4}
+DEFAULTS = {"adam": 500, "lbfgs": 6000, "points": 1000, "boundary": 300, "initial": 150, "width": 32, "depth": 3}
 QUICK = {"adam": 60, "lbfgs": 10, "points": 200, "boundary": 100, "initial": 50, "width": 16, "depth": 2}
 
 

@@ -7,7 +7,7 @@ uniform drift (U, V) = (1, 0.5), an exact solution (``pinnkit.pde.references.tay
 is what makes lambda identifiable from velocities alone: in the still vortex (u . grad) u is a gradient, and
 lambda p would fit the data as well as p for any lambda (``tests/navier_stokes`` checks this).
 
-Observations: ``--observations`` (2000) velocity pairs (u, v) at random points of the space-time domain,
+Observations: ``--observations`` (1000) velocity pairs (u, v) at random points of the space-time domain,
 optionally with Gaussian noise of standard deviation ``noise * std`` (per component). The pressure is never
 observed; the network's pressure is fixed by ``p = 0`` at the centre of the square (a ``PointValue`` gauge
 condition) and compared with the exact one up to a constant per time. ``lambda`` and ``nu`` are trainable PDE
@@ -40,7 +40,7 @@ from pinnkit.pde.references import taylor_green_solution
 from pinnkit.plotting import plot_history, plot_solution
 
 NU, WAVENUMBER, DRIFT = 0.05, math.pi, (1.0, 0.5)
-DEFAULTS = {"adam": 1000, "lbfgs": 3000, "points": 2000, "width": 40, "depth": 4}
+DEFAULTS = {"adam": 300, "lbfgs": 2500, "points": 1000, "width": 32, "depth": 3}
 QUICK = {"adam": 60, "lbfgs": 10, "points": 200, "width": 16, "depth": 2}
 SIDE = 51
 
@@ -101,7 +101,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.01],
                    help="noise levels, fractions of the velocity's std (default 0 0.01)")
-    p.add_argument("--observations", type=int, default=2000, help="observed points (default 2000)")
+    p.add_argument("--observations", type=int, default=1000, help="observed points (default 1000)")
     p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['adam']})")
     p.add_argument("--lbfgs-steps", type=int, default=None, help=f"L-BFGS iterations after Adam "
                    f"(default {DEFAULTS['lbfgs']})")
