@@ -37,7 +37,7 @@ from pinnkit.plotting import plot_history, plot_solution
 
 D = K = 0.01
 SENSORS = 50
-DEFAULTS = {"steps": 12_000, "functions": 2000, "batch": 50, "points": 400, "width": 128, "test": 100}
+DEFAULTS = {"steps": 36_000, "functions": 5000, "batch": 100, "points": 200, "width": 128, "test": 100}
 QUICK = {"steps": 30, "functions": 40, "batch": 8, "points": 64, "width": 16, "test": 5}
 
 

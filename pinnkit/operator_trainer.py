@@ -159,7 +159,7 @@ class OperatorTrainer:
         elif points is not self._batch_points:
             self._batch = self.problem.batch(points, reuse=self._batch)
         if points is not self._batch_points or self._values is None:
-            self._values = self.problem.inputs(self.features, self._batch.points).values.to(self.device, self.dtype)
+            self._values = self.problem.input_values(self.features, self._batch.points).to(self.device, self.dtype)
         self._batch_points = points
         return self._batch
 

@@ -70,6 +70,8 @@ class GaussianRandomField(FunctionSpace):
             tail = np.cumsum(lam[::-1])[::-1] / lam.sum()  # tail[k]: fraction of variance in modes k, k+1, ...
             rank = int(np.argmax(np.append(tail[1:], 0.0) <= self.tolerance)) + 1
             self.factor = phi[:, :rank] * np.sqrt(lam[:rank])  # grid values = factor @ xi
+            if interpolation == "cubic":
+                self._modes = CubicSpline(self.grid, self.factor, axis=0)  # the r modes, interpolated once
 
     def covariance(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The covariance matrix :math:`\\sigma^2 \\exp(-(x_i - y_j)^2 / (2 \\ell^2))` of points x (N,), y (P,)."""
@@ -96,7 +98,8 @@ class GaussianRandomField(FunctionSpace):
 
     def _evaluate(self, features, x):
         if self.method == "spectral":  # interpolate the r modes, not the M functions
-            return features @ self._interpolate(self.factor.T, x)
+            modes = self._modes(x).T if self.interpolation == "cubic" else self._interpolate(self.factor.T, x)
+            return features @ modes
         return self._interpolate(self._grid_values(features), x)
 
     def __repr__(self) -> str:

@@ -147,6 +147,21 @@ class LinearCombination:
     def __rpow__(self, other):
         return other ** self.value
 
+    def __abs__(self):
+        return self.value.abs()
+
+    def __lt__(self, other):
+        return self.value < materialize(other)
+
+    def __le__(self, other):
+        return self.value <= materialize(other)
+
+    def __gt__(self, other):
+        return self.value > materialize(other)
+
+    def __ge__(self, other):
+        return self.value >= materialize(other)
+
     def __getitem__(self, index):
         return self.value[index]
 

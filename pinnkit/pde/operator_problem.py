@@ -170,8 +170,11 @@ class OperatorProblem(Problem):
     def inputs(self, features: Tensor, points: Tensor) -> InputBatch:
         """The input functions ``features`` (M, q) (from ``space.sample``) at the sensors and at ``points``
         (N, d) (its ``input_coordinate`` column), float64."""
-        return InputBatch(self.space.evaluate(features, self.sensors),
-                          self.space.evaluate(features, points[:, self.input_column].detach().double().cpu()))
+        return InputBatch(self.space.evaluate(features, self.sensors), self.input_values(features, points))
+
+    def input_values(self, features: Tensor, points: Tensor) -> Tensor:
+        """The input functions ``features`` (M, q) at ``points`` (N, d): (M, N), float64."""
+        return self.space.evaluate(features, points[:, self.input_column].detach().double().cpu())
 
     # ------------------------------------------------------------------ residuals
     def _split_residual(self, out, n: int, m: int | None = None) -> dict[str, Tensor]:

@@ -91,3 +91,5 @@ def test_lazy_combination_behaves_like_a_tensor_elsewhere():
     torch.testing.assert_close(materialize(2.0 - a), 2.0 - field)
     torch.testing.assert_close(materialize(field - a), torch.zeros_like(field))
     torch.testing.assert_close(materialize(a / 4), field / 4)
+    torch.testing.assert_close(abs(a), field.abs())
+    assert torch.equal(a > 0, field > 0) and torch.equal(a <= 0, field <= 0)
