@@ -40,7 +40,7 @@ from pinnkit.pde.references import taylor_green_solution
 from pinnkit.plotting import plot_history, plot_solution
 
 NU, WAVENUMBER, DRIFT = 0.05, math.pi, (1.0, 0.5)
-DEFAULTS = {"adam": 300, "lbfgs": 2500, "points": 1000, "width": 32, "depth": 3}
+DEFAULTS = {"adam": 300, "lbfgs": 5500, "points": 1000, "width": 32, "depth": 3}
 QUICK = {"adam": 60, "lbfgs": 10, "points": 200, "width": 16, "depth": 2}
 SIDE = 51
 
