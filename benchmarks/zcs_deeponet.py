@@ -8,8 +8,10 @@ read at 50 sensors; DeepONet branch [50, 128, 128, 128], trunk [2, 128, 128, 128
 learning rate 5e-4; float32; ``M`` functions per step.
 
 Every (method, M) row runs in a fresh subprocess, so that its peak memory is its own: on the CPU the peak resident
-set size (``ru_maxrss``) during the timed steps minus the resident size just before the first step
-(``peak_mem_mb``; the raw peak is ``peak_rss_mb``), on a GPU ``torch.cuda.max_memory_allocated``. Seconds per step
+set size of the process (``ru_maxrss``) minus its resident size after the set-up, just before the first step
+(``peak_mem_mb``: what the training steps add; the raw peak, with the interpreter, torch and the data, is
+``peak_rss_mb``), on a GPU ``torch.cuda.max_memory_allocated`` minus the memory allocated before the first step.
+Seconds per step
 are measured after ``--warmup`` steps; DeepXDE's ``train`` also evaluates its losses at the start and the end of
 each call, so its time per step is the difference of two calls of ``n`` and ``2n`` steps, divided by ``n``.
 Slow rows (more than ~1 s per step) are timed over fewer steps (at least 2).
@@ -130,16 +132,16 @@ def worker(method: str, m: int, n: int, steps: int, warmup: int, device: str, se
         run = deepxde_runner(method == "deepxde-zcs", m, n, device, seed)
         if run is None:
             return {"method": method, "M": m, "N": n, "skipped": "deepxde is not installed"}
+    baseline = _rss_mb()  # after the set-up (imports, data, network), before the first step
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base_gpu = torch.cuda.memory_allocated()
     first = run(1)  # warm-up and a first estimate of the cost
     if warmup > 1 and first < 1.0:
         run(warmup - 1)
     if first > 1.0:
         steps = max(2, min(steps, int(10 / first)))
-    baseline = _rss_mb()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base_gpu = torch.cuda.memory_allocated()
     s_per_step = run(steps)
     record = {"method": method, "M": m, "N": n, "s_per_step": s_per_step, "steps": steps, "device": device}
     if device.startswith("cuda"):
