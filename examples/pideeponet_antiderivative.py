@@ -32,7 +32,7 @@ import pinnkit as pk
 from pinnkit.plotting import plot_history
 
 SENSORS = 50
-DEFAULTS = {"steps": 3000, "functions": 1000, "batch": 100, "points": 200, "width": 64, "test": 100}
+DEFAULTS = {"steps": 10_000, "functions": 1000, "batch": 100, "points": 200, "width": 64, "test": 100}
 QUICK = {"steps": 30, "functions": 40, "batch": 10, "points": 32, "width": 16, "test": 5}
 
 
