@@ -32,7 +32,7 @@ from pinnkit.plotting import plot_history, plot_solution
 RE = 20.0
 OUTLET_POINT = (1.0, 0.5)
 GRID = (151, 201)
-DEFAULTS = {"adam": 3000, "lbfgs": 6000, "points": 2000, "boundary": 400, "width": 50, "depth": 4}
+DEFAULTS = {"adam": 200, "lbfgs": 6500, "points": 2000, "boundary": 300, "width": 32, "depth": 3}
 QUICK = {"adam": 100, "lbfgs": 20, "points": 200, "boundary": 80, "width": 16, "depth": 2}
 
 
@@ -75,7 +75,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--width", type=int, default=None, help=f"hidden width (default {DEFAULTS['width']})")
     p.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {DEFAULTS['depth']})")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="autograd", help="derivative engine")
+    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="zcs",
+                   help="derivative engine (default zcs, the faster here)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the points")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float64",
