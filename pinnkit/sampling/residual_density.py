@@ -13,6 +13,8 @@ keeps a uniform share). Every ``period`` steps:
 
 Candidates are ``candidates`` fresh uniform points (default ``10 n``); draws are without replacement, so no
 point is taken twice. The residual at the candidates costs one extra evaluation every ``period`` steps.
+With ``until``, the points stop moving once ``until`` steps have been completed (e.g. adaptive points during
+Adam, then L-BFGS on the last set, whose line search wants one objective).
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ def residual_density(residual: Tensor, k: float = 1.0, c: float = 1.0) -> Tensor
 
 
 class _ResidualDensity(PointPool):
-    def __init__(self, n: int, period: int, k: float, c: float, candidates: int | None):
+    def __init__(self, n: int, period: int, k: float, c: float, candidates: int | None, until: int | None):
         super().__init__(n, "random")
-        self.period = Period(period)
+        self.period = Period(period, until)
         if not (isinstance(k, (int, float)) and k > 0):
             raise ValueError(f"k must be a positive number; got {k!r}")
         if not (isinstance(c, (int, float)) and c >= 0):
@@ -75,8 +77,8 @@ class RAD(_ResidualDensity):
     """Residual-based adaptive distribution: every ``period`` steps, ``n`` new points from ``p``."""
 
     def __init__(self, n: int = 2000, period: int = 1000, k: float = 1.0, c: float = 1.0,
-                 candidates: int | None = None):
-        super().__init__(n, period, k, c, candidates)
+                 candidates: int | None = None, until: int | None = None):
+        super().__init__(n, period, k, c, candidates, until)
 
     def update(self, step, residual):
         if self.period.due(step):
@@ -87,8 +89,8 @@ class RARD(_ResidualDensity):
     """Residual-based adaptive refinement with distribution: every ``period`` steps, ``add`` more points."""
 
     def __init__(self, n: int = 2000, period: int = 1000, add: int = 10, k: float = 2.0, c: float = 0.0,
-                 candidates: int | None = None):
-        super().__init__(n, period, k, c, candidates)
+                 candidates: int | None = None, until: int | None = None):
+        super().__init__(n, period, k, c, candidates, until)
         self.add = check_count(add, "add")
 
     def update(self, step, residual):

@@ -70,17 +70,24 @@ class Period:
     """Counts completed steps and says when a multiple of ``period`` has been passed.
 
     L-BFGS reports its iterations in chunks, so the step count can jump past a multiple; :meth:`due` is true
-    once for every update call that crosses at least one.
+    once for every update call that crosses at least one. With ``until``, it is never due once ``until`` steps
+    have been completed (the points then stay as they are: e.g. a fixed set for L-BFGS after adaptive Adam).
     """
 
-    def __init__(self, period: int):
+    def __init__(self, period: int, until: int | None = None):
         self.period = check_count(period, "period")
+        if until is not None and (isinstance(until, bool) or not isinstance(until, int) or until < 0):
+            raise ValueError(f"until must be None or a non-negative integer number of steps; got {until!r}")
+        self.until = until
         self.last_step: int | None = None
 
     def due(self, step: int) -> bool:
-        """Whether step ``step`` (0-based, just completed) passes a multiple of ``period`` since the last call."""
+        """Whether step ``step`` (0-based, just completed) passes a multiple of ``period`` since the last call
+        (and no more than ``until`` steps have been completed)."""
         last = step - 1 if self.last_step is None else self.last_step
         self.last_step = step
+        if self.until is not None and last + 1 >= self.until:
+            return False
         return (step + 1) // self.period > (last + 1) // self.period
 
 
@@ -125,12 +132,13 @@ class Resample(PointPool):
     """``n`` points drawn with ``method`` and replaced by a fresh draw after every ``every`` steps.
 
     ``every=1`` gives new points each step (stochastic collocation). Low-discrepancy methods draw a fresh
-    scrambled set from the sampler's random stream each time.
+    scrambled set from the sampler's random stream each time. With ``until``, the last draw made within the
+    first ``until`` steps is kept from then on.
     """
 
-    def __init__(self, n: int = 2000, every: int = 1, method: str = "random"):
+    def __init__(self, n: int = 2000, every: int = 1, method: str = "random", until: int | None = None):
         super().__init__(n, method)
-        self.every = Period(every)
+        self.every = Period(every, until)
 
     def update(self, step, residual):
         if self.every.due(step):

@@ -102,3 +102,24 @@ def test_refinement_follows_steps_that_jump():
     for step in range(0, 200, 25):
         s.update(step, torch.zeros(len(s.points(step)[0])))
     assert len(s.points(200)[0]) == 50 + 5 * 4  # periods ending at 40, 80, 120, 160 were passed (last call: 175)
+
+
+@pytest.mark.parametrize("make", [lambda: RAD(50, period=3, until=7), lambda: RARD(50, period=3, add=5, until=7),
+                                  lambda: pk.sampling.Resample(50, every=3, until=7)])
+def test_points_stop_moving_after_until(make):
+    """Redraws happen at the ends of steps 3 and 6 (both within the first 7 steps), then never again."""
+    s = ready(make())
+    moved = []
+    for step in range(20):
+        before = s.points(step)[0]
+        s.update(step, torch.zeros(len(before)))
+        moved.append(s.points(step + 1)[0] is not before)
+    assert [i for i, m in enumerate(moved) if m] == [2, 5]
+
+
+def test_until_at_a_jump_and_bad_until():
+    period = pk.sampling.Period(4, until=10)
+    assert [period.due(step) for step in (2, 11, 30)] == [False, True, False]  # 11 crosses 4 and 8 from below 10
+    for bad in (-1, 2.5, True, "3"):
+        with pytest.raises(ValueError, match="until must be None or a non-negative integer"):
+            RAD(10, until=bad)
