@@ -32,7 +32,7 @@ from pinnkit.plotting import plot_history, plot_solution
 RE = 20.0
 OUTLET_POINT = (1.0, 0.5)
 GRID = (151, 201)
-DEFAULTS = {"adam": 200, "lbfgs": 6500, "points": 2000, "boundary": 300, "width": 32, "depth": 3}
+DEFAULTS = {"adam": 200, "lbfgs": 9000, "points": 2000, "boundary": 300, "width": 32, "depth": 3}
 QUICK = {"adam": 100, "lbfgs": 20, "points": 200, "boundary": 80, "width": 16, "depth": 2}
 
 
