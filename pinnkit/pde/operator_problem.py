@@ -41,7 +41,7 @@ from .conditions import Condition, ObservedData
 from .derivatives import AutogradDerivatives, Derivatives, ZCSDerivatives
 from .fields import Fields, NameResolver
 from .linear_combination import LinearCombination, materialize
-from .problem import Batch, Problem, Residual
+from .problem import Batch, Problem, Residual, named_residual_terms
 
 OPERATOR_BACKENDS = ("zcs", "loop", "replicated")
 
@@ -178,17 +178,8 @@ class OperatorProblem(Problem):
 
     # ------------------------------------------------------------------ residuals
     def _split_residual(self, out, n: int, m: int | None = None) -> dict[str, Tensor]:
-        if isinstance(out, LinearCombination) or isinstance(out, Tensor):
-            items = [("pde", out)]
-        elif isinstance(out, Mapping):
-            items = [(str(k), v) for k, v in out.items()]
-        elif isinstance(out, Sequence) and not isinstance(out, str):
-            items = [(f"pde{i + 1}", v) for i, v in enumerate(out)]
-        else:
-            raise ValueError(f"the residual function must return a tensor, a sequence or a mapping of tensors; "
-                             f"got {type(out).__name__}")
         terms = {}
-        for name, value in items:
+        for name, value in named_residual_terms(out, (Tensor, LinearCombination)):
             value = materialize(value)
             if not isinstance(value, Tensor):
                 raise ValueError(f"residual term {name!r} must be a tensor; got {type(value).__name__}")

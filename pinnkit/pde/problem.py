@@ -115,17 +115,8 @@ class Problem:
             taken.add(name)
 
     def _split_residual(self, out, n: int) -> dict[str, Tensor]:
-        if isinstance(out, Tensor):
-            items = [("pde", out)]
-        elif isinstance(out, Mapping):
-            items = [(str(k), v) for k, v in out.items()]
-        elif isinstance(out, Sequence) and not isinstance(out, str):
-            items = [(f"pde{i + 1}", v) for i, v in enumerate(out)]
-        else:
-            raise ValueError(f"the residual function must return a tensor, a sequence or a mapping of tensors; "
-                             f"got {type(out).__name__}")
         terms = {}
-        for name, value in items:
+        for name, value in named_residual_terms(out):
             if not isinstance(value, Tensor):
                 raise ValueError(f"residual term {name!r} must be a tensor; got {type(value).__name__}")
             if value.shape == (n, 1):
@@ -245,6 +236,19 @@ class Problem:
             shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
             raise ValueError(f"the network must map (N, {self.domain.dim}) to (N, {len(self.outputs)}) for outputs "
                              f"{self.outputs}; it returned {shape} for N = 2")
+
+
+def named_residual_terms(out, single: tuple[type, ...] = (Tensor,)) -> list[tuple[str, object]]:
+    """A residual function's result as ``(term name, value)`` pairs: one value (an instance of ``single``) is
+    term ``"pde"``, a sequence gives ``"pde1", "pde2", ...``, a mapping keeps its names."""
+    if isinstance(out, single):
+        return [("pde", out)]
+    if isinstance(out, Mapping):
+        return [(str(k), v) for k, v in out.items()]
+    if isinstance(out, Sequence) and not isinstance(out, str):
+        return [(f"pde{i + 1}", v) for i, v in enumerate(out)]
+    raise ValueError(f"the residual function must return a tensor, a sequence or a mapping of tensors; got "
+                     f"{type(out).__name__}")
 
 
 def check_backend(backend: str) -> str:
