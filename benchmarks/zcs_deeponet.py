@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-METHODS = ("pinnkit-zcs", "pinnkit-loop", "pinnkit-replicated", "deepxde-zcs", "deepxde-aligned")
-DEFAULT_METHODS = ("pinnkit-zcs", "pinnkit-loop", "deepxde-zcs", "deepxde-aligned")
+METHODS = ("pinnkit-taylor", "pinnkit-zcs", "pinnkit-loop", "pinnkit-replicated", "deepxde-zcs", "deepxde-aligned")
+DEFAULT_METHODS = ("pinnkit-taylor", "pinnkit-zcs", "pinnkit-loop", "deepxde-zcs", "deepxde-aligned")
 SENSORS, BRANCH, TRUNK, LR = 50, [50, 128, 128, 128], [2, 128, 128, 128], 5e-4
 
 

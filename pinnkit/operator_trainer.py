@@ -50,7 +50,8 @@ class OperatorTrainer:
         PDE collocation points shared by all functions; default ``FixedPoints(2000, "sobol")``. Samplers that
         look at residuals (R3, RAD, causal weighting) are not supported.
     backend : str
-        ``"zcs"`` (default), ``"loop"`` or ``"replicated"`` (see :mod:`pinnkit.pde.operator_problem`).
+        ``"zcs"`` (default), ``"loop"``, ``"replicated"`` or ``"taylor"`` (DeepONets with smooth MLP trunks; the
+        fastest where it applies) (see :mod:`pinnkit.pde.operator_problem`).
     optimizer : str or callable
         ``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"`` or ``params -> torch.optim.Optimizer``.
     lr, scheduler, device, dtype, loss_weights, seed
@@ -79,7 +80,7 @@ class OperatorTrainer:
         self.net = net.to(device=self.device, dtype=dtype)
         problem.parameters.to(device=self.device, dtype=dtype)
         problem.check_net(self.net, dtype, self.device)
-        self.backend = check_operator_backend(backend)
+        self.backend = check_operator_backend(backend, self.net)
         self.loss_weights = {k: 1.0 for k in problem.terms}
         for key, value in (loss_weights or {}).items():
             if key not in self.loss_weights:

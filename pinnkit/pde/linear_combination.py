@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .derivatives import MultiIndex, ZCSDerivatives, _grad
+from .derivatives import Derivatives, MultiIndex, ZCSDerivatives, _grad
 
 Coefficient = float | Tensor
 Key = tuple[int, MultiIndex]
@@ -41,6 +41,9 @@ def _is_scalar(value: Any) -> bool:
 class LinearCombination:
     """``sum_i c_i d^{alpha_i} u_{j_i} + rest`` over one ZCS engine, evaluated on first use (see module docstring).
 
+    ``engine`` may also be any engine with a method ``combine(j, [(alpha, c), ...])`` returning the combined field
+    of output ``j`` (:class:`~pinnkit.pde.taylor_derivatives.TaylorDerivatives` forms it on the trunk jets).
+
     ``terms`` maps ``(output j, multi-index alpha)`` (alpha non-empty) to a coefficient (number or 0-d tensor);
     ``rest`` is a plain tensor (or None) added at the end; ``take`` restricts a field of the engine's shape
     ``(..., N)`` to the rows of the fields that made it, and ``rows`` identifies those rows.
@@ -48,7 +51,7 @@ class LinearCombination:
 
     __slots__ = ("_engine", "_terms", "_rest", "_take", "_rows", "_value")
 
-    def __init__(self, engine: ZCSDerivatives, terms: dict[Key, Coefficient], rest: Tensor | float | None,
+    def __init__(self, engine: Derivatives, terms: dict[Key, Coefficient], rest: Tensor | float | None,
                  take: Callable[[Tensor], Tensor], rows: slice | None):
         self._engine, self._terms, self._rest = engine, terms, rest
         self._take, self._rows = take, rows
@@ -71,9 +74,11 @@ class LinearCombination:
         for j, items in by_output.items():
             if len(items) == 1 and isinstance(items[0][1], numbers.Number) and items[0][1] == 1:
                 field = engine(j, items[0][0])  # a single derivative: the engine's cached field
-            else:
+            elif isinstance(engine, ZCSDerivatives):
                 scalar = sum(c * engine.omega(alpha) for alpha, c in items)
                 field = _grad(scalar, engine.a)[..., j]  # one backward pass to a for the whole combination
+            else:
+                field = engine.combine(j, items)  # e.g. TaylorDerivatives: combined on the trunk jets
             total = field if total is None else total + field
         out = self._take(total)
         return out if self._rest is None else out + self._rest

@@ -22,8 +22,16 @@ Derivative backends (:data:`OPERATOR_BACKENDS`):
 * ``"loop"``: reverse-mode autograd one function at a time (M forward passes and M derivative graphs).
 * ``"replicated"``: the points copied for every function (M, N, d), one unaligned forward pass, reverse-mode
   autograd on the copies (what a DeepONet without ZCS does with aligned data).
+* ``"taylor"``: for a :class:`~pinnkit.nets.DeepONet` only. Coordinate derivatives act on the trunk alone
+  (:math:`\partial^\alpha u = b\, (\partial^\alpha t)^\top`), and one forward Taylor-mode (jet) pass of the trunk
+  gives all of them (:mod:`pinnkit.pde.taylor_derivatives`): no reverse-mode derivative pass, one backward pass
+  for the parameters. The fastest where it applies: trunks that are MLPs with a smooth activation
+  (:data:`~pinnkit.nets.activation_derivatives.SMOOTH_ACTIVATIONS`), with or without input scaling; other
+  networks (a DeepONet wrapped in a hard constraint, an embedding, ReLU) are refused with a ``ValueError``: use
+  ``"zcs"`` for them. The multi-indices the residual and conditions ask for are learnt on the first call and
+  propagated together from then on.
 
-All three give the same residuals up to round-off.
+All four give the same residuals up to round-off.
 """
 
 from __future__ import annotations
@@ -38,12 +46,13 @@ from torch import Tensor, nn
 from ..functions.space import FunctionSpace
 from ..geometry import Geometry
 from .conditions import Condition, ObservedData
-from .derivatives import AutogradDerivatives, Derivatives, ZCSDerivatives
+from .derivatives import AutogradDerivatives, Derivatives, MultiIndex, ZCSDerivatives
 from .fields import Fields, NameResolver
 from .linear_combination import LinearCombination, materialize
 from .problem import Batch, Problem, Residual, named_residual_terms
+from .taylor_derivatives import TaylorDerivatives, check_taylor_net
 
-OPERATOR_BACKENDS = ("zcs", "loop", "replicated")
+OPERATOR_BACKENDS = ("zcs", "loop", "replicated", "taylor")
 
 
 @dataclass
@@ -161,6 +170,8 @@ class OperatorProblem(Problem):
         self.space, self.sensors, self.input_name = space, s, input
         self.input_coordinate, self.input_column = coordinate, domain.names.index(coordinate)
         super().__init__(domain, residual, outputs, conditions, parameters)
+        #: Multi-indices the "taylor" backend propagates in its one trunk pass (learnt from the residuals' requests).
+        self.jet_requests: set[MultiIndex] = set()
 
     def __repr__(self) -> str:
         return (f"OperatorProblem(domain={self.domain!r}, space={self.space!r}, sensors={len(self.sensors)}, "
@@ -224,6 +235,12 @@ class OperatorProblem(Problem):
                 fields = OperatorFields(engine, self.names, params, {self.input_name: values[i]})
                 per_function.append(self._terms(fields, batch, None))
             return {k: torch.stack([r[k] for r in per_function]) for k in per_function[0]}
+        if backend == "taylor":
+            engine = TaylorDerivatives(net, sensors, points, self.jet_requests)
+            fields = OperatorFields(engine, self.names, params, {self.input_name: values}, lazy=True)
+            terms = self._terms(fields, batch, len(sensors))
+            self.jet_requests |= engine.requested
+            return terms
         if backend == "zcs":
             engine = ZCSDerivatives(lambda p: net(sensors, p), points)
         else:
@@ -263,7 +280,11 @@ class OperatorProblem(Problem):
         raise ValueError("time-marching is not available for an OperatorProblem")
 
 
-def check_operator_backend(backend: str) -> str:
+def check_operator_backend(backend: str, net: nn.Module | None = None) -> str:
+    """``backend`` if it is one of :data:`OPERATOR_BACKENDS` (and, for ``"taylor"``, supports ``net`` when given),
+    else a ``ValueError``."""
     if backend not in OPERATOR_BACKENDS:
         raise ValueError(f"backend must be one of {OPERATOR_BACKENDS}; got {backend!r}")
+    if backend == "taylor" and net is not None:
+        check_taylor_net(net)
     return backend

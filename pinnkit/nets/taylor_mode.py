@@ -1,0 +1,159 @@
+r"""Taylor-mode (jet) propagation through an :class:`~pinnkit.nets.MLP`: its outputs and all the partial
+derivatives in its inputs that are asked for, in one forward pass, without reverse-mode derivative passes.
+
+A *jet* of a quantity ``y(x)`` is the dictionary :math:`\{\beta: \partial^\beta y\}` over a set ``S`` of
+multi-indices (sorted tuples of coordinate indices, ``()`` the value, ``(0, 0)`` for :math:`\partial^2/\partial x_0^2`,
+``(0, 1)`` for the mixed partial). ``S`` is closed under taking sub-multisets (:func:`jet_closure`), which is what
+the rules below need:
+
+* input: :math:`\partial_i x = e_i` (times the scale of the input scaling), higher orders zero;
+* linear layer :math:`z = h W^\top + b`: :math:`\partial^\beta z = \partial^\beta h\, W^\top` for
+  :math:`\beta \ne ()`;
+* elementwise activation :math:`h = \sigma(z)`: the multivariate Faà di Bruno formula
+
+  .. math:: \partial^\beta \sigma(z) = \sum_{\pi \in \Pi(\beta)} \sigma^{(|\pi|)}(z) \prod_{B \in \pi} \partial^B z,
+
+  over the set partitions :math:`\pi` of the positions of :math:`\beta` (a block ``B`` is the sub-multiset of
+  coordinates at its positions); equal terms are grouped with their counts (:func:`faa_di_bruno`). For
+  :math:`\beta = (0, 0)`: :math:`\sigma' z_{xx} + \sigma'' z_x^2`; for :math:`(0, 1)`:
+  :math:`\sigma' z_{xt} + \sigma'' z_x z_t`.
+
+Derivatives that are identically zero (the input's second derivatives, say) are ``None`` and skipped, and
+point-independent ones (the first layer's first derivatives, a column of ``W``) stay as (width,) vectors, so a
+jet costs about ``|S|`` times the matrix products of the forward pass. Everything is plain differentiable torch,
+so one reverse pass of a loss gives its gradient in the network's parameters.
+
+Supported: :class:`~pinnkit.nets.MLP` (exactly, not a subclass) without embedding, with or without input scaling,
+with an activation of :data:`~pinnkit.nets.activation_derivatives.SMOOTH_ACTIVATIONS`; anything else is refused by
+:func:`check_mlp_for_jets` with a ``ValueError`` naming what is unsupported.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections import Counter
+from collections.abc import Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .activation_derivatives import activation_derivatives, smooth_activation_name
+from .mlp import MLP
+
+MultiIndex = tuple[int, ...]
+Jet = dict[MultiIndex, Tensor | None]
+
+
+def jet_closure(alphas: Iterable[MultiIndex]) -> list[MultiIndex]:
+    """Every sub-multiset of every multi-index in ``alphas`` (with ``()``), sorted by order then lexicographically."""
+    out: set[MultiIndex] = {()}
+    for alpha in alphas:
+        counts = Counter(alpha)
+        coords = sorted(counts)
+        for picks in itertools.product(*(range(counts[c] + 1) for c in coords)):
+            out.add(tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(n)))
+    return sorted(out, key=lambda a: (len(a), a))
+
+
+def _set_partitions(items: tuple[int, ...]) -> Iterable[list[tuple[int, ...]]]:
+    """All partitions of the positions ``items`` into non-empty blocks."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for partition in _set_partitions(rest):
+        yield [(first,), *partition]
+        for i, block in enumerate(partition):
+            yield partition[:i] + [(first, *block)] + partition[i + 1:]
+
+
+@functools.lru_cache(maxsize=256)
+def faa_di_bruno(alpha: MultiIndex) -> tuple[tuple[int, int, tuple[MultiIndex, ...]], ...]:
+    r"""The grouped terms of :math:`\partial^\alpha \sigma(z)`: ``(count, k, blocks)`` meaning
+    ``count * sigma^(k)(z) * prod(d^B z for B in blocks)`` with ``k = len(blocks)``."""
+    terms: Counter = Counter()
+    for partition in _set_partitions(tuple(range(len(alpha)))):
+        blocks = tuple(sorted(tuple(sorted(alpha[i] for i in block)) for block in partition))
+        terms[blocks] += 1
+    return tuple((count, len(blocks), blocks) for blocks, count in sorted(terms.items(), key=lambda t: len(t[0])))
+
+
+def check_mlp_for_jets(net: nn.Module, where: str = "net") -> None:
+    """Raise a ``ValueError`` naming ``where`` unless Taylor-mode jets of ``net`` are supported (module docstring)."""
+    if type(net) is not MLP:
+        raise ValueError(f"{where}: Taylor-mode derivatives support pinnkit's MLP only; got {type(net).__name__}")
+    if net.embedding is not None:
+        raise ValueError(f"{where}: Taylor-mode derivatives do not support an input embedding; got "
+                         f"{type(net.embedding).__name__}")
+    smooth_activation_name(net.activation, f"{where}.activation")
+
+
+def linear_jet(layer: nn.Linear, jet: Jet) -> Jet:
+    """``z = h W^T + b`` on a jet: the bias enters the value only."""
+    out: Jet = {}
+    for beta, h in jet.items():
+        if not beta:
+            out[beta] = layer(h)
+        else:
+            out[beta] = None if h is None else F.linear(h, layer.weight)
+    return out
+
+
+def activation_jet(activation: nn.Module, jet: Jet) -> Jet:
+    """``h = sigma(z)`` on a jet, by the grouped Faà di Bruno formula (module docstring)."""
+    order = max(len(beta) for beta in jet)
+    sigma = activation_derivatives(activation, jet[()], order)
+    out: Jet = {(): sigma[0]}
+    for beta in jet:
+        if not beta:
+            continue
+        total: Tensor | None = None
+        for count, k, blocks in faa_di_bruno(beta):
+            factors = [jet[b] for b in blocks]
+            if any(f is None for f in factors):
+                continue
+            factors.sort(key=lambda f: f.numel())  # small (point-independent) factors first
+            product = factors[0] if count == 1 else factors[0] * float(count)
+            for f in factors[1:]:
+                product = product * f
+            term = sigma[k] * product
+            total = term if total is None else total + term
+        out[beta] = total
+    return out
+
+
+def input_jet(net: MLP, x: Tensor, alphas: Iterable[MultiIndex]) -> Jet:
+    """The jet of the network's input after its input scaling: the value, ``d/dx_i`` (a scaled unit vector) and
+    ``None`` for every higher order; ``alphas`` must be closed (:func:`jet_closure`)."""
+    scaling = net.input_scaling
+    value = x if scaling is None else scaling(x)
+    d = x.shape[-1]
+    if scaling is None:
+        slope = torch.ones(d, dtype=x.dtype, device=x.device)
+    else:
+        lo, hi = scaling.lower.to(x), scaling.upper.to(x)
+        slope = 2 / (hi - lo)
+    eye = torch.eye(d, dtype=x.dtype, device=x.device) * slope
+    jet: Jet = {}
+    for beta in alphas:
+        jet[beta] = value if not beta else (eye[beta[0]] if len(beta) == 1 else None)
+    return jet
+
+
+def mlp_jet(net: MLP, x: Tensor, alphas: Iterable[MultiIndex], activate_output: nn.Module | None = None) -> Jet:
+    """Jet of ``net`` at points ``x`` (N, d) over the closure of ``alphas``: ``{beta: (N, outputs) tensor}``;
+    ``activate_output`` (an activation module) is applied to the outputs too (a DeepONet trunk's last layer).
+
+    Entries that are identically zero are ``None``; point-independent ones may be (outputs,) vectors.
+    """
+    check_mlp_for_jets(net)
+    closed = jet_closure(alphas)
+    jet = input_jet(net, x, closed)
+    for layer in net.hidden:
+        jet = activation_jet(net.activation, linear_jet(layer, jet))
+    jet = linear_jet(net.output, jet)
+    if activate_output is not None:
+        jet = activation_jet(activate_output, jet)
+    return jet
