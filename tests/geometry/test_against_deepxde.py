@@ -237,9 +237,23 @@ def off_boundary_points(case: Case, seed: int) -> np.ndarray:
     return x[case.pinn.signed_distance(torch.from_numpy(x)).abs().numpy() >= case.band]
 
 
+def deepxde_geometry(name: str):
+    """DeepXDE's geometry of a case, skipped where DeepXDE itself fails under the installed numpy: its 2-D
+    ``Triangle`` calls ``np.cross`` on 2-vectors, which newer numpy releases reject."""
+    geometry = CASES[name].deepxde()
+    centre = CASES[name].pinn.bbox.numpy().mean(axis=0, keepdims=True)
+    try:
+        quiet(geometry.inside, centre)
+    except ValueError as err:
+        if "3-dimensional vectors" not in str(err):
+            raise
+        pytest.skip(f"DeepXDE's {name} fails under numpy {np.__version__}: {err}")
+    return geometry
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_membership_off_the_boundary(name):
-    case, geometry = CASES[name], CASES[name].deepxde()
+    case, geometry = CASES[name], deepxde_geometry(name)
     x = off_boundary_points(case, seed=sum(map(ord, name)))
     assert len(x) > 0.9 * N_OFF
     t = torch.from_numpy(x)
@@ -252,7 +266,7 @@ def test_membership_off_the_boundary(name):
 
 @pytest.mark.parametrize("name", CASES)
 def test_boundary_points_and_normals(name):
-    case, geometry = CASES[name], CASES[name].deepxde()
+    case, geometry = CASES[name], deepxde_geometry(name)
     n = 2 if case.pinn.dim == 1 else N_BOUNDARY
     x = case.pinn.sample_boundary(n, "sobol", seed=7, dtype=torch.float64)
     xn = x.numpy()
