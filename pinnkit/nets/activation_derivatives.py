@@ -22,6 +22,7 @@ plain torch operations (so they are differentiable with respect to ``z`` and wha
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -47,73 +48,68 @@ def smooth_activation_name(module: nn.Module, where: str = "activation") -> str:
     return name
 
 
-def _polynomial_derivatives(order: int) -> list[np.ndarray]:
-    """Coefficients (increasing powers) of ``P_0 = y``, ``P_{k+1} = P_k'(y) (y - y^2)``: derivatives of a function
-    ``y(z)`` with ``y' = y - y^2`` (sigmoid) as polynomials in ``y``."""
-    polys = [np.array([0.0, 1.0])]
-    factor = np.array([0.0, 1.0, -1.0])
-    for _ in range(order):
-        p = polys[-1]
-        polys.append(np.polynomial.polynomial.polymul(np.polynomial.polynomial.polyder(p), factor))
-    return polys
+@functools.lru_cache(maxsize=32)
+def _reduced_polynomials(kind: str, order: int) -> tuple[tuple[float, ...], ...]:
+    """Coefficients (increasing powers of ``y``) of ``Q_1, ..., Q_order`` with ``sigma^(k) = s Q_k(y)``:
+
+    * ``"tanh"``: ``y = h = tanh z``, ``s = 1 - h^2``, ``Q_1 = 1``, ``Q_{k+1} = -2h Q_k + (1 - h^2) Q_k'``;
+    * ``"sigmoid"``: ``y = S = sigmoid z``, ``s = S - S^2``, ``Q_1 = 1``, ``Q_{k+1} = (1 - 2S) Q_k + (S - S^2) Q_k'``
+    (from ``d/dz [s Q_k(y)] = s (s'/y' Q_k + s Q_k')`` with ``ds/dy = -2h`` resp. ``1 - 2S``)."""
+    poly = np.polynomial.polynomial
+    ds, s = ((np.array([0.0, -2.0]), np.array([1.0, 0.0, -1.0])) if kind == "tanh"
+             else (np.array([1.0, -2.0]), np.array([0.0, 1.0, -1.0])))
+    out = [np.array([1.0])]
+    for _ in range(order - 1):
+        q = out[-1]
+        out.append(poly.polyadd(poly.polymul(ds, q), poly.polymul(s, poly.polyder(q))))
+    return tuple(tuple(float(c) for c in np.trim_zeros(q, "b")) for q in out)
 
 
-def _tanh_polynomials(order: int) -> list[np.ndarray]:
-    """Coefficients of ``P_0 = h``, ``P_{k+1} = P_k'(h) (1 - h^2)``."""
-    polys = [np.array([0.0, 1.0])]
-    factor = np.array([1.0, 0.0, -1.0])
-    for _ in range(order):
-        polys.append(np.polynomial.polynomial.polymul(np.polynomial.polynomial.polyder(polys[-1]), factor))
-    return polys
-
-
-def _horner(c: np.ndarray, y: Tensor) -> Tensor:
-    """``sum_i c_i y^i`` by Horner's rule (``c`` in increasing powers, last entry non-zero)."""
-    out = torch.full_like(y, float(c[-1]))
-    for value in c[-2::-1]:
+def _evaluate(coefficients: tuple[float, ...], y: Tensor) -> tuple[float, Tensor | None]:
+    """``sum_i c_i y^i`` as ``(scalar, tensor or None for 1)``: a monomial ``c y^n`` keeps ``c`` apart (so that it
+    can be folded into a later operation); otherwise Horner's rule."""
+    nonzero = [i for i, c in enumerate(coefficients) if c != 0]
+    if len(nonzero) == 1:
+        n = nonzero[0]
+        return coefficients[n], (None if n == 0 else (y if n == 1 else y**n))
+    out = torch.full_like(y, coefficients[-1])
+    for value in coefficients[-2::-1]:
         out = out * y
         if value != 0:
-            out = out + float(value)
-    return out
+            out = out + value
+    return 1.0, out
 
 
-def _sigmoid_derivatives(s: Tensor, order: int) -> list[Tensor]:
-    return [s] + [_horner(np.trim_zeros(p, "b"), s) for p in _polynomial_derivatives(order)[1:]]
+Reduced = list[tuple[float, Tensor | None]]
 
 
-def activation_derivatives(module: nn.Module, z: Tensor, order: int) -> list[Tensor]:
-    r"""``[sigma(z), sigma'(z), ..., sigma^(order)(z)]`` of the activation ``module`` (see module docstring).
+def factored_derivatives(name: str, module: nn.Module, z: Tensor, order: int
+                         ) -> tuple[Tensor, Tensor | None, Reduced]:
+    r"""``(sigma(z), s, [(c_1, R_1), ..., (c_K, R_K)])`` with :math:`\sigma^{(k)}(z) = s\, c_k R_k` (``s = None``
+    means 1, ``R_k = None`` means 1), ``K = order``, for the activation ``module`` of name ``name`` (one of
+    :data:`SMOOTH_ACTIVATIONS`; not checked here).
 
-    ``z``: pre-activations, any shape; every entry of the list has the shape of ``z``. The value ``sigma(z)`` is
-    ``module(z)`` itself, so it is bit-for-bit what the network computes.
+    The common factor ``s`` (``1 - h^2`` for tanh, ``S (1 - S)`` for the sigmoid) lets a jet multiply by it once per
+    derivative instead of once per term, and the scalars ``c_k`` fold into other operations.
     """
-    name = smooth_activation_name(module)
     value = module(z)
     if order == 0:
-        return [value]
-    if name == "tanh":
-        s = 1 - value * value
-        out = [value, s]
-        if order >= 2:
-            out.append(-2 * value * s)
-        for p in _tanh_polynomials(order)[3:]:
-            out.append(_horner(np.trim_zeros(p, "b"), value))
-        return out
-    if name == "sigmoid":
-        return _sigmoid_derivatives(value, order)
+        return value, None, []
+    if name in ("tanh", "sigmoid"):
+        s = 1 - value * value if name == "tanh" else value - value * value
+        return value, s, [_evaluate(q, value) for q in _reduced_polynomials(name, order)]
     if name == "sin":
         c = torch.cos(z)
-        cycle = [value, c, -value, -c]
-        return [cycle[k % 4] for k in range(order + 1)]
+        cycle = [(1.0, value), (1.0, c), (-1.0, value), (-1.0, c)]
+        return value, None, [cycle[k % 4] for k in range(1, order + 1)]
     if name == "softplus":
         linear = z > _SOFTPLUS_THRESHOLD
-        s = torch.sigmoid(z)
-        ds = _sigmoid_derivatives(s, order - 1)
-        first = torch.where(linear, torch.ones_like(z), ds[0])
-        return [value, first] + [torch.where(linear, torch.zeros_like(z), d) for d in ds[1:]]
+        sig = activation_derivatives(nn.Sigmoid(), z, order - 1, "sigmoid")
+        first = torch.where(linear, torch.ones_like(z), sig[0])
+        return value, None, [(1.0, first)] + [(1.0, torch.where(linear, torch.zeros_like(z), d)) for d in sig[1:]]
     if name == "silu":
-        ds = _sigmoid_derivatives(torch.sigmoid(z), order)
-        return [value] + [z * ds[k] + k * ds[k - 1] for k in range(1, order + 1)]
+        sig = activation_derivatives(nn.Sigmoid(), z, order, "sigmoid")
+        return value, None, [(1.0, z * sig[k] + k * sig[k - 1]) for k in range(1, order + 1)]
     # gelu: z Phi(z)
     phi = torch.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
     hermite = [torch.ones_like(z), z]
@@ -121,4 +117,20 @@ def activation_derivatives(module: nn.Module, z: Tensor, order: int) -> list[Ten
         hermite.append(z * hermite[n] - n * hermite[n - 1])
     cdf = 0.5 * (1 + torch.erf(z / math.sqrt(2)))
     big_phi = [cdf] + [(-1) ** (j - 1) * hermite[j - 1] * phi for j in range(1, order + 1)]
-    return [value] + [z * big_phi[k] + k * big_phi[k - 1] for k in range(1, order + 1)]
+    return value, None, [(1.0, z * big_phi[k] + k * big_phi[k - 1]) for k in range(1, order + 1)]
+
+
+def activation_derivatives(module: nn.Module, z: Tensor, order: int, name: str | None = None) -> list[Tensor]:
+    r"""``[sigma(z), sigma'(z), ..., sigma^(order)(z)]`` of the activation ``module`` (see module docstring).
+
+    ``z``: pre-activations, any shape; every entry of the list has the shape of ``z``. The value ``sigma(z)`` is
+    ``module(z)`` itself, so it is bit-for-bit what the network computes. ``name``: the module's name if already
+    known (skips the check).
+    """
+    name = smooth_activation_name(module) if name is None else name
+    value, s, reduced = factored_derivatives(name, module, z, order)
+    out = [value]
+    for c, r in reduced:
+        base = s if r is None else (r if s is None else s * r)
+        out.append(torch.full_like(z, c) if base is None else (base if c == 1 else base * c))
+    return out

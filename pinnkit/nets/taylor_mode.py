@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .activation_derivatives import activation_derivatives, smooth_activation_name
+from .activation_derivatives import factored_derivatives, smooth_activation_name
 from .mlp import MLP
 
 MultiIndex = tuple[int, ...]
@@ -80,14 +80,15 @@ def faa_di_bruno(alpha: MultiIndex) -> tuple[tuple[int, int, tuple[MultiIndex, .
     return tuple((count, len(blocks), blocks) for blocks, count in sorted(terms.items(), key=lambda t: len(t[0])))
 
 
-def check_mlp_for_jets(net: nn.Module, where: str = "net") -> None:
-    """Raise a ``ValueError`` naming ``where`` unless Taylor-mode jets of ``net`` are supported (module docstring)."""
+def check_mlp_for_jets(net: nn.Module, where: str = "net") -> str:
+    """The activation's name if Taylor-mode jets of ``net`` are supported (module docstring), else a
+    ``ValueError`` naming ``where`` and what is unsupported."""
     if type(net) is not MLP:
         raise ValueError(f"{where}: Taylor-mode derivatives support pinnkit's MLP only; got {type(net).__name__}")
     if net.embedding is not None:
         raise ValueError(f"{where}: Taylor-mode derivatives do not support an input embedding; got "
                          f"{type(net.embedding).__name__}")
-    smooth_activation_name(net.activation, f"{where}.activation")
+    return smooth_activation_name(net.activation, f"{where}.activation")
 
 
 def linear_jet(layer: nn.Linear, jet: Jet) -> Jet:
@@ -101,26 +102,43 @@ def linear_jet(layer: nn.Linear, jet: Jet) -> Jet:
     return out
 
 
-def activation_jet(activation: nn.Module, jet: Jet) -> Jet:
-    """``h = sigma(z)`` on a jet, by the grouped Faà di Bruno formula (module docstring)."""
+def activation_jet(activation: nn.Module, jet: Jet, name: str | None = None,
+                   keep: Iterable[MultiIndex] | None = None) -> Jet:
+    r"""``h = sigma(z)`` on a jet, by the grouped Faà di Bruno formula (module docstring); ``name``: the
+    activation's name if already checked (:func:`~pinnkit.nets.activation_derivatives.smooth_activation_name`);
+    ``keep``: the multi-indices to return (default all of the jet's; the value is always returned).
+
+    With :math:`\sigma^{(k)} = s\, c_k R_k` (:func:`~pinnkit.nets.activation_derivatives.factored_derivatives`),
+    :math:`\partial^\beta h = s \sum_\pi c_{|\pi|} R_{|\pi|} \prod_B \partial^B z`: the common factor once per
+    derivative, the scalars folded into the sum (for tanh, :math:`h_{xx} = s (z_{xx} - 2 h z_x^2)`).
+    """
+    name = smooth_activation_name(activation) if name is None else name
     order = max(len(beta) for beta in jet)
-    sigma = activation_derivatives(activation, jet[()], order)
-    out: Jet = {(): sigma[0]}
-    for beta in jet:
+    value, common, reduced = factored_derivatives(name, activation, jet[()], order)
+    out: Jet = {(): value}
+    for beta in (jet if keep is None else keep):
         if not beta:
             continue
-        total: Tensor | None = None
+        inner: Tensor | None = None
         for count, k, blocks in faa_di_bruno(beta):
             factors = [jet[b] for b in blocks]
             if any(f is None for f in factors):
                 continue
+            c, r = reduced[k - 1]
+            if r is not None:
+                factors.append(r)
             factors.sort(key=lambda f: f.numel())  # small (point-independent) factors first
-            product = factors[0] if count == 1 else factors[0] * float(count)
+            coefficient = count * c
+            product = factors[0]
+            if inner is None and coefficient != 1:
+                product = product * coefficient
             for f in factors[1:]:
                 product = product * f
-            term = sigma[k] * product
-            total = term if total is None else total + term
-        out[beta] = total
+            if inner is None:
+                inner = product
+            else:
+                inner = torch.add(inner, product, alpha=coefficient) if coefficient != 1 else inner + product
+        out[beta] = None if inner is None else (inner if common is None else common * inner)
     return out
 
 
@@ -144,16 +162,18 @@ def input_jet(net: MLP, x: Tensor, alphas: Iterable[MultiIndex]) -> Jet:
 
 def mlp_jet(net: MLP, x: Tensor, alphas: Iterable[MultiIndex], activate_output: nn.Module | None = None) -> Jet:
     """Jet of ``net`` at points ``x`` (N, d) over the closure of ``alphas``: ``{beta: (N, outputs) tensor}``;
-    ``activate_output`` (an activation module) is applied to the outputs too (a DeepONet trunk's last layer).
+    ``activate_output`` (an activation module) is applied to the outputs too (a DeepONet trunk's last layer), and
+    then only the value and ``alphas`` themselves are returned (the lower orders are not needed any more).
 
     Entries that are identically zero are ``None``; point-independent ones may be (outputs,) vectors.
     """
-    check_mlp_for_jets(net)
+    name = check_mlp_for_jets(net)
+    alphas = [tuple(sorted(a)) for a in alphas]
     closed = jet_closure(alphas)
     jet = input_jet(net, x, closed)
     for layer in net.hidden:
-        jet = activation_jet(net.activation, linear_jet(layer, jet))
+        jet = activation_jet(net.activation, linear_jet(layer, jet), name)
     jet = linear_jet(net.output, jet)
     if activate_output is not None:
-        jet = activation_jet(activate_output, jet)
+        jet = activation_jet(activate_output, jet, keep=alphas)
     return jet

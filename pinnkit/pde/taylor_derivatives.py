@@ -51,14 +51,16 @@ def check_taylor_net(net: nn.Module) -> DeepONet:
 
 
 def deeponet_trunk_jet(net: DeepONet, x: Tensor, alphas: Iterable[MultiIndex]) -> dict[MultiIndex, Tensor]:
-    """Trunk features and their derivatives ``{beta: (N, k, p)}`` at points ``x`` (N, d), over the closure of
-    ``alphas`` (identically zero derivatives as zero tensors)."""
+    """Trunk features and their derivatives ``{beta: (N, k, p)}`` at points ``x`` (N, d): the value and ``alphas``
+    (and, without a last activation, every lower order of the closure too); identically zero derivatives as zero
+    tensors."""
     closed = jet_closure(alphas)
     last = net.activation if net.trunk_activation_last else None
-    jets: list[Jet] = [mlp_jet(trunk, x, closed, last) for trunk in net.trunks]
+    wanted = closed if last is None else sorted({(), *(tuple(sorted(a)) for a in alphas)}, key=lambda a: (len(a), a))
+    jets: list[Jet] = [mlp_jet(trunk, x, wanted, last) for trunk in net.trunks]
     out: dict[MultiIndex, Tensor] = {}
     n = len(x)
-    for beta in closed:
+    for beta in wanted:
         parts = []
         for jet in jets:
             value = jet[beta]
@@ -84,15 +86,18 @@ class TaylorDerivatives(Derivatives):
     def __init__(self, net: nn.Module, v: Tensor, x: Tensor, alphas: Iterable[MultiIndex] = ()):
         self.net = check_taylor_net(net)
         self.v = v
-        self.requested: set[MultiIndex] = {tuple(sorted(a)) for a in alphas if a}
+        first_pass = {tuple(sorted(a)) for a in alphas if a}
+        self._first_pass = first_pass
         super().__init__(None, x)
+        #: The multi-indices of the first pass and every one asked for since (what the next pass should propagate).
+        self.requested: set[MultiIndex] = set(first_pass)
 
     def _forward(self, _, x: Tensor) -> tuple[Tensor, Tensor]:
         if x.ndim != 2:
             raise ValueError(f"the 'taylor' backend needs aligned points of shape (N, d); got {tuple(x.shape)}")
         x = x.detach()
         self.branch = self.net.branch_features(self.v)  # (M, k, p)
-        self.trunk_jet = deeponet_trunk_jet(self.net, x, self.requested)
+        self.trunk_jet = deeponet_trunk_jet(self.net, x, self._first_pass)
         u = torch.einsum("mkp,nkp->mnk", self.branch, self.trunk_jet[()]) + self.net.bias
         return x, u
 
@@ -100,8 +105,8 @@ class TaylorDerivatives(Derivatives):
         """``d^alpha`` of the trunk features, (N, k, p); a multi-index outside the first pass gets a pass of its
         own."""
         alpha = tuple(sorted(alpha))
+        self.requested.add(alpha)
         if alpha not in self.trunk_jet:
-            self.requested.add(alpha)
             for beta, value in deeponet_trunk_jet(self.net, self.x, [alpha]).items():
                 self.trunk_jet.setdefault(beta, value)
         return self.trunk_jet[alpha]
@@ -114,8 +119,13 @@ class TaylorDerivatives(Derivatives):
         multi-indices): the trunk jets are combined first, then contracted with the branch once."""
         combined: Tensor | None = None
         for alpha, c in items:
-            term = self.trunk(alpha)[:, output] * c
-            combined = term if combined is None else combined + term
+            t = self.trunk(alpha)[:, output]
+            if combined is None:
+                combined = t if isinstance(c, (int, float)) and c == 1 else t * c
+            elif isinstance(c, Tensor):
+                combined = combined + t * c
+            else:
+                combined = torch.add(combined, t, alpha=c)
         if combined is None:
             raise ValueError("combine needs at least one (multi-index, coefficient) pair")
         return self.branch[:, output] @ combined.T
