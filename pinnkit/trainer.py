@@ -21,7 +21,9 @@ from torch import Tensor, nn
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, save_atomic
 from .metrics import l2_relative_error
+from .nets.taylor_mode import mlp_jet
 from .optim import ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad
+from .pde.jet_derivatives import check_jet_net
 from .pde.problem import Batch, Problem, check_backend
 from .sampling import FixedPoints, Sampler
 
@@ -59,7 +61,12 @@ class Trainer:
     scheduler : callable, optional
         ``optimizer -> torch.optim.lr_scheduler.LRScheduler``, stepped once per step.
     backend : str
-        Derivative engine, ``"autograd"`` or ``"zcs"``.
+        Derivative engine: ``"autograd"`` (reverse mode, any network), ``"zcs"`` (zero coordinate shift) or
+        ``"taylor"`` (a forward jet pass; pinnkit's :class:`~pinnkit.nets.MLP` only, see
+        :mod:`pinnkit.pde.jet_derivatives`).
+    compile : bool
+        ``backend="taylor"`` only: run the network's jet pass through ``torch.compile`` (a one-off compilation
+        of some seconds, then fused kernels; worthwhile for long runs).
     device, dtype
         Where and in which precision to train; the net and PDE parameters are moved there.
     loss_weights : mapping term -> float, optional
@@ -75,7 +82,7 @@ class Trainer:
                  scheduler: Callable | None = None, backend: str = "autograd",
                  device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
                  loss_weights: Mapping[str, float] | None = None, seed: int = 0,
-                 reference: tuple[Any, Any] | None = None):
+                 reference: tuple[Any, Any] | None = None, compile: bool = False):
         if not isinstance(problem, Problem):
             raise ValueError(f"problem must be a pinnkit Problem; got {type(problem).__name__}")
         if not isinstance(net, nn.Module):
@@ -91,6 +98,15 @@ class Trainer:
         problem.parameters.to(device=self.device, dtype=dtype)
         problem.check_net(self.net, dtype, self.device)
         self.backend = check_backend(backend)
+        if self.backend == "taylor":
+            check_jet_net(self.net, "net (backend='taylor')")
+        if not isinstance(compile, bool):
+            raise ValueError(f"compile must be True or False; got {compile!r}")
+        if compile and self.backend != "taylor":
+            raise ValueError(f"compile=True needs backend='taylor' (reverse-mode derivative graphs cannot be "
+                             f"compiled); got backend={backend!r}")
+        self.compile = compile
+        self._jet = torch.compile(mlp_jet, dynamic=False) if compile else None
         self.loss_weights = {k: 1.0 for k in problem.terms}
         for key, value in (loss_weights or {}).items():
             if key not in self.loss_weights:
@@ -106,7 +122,8 @@ class Trainer:
         self._condition_terms = tuple(c.name for c in problem.conditions)
         self._initial_terms = tuple(c.name for c in problem.conditions if c.kind == "initial")
         self.sampler.setup(problem.domain, self.rng, dtype, self.device,
-                           residual=lambda points: problem.pde_residual(self.net, points, self.backend))
+                           residual=lambda points: problem.pde_residual(self.net, points, self.backend,
+                                                                            jet=self._jet))
         self.condition_points = problem.sample_conditions(seed)
         self.reference = None if reference is None else self._reference(reference)
         self.lr, self.scheduler_factory = float(lr), scheduler
@@ -174,7 +191,7 @@ class Trainer:
     def losses(self) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
         """``(total loss, loss per term, per-point residuals)`` at the current points (with graph)."""
         batch, weights = self._current_batch()
-        residuals = self.problem.residuals(self.net, batch, self.backend)
+        residuals = self.problem.residuals(self.net, batch, self.backend, jet=self._jet)
         terms = {name: residuals[name].square().mean() for name in self._condition_terms}
         initial = sum((self.loss_weights[k] * terms[k].detach() for k in self._initial_terms),
                       torch.zeros((), dtype=self.dtype, device=self.device))

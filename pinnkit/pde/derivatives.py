@@ -15,6 +15,9 @@ their relatives; not of batch normalisation or attention across points).
   differentiating each output with respect to its own ``x_i``. The scalar derivatives of ``omega`` are
   cached per multi-index, each built from the closest cached lower order; only the final ``d/da`` is
   per-point. The graph stays small even when ``u`` has many functions (operator learning).
+* :class:`~pinnkit.pde.jet_derivatives.JetDerivatives`: Taylor mode, a forward pass that carries the
+  derivatives through the network (pinnkit's MLP); no reverse-mode derivative passes at all. Needs the
+  multi-indices up front, which a :class:`~pinnkit.Problem` records from its residual.
 
 A multi-index ``alpha`` is a sorted tuple of coordinate indices, e.g. ``(0, 0)`` for ``d^2/dx^2`` and
 ``(0, 1)`` for ``d^2/dxdt``; mixed partials commute for smooth nets, so order does not matter.
@@ -23,13 +26,13 @@ A multi-index ``alpha`` is a sorted tuple of coordinate indices, e.g. ``(0, 0)``
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor
 
 MultiIndex = tuple[int, ...]
-BACKENDS = ("autograd", "zcs")
+BACKENDS = ("autograd", "zcs", "taylor")
 
 
 def _grad(y: Tensor, x: Tensor) -> Tensor:
@@ -51,6 +54,7 @@ class Derivatives(abc.ABC):
         if self.u.ndim < 1:
             raise ValueError(f"the network must return an (N, outputs) tensor; got shape {tuple(self.u.shape)}")
         self._cache: dict[tuple[int, MultiIndex], Tensor] = {}
+        self.requested: set[MultiIndex] = set()  # the multi-indices asked for (what a jet would need)
 
     @abc.abstractmethod
     def _forward(self, net: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tensor, Tensor]:
@@ -65,6 +69,7 @@ class Derivatives(abc.ABC):
         if not alpha:
             return self.u[..., output]
         alpha = tuple(sorted(alpha))
+        self.requested.add(alpha)
         key = (output, alpha)
         if key not in self._cache:
             self._cache[key] = self._compute(output, alpha)
@@ -127,10 +132,19 @@ class ZCSDerivatives(Derivatives):
         return self.field(alpha)[..., output]
 
 
-def derivatives(net: Callable[[Tensor], Tensor], x: Tensor, backend: str = "autograd") -> Derivatives:
-    """The derivative engine ``backend`` (``"autograd"`` or ``"zcs"``) for ``net`` at points ``x``."""
+def derivatives(net: Callable[[Tensor], Tensor], x: Tensor, backend: str = "autograd",
+                alphas: Iterable[MultiIndex] = (), jet: Callable | None = None) -> Derivatives:
+    """The derivative engine ``backend`` (one of :data:`BACKENDS`) for ``net`` at points ``x``.
+
+    ``alphas`` and ``jet`` are for ``"taylor"`` only: the multi-indices to propagate and the jet function
+    (see :class:`~pinnkit.pde.jet_derivatives.JetDerivatives`).
+    """
     if backend == "autograd":
         return AutogradDerivatives(net, x)
     if backend == "zcs":
         return ZCSDerivatives(net, x)
+    if backend == "taylor":
+        from .jet_derivatives import JetDerivatives
+
+        return JetDerivatives(net, x, alphas, jet)
     raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from ..geometry import Geometry, SpaceTimeDomain, TimeDomain
 from .conditions import Condition
-from .derivatives import BACKENDS, derivatives
+from .derivatives import BACKENDS, Derivatives, derivatives
 from .fields import Fields, NameResolver
 
 Residual = Callable[[Fields], Tensor | Sequence[Tensor] | Mapping[str, Tensor]]
@@ -135,7 +135,11 @@ class Problem:
             out = self.residual_fn(Fields(engine, self.names, params))
         except AttributeError as err:
             raise ValueError(f"the residual function uses a name the problem does not have: {err}") from err
-        return list(self._split_residual(out, len(x)))
+        terms = list(self._split_residual(out, len(x)))
+        # the multi-indices the residual (and, after a first step, the conditions) asks for: what the "taylor"
+        # backend propagates
+        self.derivative_alphas: set[tuple[int, ...]] = set(engine.requested)
+        return terms
 
     def time_window(self, t0: float, t1: float, initial: Mapping[str, Callable[[Tensor], Tensor]] | None = None
                     ) -> Problem:
@@ -199,28 +203,43 @@ class Problem:
         points = torch.cat([p.to(dtype=dtype, device=device) for p in parts])
         return Batch(points, slices, data)
 
-    def residuals(self, net: Callable[[Tensor], Tensor], batch: Batch, backend: str = "autograd"
-                  ) -> dict[str, Tensor]:
+    def engine(self, net: Callable[[Tensor], Tensor], points: Tensor, backend: str = "autograd",
+               jet: Callable | None = None) -> Derivatives:
+        """The derivative engine ``backend`` for ``net`` at ``points``; for ``"taylor"`` it propagates
+        :attr:`derivative_alphas` with the jet function ``jet`` (default: eager
+        :func:`~pinnkit.nets.taylor_mode.mlp_jet`)."""
+        return derivatives(net, points, backend, self.derivative_alphas, jet)
+
+    def _learn_alphas(self, engine: Derivatives) -> None:
+        """Remember multi-indices a jet engine had to add (asked for by conditions, say) for the next pass."""
+        self.derivative_alphas |= getattr(engine, "missed", set())
+
+    def residuals(self, net: Callable[[Tensor], Tensor], batch: Batch, backend: str = "autograd",
+                  jet: Callable | None = None) -> dict[str, Tensor]:
         """Per-point residuals of every term, from one forward pass over the batch."""
-        engine = derivatives(net, batch.points, backend)
+        engine = self.engine(net, batch.points, backend, jet)
         fields = Fields(engine, self.names, dict(self.parameters.items()))
         out = self._split_residual(self.residual_fn(fields.restrict(batch.slices["pde"])),
                                    batch.slices["pde"].stop)
         for c in self.conditions:
             out[c.name] = c.residual(fields.restrict(batch.slices[c.name]), batch.data[c.name])
+        self._learn_alphas(engine)
         return out
 
     def pde_residual(self, net: Callable[[Tensor], Tensor], points: Tensor, backend: str = "autograd",
-                     chunk: int = 16384) -> Tensor:
+                     chunk: int = 16384, jet: Callable | None = None) -> Tensor:
         """The PDE residual at ``points``, detached: (N,) for one PDE term, (N, m) for m terms.
 
         For samplers that look at candidate points (RAD, RAR-D); evaluated in chunks of ``chunk`` points.
         """
         out = []
         for part in points.split(chunk):
-            fields = Fields(derivatives(net, part, backend), self.names, dict(self.parameters.items()))
-            terms = list(self._split_residual(self.residual_fn(fields), len(part)).values())
+            engine = self.engine(net, part, backend, jet)
+            terms = list(self._split_residual(self.residual_fn(Fields(engine, self.names,
+                                                                      dict(self.parameters.items()))),
+                                              len(part)).values())
             out.append((terms[0] if len(terms) == 1 else torch.stack(terms, dim=-1)).detach())
+            self._learn_alphas(engine)
         return torch.cat(out)
 
     def check_net(self, net: nn.Module, dtype: torch.dtype, device: torch.device | str) -> None:

@@ -1,0 +1,124 @@
+"""The Taylor-mode (jet) derivative engine of PINN problems against reverse mode, and its use in Problem/Trainer."""
+
+import itertools
+import math
+
+import pytest
+import torch
+
+import pinnkit as pk
+from pinnkit.pde.derivatives import AutogradDerivatives, derivatives
+from pinnkit.pde.jet_derivatives import JetDerivatives
+
+
+def multi_indices(dim, max_order):
+    for order in range(1, max_order + 1):
+        yield from itertools.combinations_with_replacement(range(dim), order)
+
+
+def mlp(dim, outputs, activation="tanh", seed=0, bounds=True):
+    torch.manual_seed(seed)
+    box = [[-1.0] * dim, [2.0] * dim] if bounds else None
+    return pk.nets.MLP(dim, outputs, width=16, depth=3, activation=activation, input_bounds=box).double()
+
+
+@pytest.mark.parametrize("dim,outputs,activation", [(1, 1, "tanh"), (2, 1, "sin"), (3, 2, "tanh"),
+                                                     (4, 2, "gelu")])
+def test_every_multi_index_to_fourth_order_equals_reverse_mode(dim, outputs, activation):
+    net = mlp(dim, outputs, activation, seed=dim)
+    x = torch.rand(40, dim, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 3 - 1
+    alphas = list(multi_indices(dim, 4 if dim <= 2 else 3))
+    jet, auto = JetDerivatives(net, x, alphas), AutogradDerivatives(net, x)
+    torch.testing.assert_close(jet.u, net(x), rtol=0, atol=0)
+    for j in range(outputs):
+        for alpha in alphas:
+            torch.testing.assert_close(jet(j, alpha), auto(j, alpha), rtol=1e-11, atol=1e-11,
+                                       msg=lambda m, a=alpha: f"alpha {a}: {m}")
+    assert not jet.missed
+
+
+def test_a_multi_index_not_announced_is_still_exact_and_reported():
+    net = mlp(2, 1, seed=3, bounds=False)
+    x = torch.rand(25, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    jet, auto = JetDerivatives(net, x, [(0,)]), AutogradDerivatives(net, x)
+    torch.testing.assert_close(jet(0, (1, 0, 0)), auto(0, (0, 0, 1)), rtol=1e-11, atol=1e-11)
+    torch.testing.assert_close(jet(0, (0,)), auto(0, (0,)), rtol=1e-12, atol=1e-12)
+    assert jet.missed == {(0, 0, 1)}
+
+
+def test_parameter_gradients_equal_reverse_mode():
+    grads = {}
+    for backend in ("autograd", "taylor"):
+        net = mlp(2, 1, seed=5)
+        x = torch.rand(30, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+        eng = derivatives(net, x, backend, alphas=[(0,), (1,), (0, 0)])
+        loss = (eng(0, (1,)) + eng(0) * eng(0, (0,)) - 0.01 * eng(0, (0, 0))).pow(2).mean()
+        grads[backend] = torch.autograd.grad(loss, list(net.parameters()))
+    for ga, gt in zip(grads["autograd"], grads["taylor"], strict=True):
+        torch.testing.assert_close(gt, ga, rtol=1e-10, atol=1e-12)
+
+
+def burgers_trainer(backend, compile=False, **kw):
+    nu = 0.01 / math.pi
+    domain = pk.geometry.Interval(-1, 1) * pk.geometry.TimeDomain(0, 1)
+    problem = pk.Problem(domain, lambda f: f.u_t + f.u * f.u_x - nu * f.u_xx, outputs="u", conditions=[
+        pk.DirichletBC(domain.boundary, 0.0, n=40),
+        pk.InitialCondition(lambda x: -torch.sin(math.pi * x[:, :1]), n=40)])
+    torch.manual_seed(0)
+    net = pk.nets.MLP(2, 1, width=12, depth=2, input_bounds=domain.bbox)
+    return pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(300, "sobol"), backend=backend,
+                      dtype=torch.float64, compile=compile, **kw)
+
+
+def test_problem_records_what_its_residual_asks_for():
+    assert burgers_trainer("autograd").problem.derivative_alphas == {(0,), (1,), (0, 0)}
+
+
+def test_taylor_training_follows_reverse_mode_training():
+    auto, taylor = burgers_trainer("autograd"), burgers_trainer("taylor")
+    for k, v in taylor.losses()[1].items():
+        torch.testing.assert_close(v, auto.losses()[1][k], rtol=1e-12, atol=1e-14)
+    auto.fit(30, progress=False)
+    taylor.fit(30, progress=False)
+    for p, q in zip(auto.net.parameters(), taylor.net.parameters(), strict=True):
+        torch.testing.assert_close(q, p, rtol=1e-9, atol=1e-11)
+
+
+def test_a_derivative_only_a_condition_needs_is_learned_after_the_first_pass():
+    """u_xx = u with a Neumann condition: the normal derivative on y = const edges needs d/dy, which the
+    residual never asks for; the engine answers it anyway and the problem propagates it from then on."""
+    domain = pk.geometry.Rectangle((0, 0), (1, 1))
+    problem = pk.Problem(domain, lambda f: f.u_xx - f.u, conditions=[pk.NeumannBC(domain.boundary, 1.0, n=40)])
+    assert (1,) not in problem.derivative_alphas and (0, 0) in problem.derivative_alphas
+    torch.manual_seed(0)
+    net = pk.nets.MLP(2, 1, width=8, depth=2).double()
+    results = {}
+    for backend in ("autograd", "taylor"):
+        trainer = pk.Trainer(problem, net, backend=backend, dtype=torch.float64,
+                             sampler=pk.sampling.FixedPoints(50, "sobol"))
+        results[backend] = trainer.losses()[1]
+    assert (1,) in problem.derivative_alphas
+    for k, v in results["taylor"].items():
+        torch.testing.assert_close(v, results["autograd"][k], rtol=1e-12, atol=1e-14)
+
+
+def test_bad_settings_are_refused_at_construction():
+    with pytest.raises(ValueError, match="backend='taylor'.*MLP"):
+        domain = pk.geometry.Interval(0, 1)
+        pk.Trainer(pk.Problem(domain, lambda f: f.u_xx), torch.nn.Sequential(torch.nn.Linear(1, 1)),
+                   backend="taylor")
+    with pytest.raises(ValueError, match="compile=True needs backend='taylor'"):
+        burgers_trainer("autograd", compile=True)
+    with pytest.raises(ValueError, match="compile must be True or False"):
+        burgers_trainer("taylor", compile="yes")
+
+
+def test_compiled_jet_gives_the_eager_losses_and_steps():
+    """``compile=True`` (torch.compile of the jet pass): the same losses and the same first steps, float64."""
+    eager, compiled = burgers_trainer("taylor"), burgers_trainer("taylor", compile=True)
+    for k, v in compiled.losses()[1].items():
+        torch.testing.assert_close(v, eager.losses()[1][k], rtol=1e-12, atol=1e-14)
+    eager.fit(5, progress=False)
+    compiled.fit(5, progress=False)
+    for p, q in zip(eager.net.parameters(), compiled.net.parameters(), strict=True):
+        torch.testing.assert_close(q, p, rtol=1e-10, atol=1e-12)
