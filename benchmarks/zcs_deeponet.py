@@ -1,6 +1,9 @@
 """Physics-informed DeepONet training steps: pinnkit (ZCS, per-function loop, replicated points) against DeepXDE
 (its ``dde.zcs`` path and its plain aligned path), side by side in one command.
 
+``pinnkit-taylor`` is pinnkit's Taylor-mode backend (one forward jet pass of the trunk, no reverse-mode derivative
+passes; :mod:`pinnkit.pde.taylor_derivatives`), ``pinnkit-zcs`` its zero-coordinate-shift backend.
+
 DeepXDE's diffusion–reaction PI-DeepONet configuration, built the same way in both libraries:
 ``u_t - 0.01 u_xx + 0.01 u^2 - v = 0`` on ``[0, 1] x [0, 1]``, zero boundary and initial values; 1000 domain, 40
 boundary and 20 initial points shared by all functions; sources from a Gaussian random field (length scale 0.2)
@@ -12,7 +15,8 @@ set size of the process (``ru_maxrss``) minus its resident size after the set-up
 (``peak_mem_mb``: what the training steps add; the raw peak, with the interpreter, torch and the data, is
 ``peak_rss_mb``), on a GPU ``torch.cuda.max_memory_allocated`` minus the memory allocated before the first step.
 Seconds per step
-are measured after ``--warmup`` steps; DeepXDE's ``train`` also evaluates its losses at the start and the end of
+are measured after ``--warmup`` steps, as the least of ``--repeats`` timings of ``--steps`` steps (on a shared
+machine other processes only ever add time); DeepXDE's ``train`` also evaluates its losses at the start and the end of
 each call, so its time per step is the difference of two calls of ``n`` and ``2n`` steps, divided by ``n``.
 Slow rows (more than ~1 s per step) are timed over fewer steps (at least 2).
 
@@ -125,7 +129,7 @@ def deepxde_runner(zcs: bool, m: int, n: int, device: str, seed: int):
 
 
 # ---------------------------------------------------------------------------------------------------- one row
-def worker(method: str, m: int, n: int, steps: int, warmup: int, device: str, seed: int) -> dict:
+def worker(method: str, m: int, n: int, steps: int, warmup: int, device: str, seed: int, repeats: int = 1) -> dict:
     if method.startswith("pinnkit"):
         run = pinnkit_runner(method.removeprefix("pinnkit-"), m, n, device, seed)
     else:
@@ -142,8 +146,10 @@ def worker(method: str, m: int, n: int, steps: int, warmup: int, device: str, se
         run(warmup - 1)
     if first > 1.0:
         steps = max(2, min(steps, int(10 / first)))
-    s_per_step = run(steps)
-    record = {"method": method, "M": m, "N": n, "s_per_step": s_per_step, "steps": steps, "device": device}
+    times = [run(steps) for _ in range(repeats if first < 1.0 else 1)]
+    s_per_step = min(times)  # the least disturbed repeat (other processes only ever add time)
+    record = {"method": method, "M": m, "N": n, "s_per_step": s_per_step, "steps": steps, "repeats": len(times),
+              "device": device}
     if device.startswith("cuda"):
         record["peak_mem_mb"] = (torch.cuda.max_memory_allocated() - base_gpu) / 2**20
     else:
@@ -154,7 +160,8 @@ def worker(method: str, m: int, n: int, steps: int, warmup: int, device: str, se
 
 def run_row(method: str, m: int, n: int, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--worker", method, "--M", str(m), "--N", str(n), "--steps", str(args.steps),
-           "--warmup", str(args.warmup), "--device", args.device, "--seed", str(args.seed)]
+           "--warmup", str(args.warmup), "--device", args.device, "--seed", str(args.seed), "--repeats",
+           str(args.repeats)]
     env = dict(os.environ, DDE_BACKEND="pytorch")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -181,6 +188,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--points", type=int, default=1000, help="domain points N (default 1000)")
     p.add_argument("--steps", type=int, default=10, help="timed steps per row (fewer for slow rows)")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    p.add_argument("--repeats", type=int, default=3, help="timed repeats of --steps steps per row (fast rows); the "
+                   "least disturbed one counts")
     p.add_argument("--scaling", action="store_true", help="also the pinnkit-ZCS table over M and N")
     p.add_argument("--scaling-functions", type=int, nargs="+", default=[50, 100, 200, 500, 1000])
     p.add_argument("--scaling-points", type=int, nargs="+", default=[1000, 2000, 4000, 8000])
@@ -192,7 +201,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--N", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.M, args.N, args.steps, args.warmup, args.device, args.seed)))
+        print(json.dumps(worker(args.worker, args.M, args.N, args.steps, args.warmup, args.device, args.seed,
+                                args.repeats)))
         return []
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, device {args.device}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch threads {torch.get_num_threads()}")
@@ -201,8 +211,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     by = {(r["method"], r["M"]): r for r in rows if "s_per_step" in r}
     for m in args.functions:
         zcs, loop, dz = by.get(("pinnkit-zcs", m)), by.get(("pinnkit-loop", m)), by.get(("deepxde-zcs", m))
+        taylor = by.get(("pinnkit-taylor", m))
         if zcs and dz:
             print(f"M = {m}: pinnkit-ZCS step time / DeepXDE-ZCS = {zcs['s_per_step'] / dz['s_per_step']:.3f}")
+        if taylor and dz:
+            print(f"M = {m}: pinnkit-taylor step time / DeepXDE-ZCS = {taylor['s_per_step'] / dz['s_per_step']:.3f}")
         if zcs and loop:
             print(f"M = {m}: pinnkit-loop / pinnkit-ZCS peak memory = "
                   f"{loop['peak_mem_mb'] / max(zcs['peak_mem_mb'], 1e-9):.1f}x, step time = "
