@@ -78,6 +78,7 @@ def test_navier_stokes_inverse_quick(tmp_path, monkeypatch, capsys):
     assert "lambda" in capsys.readouterr().out
     saved = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
     assert [r["noise"] for r in saved["runs"]] == [0.0, 0.01] == [r["noise"] for r in metrics["runs"]]
+    assert saved["data_weight"] == example.DEFAULTS["data_weight"]
     for name in ("model.pt", "model_noise0.pt", "model_noise0.01.pt", "history_noise0.png", "solution_u.png"):
         assert (tmp_path / name).is_file(), name
     points = example.test_points()
@@ -101,7 +102,8 @@ def test_observations_are_the_exact_flow_plus_the_asked_noise():
 
 
 @pytest.mark.parametrize("name, argv", [("kovasznay", ["--points", "0"]), ("beltrami", ["--steps", "-1"]),
-                                        ("navier_stokes_inverse", ["--noise", "-0.1"])])
+                                        ("navier_stokes_inverse", ["--noise", "-0.1"]),
+                                        ("navier_stokes_inverse", ["--data-weight", "0"])])
 def test_bad_arguments(tmp_path, name, argv):
     with pytest.raises(SystemExit) as info:
         load_example(name).main([*argv, "--out", str(tmp_path)])
