@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from typing import TypeVar
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from .activations import activation_name
+
+T = TypeVar("T")
 
 #: Activations with closed-form derivatives of every order (names as in :mod:`pinnkit.nets.activations`).
 SMOOTH_ACTIVATIONS = ("tanh", "sigmoid", "sin", "softplus", "silu", "gelu")
@@ -48,21 +51,55 @@ def smooth_activation_name(module: nn.Module, where: str = "activation") -> str:
     return name
 
 
-@functools.lru_cache(maxsize=32)
+def constant_memo(function: Callable[..., T]) -> Callable[..., T]:
+    """Memoise a pure function of small hashable arguments that returns plain Python constants (coefficient
+    tables). Under ``torch.compile`` the function is traced directly instead (its result becomes a constant of
+    the graph), since tracing through a cache wrapper is not something Dynamo vouches for."""
+    cached = functools.lru_cache(maxsize=256)(function)
+
+    @functools.wraps(function)
+    def wrapper(*args):
+        return function(*args) if torch.compiler.is_compiling() else cached(*args)
+
+    return wrapper
+
+
+def _poly_mul(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    out = [0.0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            out[i + j] += x * y
+    return tuple(out)
+
+
+def _poly_add(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    n = max(len(a), len(b))
+    return tuple((a[i] if i < len(a) else 0.0) + (b[i] if i < len(b) else 0.0) for i in range(n))
+
+
+def _poly_trim(a: tuple[float, ...]) -> tuple[float, ...]:
+    n = len(a)
+    while n > 1 and a[n - 1] == 0:
+        n -= 1
+    return a[:n]
+
+
+@constant_memo
 def _reduced_polynomials(kind: str, order: int) -> tuple[tuple[float, ...], ...]:
     """Coefficients (increasing powers of ``y``) of ``Q_1, ..., Q_order`` with ``sigma^(k) = s Q_k(y)``:
 
     * ``"tanh"``: ``y = h = tanh z``, ``s = 1 - h^2``, ``Q_1 = 1``, ``Q_{k+1} = -2h Q_k + (1 - h^2) Q_k'``;
     * ``"sigmoid"``: ``y = S = sigmoid z``, ``s = S - S^2``, ``Q_1 = 1``, ``Q_{k+1} = (1 - 2S) Q_k + (S - S^2) Q_k'``
-    (from ``d/dz [s Q_k(y)] = s (s'/y' Q_k + s Q_k')`` with ``ds/dy = -2h`` resp. ``1 - 2S``)."""
-    poly = np.polynomial.polynomial
-    ds, s = ((np.array([0.0, -2.0]), np.array([1.0, 0.0, -1.0])) if kind == "tanh"
-             else (np.array([1.0, -2.0]), np.array([0.0, 1.0, -1.0])))
-    out = [np.array([1.0])]
+    (from ``d/dz [s Q_k(y)] = s (s'/y' Q_k + s Q_k')`` with ``ds/dy = -2h`` resp. ``1 - 2S``).
+
+    Plain Python arithmetic on coefficient tuples (exact for these small integer coefficients)."""
+    ds, s = ((0.0, -2.0), (1.0, 0.0, -1.0)) if kind == "tanh" else ((1.0, -2.0), (0.0, 1.0, -1.0))
+    out = [(1.0,)]
     for _ in range(order - 1):
         q = out[-1]
-        out.append(poly.polyadd(poly.polymul(ds, q), poly.polymul(s, poly.polyder(q))))
-    return tuple(tuple(float(c) for c in np.trim_zeros(q, "b")) for q in out)
+        derivative = tuple(i * c for i, c in enumerate(q))[1:] or (0.0,)
+        out.append(_poly_add(_poly_mul(ds, q), _poly_mul(s, derivative)))
+    return tuple(_poly_trim(q) for q in out)
 
 
 def _evaluate(coefficients: tuple[float, ...], y: Tensor) -> tuple[float, Tensor | None]:

@@ -30,7 +30,6 @@ with an activation of :data:`~pinnkit.nets.activation_derivatives.SMOOTH_ACTIVAT
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections import Counter
 from collections.abc import Iterable
@@ -39,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .activation_derivatives import factored_derivatives, smooth_activation_name
+from .activation_derivatives import constant_memo, factored_derivatives, smooth_activation_name
 from .mlp import MLP
 
 MultiIndex = tuple[int, ...]
@@ -69,7 +68,7 @@ def _set_partitions(items: tuple[int, ...]) -> Iterable[list[tuple[int, ...]]]:
             yield partition[:i] + [(first, *block)] + partition[i + 1:]
 
 
-@functools.lru_cache(maxsize=256)
+@constant_memo
 def faa_di_bruno(alpha: MultiIndex) -> tuple[tuple[int, int, tuple[MultiIndex, ...]], ...]:
     r"""The grouped terms of :math:`\partial^\alpha \sigma(z)`: ``(count, k, blocks)`` meaning
     ``count * sigma^(k)(z) * prod(d^B z for B in blocks)`` with ``k = len(blocks)``."""
