@@ -171,7 +171,7 @@ class OperatorProblem(Problem):
         self.input_coordinate, self.input_column = coordinate, domain.names.index(coordinate)
         super().__init__(domain, residual, outputs, conditions, parameters)
         #: Multi-indices the "taylor" backend propagates in its one trunk pass (learnt from the residuals' requests).
-        self.jet_requests: set[MultiIndex] = set()
+        self.derivative_alphas: set[MultiIndex] = set()
 
     def __repr__(self) -> str:
         return (f"OperatorProblem(domain={self.domain!r}, space={self.space!r}, sensors={len(self.sensors)}, "
@@ -236,10 +236,10 @@ class OperatorProblem(Problem):
                 per_function.append(self._terms(fields, batch, None))
             return {k: torch.stack([r[k] for r in per_function]) for k in per_function[0]}
         if backend == "taylor":
-            engine = TaylorDerivatives(net, sensors, points, self.jet_requests)
+            engine = TaylorDerivatives(net, sensors, points, self.derivative_alphas)
             fields = OperatorFields(engine, self.names, params, {self.input_name: values}, lazy=True)
             terms = self._terms(fields, batch, len(sensors))
-            self.jet_requests |= engine.requested
+            self.derivative_alphas |= engine.requested
             return terms
         if backend == "zcs":
             engine = ZCSDerivatives(lambda p: net(sensors, p), points)

@@ -150,7 +150,7 @@ def test_taylor_backend_trains_like_zcs():
         trainer.fit(5, progress=False)
         runs[backend] = [p.detach().clone() for p in trainer.trainable_parameters()]
         if backend == "taylor":
-            assert problem.jet_requests == {(0,), (1,), (0, 0), (0, 1)}
+            assert problem.derivative_alphas == {(0,), (1,), (0, 0), (0, 1)}
     for a, b in zip(runs["taylor"], runs["zcs"], strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
