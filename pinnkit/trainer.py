@@ -8,6 +8,7 @@ the history, metrics against a reference, checkpoints.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -23,7 +24,7 @@ from .checkpoint import load_checkpoint, save_atomic
 from .metrics import l2_relative_error
 from .nets.taylor_mode import mlp_jet
 from .optim import ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad
-from .pde.jet_derivatives import check_jet_net
+from .pde.jet_derivatives import check_jet_net, network_jet
 from .pde.problem import Batch, Problem, check_backend
 from .sampling import FixedPoints, Sampler
 
@@ -62,11 +63,11 @@ class Trainer:
         ``optimizer -> torch.optim.lr_scheduler.LRScheduler``, stepped once per step.
     backend : str
         Derivative engine: ``"autograd"`` (reverse mode, any network), ``"zcs"`` (zero coordinate shift) or
-        ``"taylor"`` (a forward jet pass; pinnkit's :class:`~pinnkit.nets.MLP` only, see
-        :mod:`pinnkit.pde.jet_derivatives`).
+        ``"taylor"`` (a forward jet pass; pinnkit's :class:`~pinnkit.nets.MLP`, or a
+        :class:`~pinnkit.nets.HardConstraint` around one, see :mod:`pinnkit.pde.jet_derivatives`).
     compile : bool
-        ``backend="taylor"`` only: run the network's jet pass through ``torch.compile`` (a one-off compilation
-        of some seconds, then fused kernels; worthwhile for long runs).
+        ``backend="taylor"`` only: run the MLP's jet pass through ``torch.compile`` (a one-off compilation of
+        some seconds per point-set size, then fused kernels; worthwhile for long runs).
     device, dtype
         Where and in which precision to train; the net and PDE parameters are moved there.
     loss_weights : mapping term -> float, optional
@@ -106,7 +107,7 @@ class Trainer:
             raise ValueError(f"compile=True needs backend='taylor' (reverse-mode derivative graphs cannot be "
                              f"compiled); got backend={backend!r}")
         self.compile = compile
-        self._jet = torch.compile(mlp_jet, dynamic=False) if compile else None
+        self._jet = functools.partial(network_jet, mlp=torch.compile(mlp_jet, dynamic=False)) if compile else None
         self.loss_weights = {k: 1.0 for k in problem.terms}
         for key, value in (loss_weights or {}).items():
             if key not in self.loss_weights:

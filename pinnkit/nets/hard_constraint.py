@@ -104,11 +104,17 @@ class HardConstraint(nn.Module):
         if n.ndim == 0 or tuple(n.shape[:-1]) != batch:
             raise ValueError(f"net(x) must have shape {batch + ('outputs',)} for x of shape {tuple(x.shape)}; "
                              f"got shape {tuple(n.shape)}")
-        d = self._column(self.distance(x), batch, (1,), "distance")
-        g = self.particular(x) if callable(self.particular) else self.particular
-        if isinstance(g, Tensor):
-            g = self._column(g, batch, (1, n.shape[-1]), "particular")
-        return g + d * n
+        return self.particular_values(x, n.shape[-1]) + self.distance_values(x) * n
+
+    def distance_values(self, x: Tensor) -> Tensor:
+        """``d(x)`` as ``(..., 1)``."""
+        return self._column(self.distance(x), tuple(x.shape[:-1]), (1,), "distance")
+
+    def particular_values(self, x: Tensor, outputs: int) -> Tensor | float:
+        """``g(x)`` as ``(..., 1)`` or ``(..., outputs)``; a number stays a number."""
+        if not callable(self.particular):
+            return self.particular
+        return self._column(self.particular(x), tuple(x.shape[:-1]), (1, outputs), "particular")
 
     @staticmethod
     def _column(value, batch: tuple, widths: tuple, name: str) -> Tensor:

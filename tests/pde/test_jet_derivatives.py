@@ -103,7 +103,7 @@ def test_a_derivative_only_a_condition_needs_is_learned_after_the_first_pass():
 
 
 def test_bad_settings_are_refused_at_construction():
-    with pytest.raises(ValueError, match="backend='taylor'.*MLP"):
+    with pytest.raises(ValueError, match="backend=.taylor.*MLP and a HardConstraint"):
         domain = pk.geometry.Interval(0, 1)
         pk.Trainer(pk.Problem(domain, lambda f: f.u_xx), torch.nn.Sequential(torch.nn.Linear(1, 1)),
                    backend="taylor")
@@ -122,3 +122,38 @@ def test_compiled_jet_gives_the_eager_losses_and_steps():
     compiled.fit(5, progress=False)
     for p, q in zip(eager.net.parameters(), compiled.net.parameters(), strict=True):
         torch.testing.assert_close(q, p, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("particular", ["formula", "number"])
+def test_hard_constraint_jet_equals_reverse_mode_to_fourth_order(particular):
+    """u = g + d N (Leibniz rule on jets of g and d from reverse mode) against reverse mode through the module."""
+    names = ("x", "t")
+    g = pk.nets.Expression("-sin(pi*x) + 0.3*t*x", names) if particular == "formula" else 0.25
+    net = pk.nets.HardConstraint(mlp(2, 2, seed=11), g, pk.nets.Expression("t*(1 - x**2)", names))
+    x = torch.rand(30, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64) * 2 - 1
+    alphas = list(multi_indices(2, 4))
+    jet, auto = JetDerivatives(net, x, alphas), AutogradDerivatives(net, x)
+    torch.testing.assert_close(jet.u, net(x), rtol=1e-14, atol=1e-14)
+    for j in range(2):
+        for alpha in alphas:
+            torch.testing.assert_close(jet(j, alpha), auto(j, alpha), rtol=1e-10, atol=1e-10,
+                                       msg=lambda m, a=alpha: f"alpha {a}: {m}")
+
+
+def test_hard_constrained_burgers_trains_like_reverse_mode_also_compiled():
+    nu = 0.01 / math.pi
+    domain = pk.geometry.Interval(-1, 1) * pk.geometry.TimeDomain(0, 1)
+    params = {}
+    for backend, compile in (("autograd", False), ("taylor", False), ("taylor", True)):
+        problem = pk.Problem(domain, lambda f: f.u_t + f.u * f.u_x - nu * f.u_xx)
+        torch.manual_seed(0)
+        net = pk.nets.HardConstraint(pk.nets.MLP(2, 1, width=10, depth=2, input_bounds=domain.bbox),
+                                     pk.nets.Expression("-sin(pi*x)", domain.names),
+                                     pk.nets.Expression("t*(1 - x**2)", domain.names))
+        trainer = pk.Trainer(problem, net, backend=backend, compile=compile, dtype=torch.float64,
+                             sampler=pk.sampling.RAD(200, period=3))
+        trainer.fit(8, progress=False)
+        params[(backend, compile)] = [p.detach().clone() for p in net.parameters()]
+    for key in (("taylor", False), ("taylor", True)):
+        for p, q in zip(params[("autograd", False)], params[key], strict=True):
+            torch.testing.assert_close(q, p, rtol=1e-9, atol=1e-11)
