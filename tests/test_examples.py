@@ -140,6 +140,17 @@ def test_burgers_quick_run_writes_a_loadable_model(tmp_path, monkeypatch, capsys
     assert saved["l2_relative_error"] == pytest.approx(np.linalg.norm(u_pred - u_ref) / np.linalg.norm(u_ref))
 
 
+def test_burgers_quick_run_with_the_taylor_backend_follows_autograd(tmp_path, monkeypatch):
+    """The hard-constrained example through Taylor-mode derivatives: the same training to round-off, as long as
+    the trajectories have not yet diverged chaotically (a short run)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    example = load_example(BURGERS)
+    runs = {b: example.main(["--quick", "--steps", "30", "--lbfgs-steps", "0", "--backend", b, "--out",
+                             str(tmp_path / b), "--no-progress"]) for b in ("autograd", "taylor")}
+    assert runs["taylor"]["backend"] == "taylor"
+    assert runs["taylor"]["l2_relative_error"] == pytest.approx(runs["autograd"]["l2_relative_error"], rel=1e-8)
+
+
 def test_burgers_inverse_quick_run(tmp_path, monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(ROOT))
     metrics = load_example(ROOT / "examples" / "burgers_inverse.py").main(
