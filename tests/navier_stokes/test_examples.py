@@ -38,6 +38,7 @@ def test_kovasznay_quick(tmp_path, monkeypatch, capsys):
         assert (tmp_path / name).is_file(), name
     saved = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
     assert saved["steps"] == metrics["steps"] and 100 <= saved["steps"] <= 120
+    assert saved["boundary_weight"] == 10.0 and saved["cpu_time_s"] > 0
     with np.load(tmp_path / "solution.npz") as data:
         x, y, pred, ref = data["x"], data["y"], data["pred"], data["ref"]
     points = np.stack(np.meshgrid(x, y, indexing="ij"), axis=-1).reshape(-1, 2)
@@ -103,7 +104,8 @@ def test_observations_are_the_exact_flow_plus_the_asked_noise():
 
 @pytest.mark.parametrize("name, argv", [("kovasznay", ["--points", "0"]), ("beltrami", ["--steps", "-1"]),
                                         ("navier_stokes_inverse", ["--noise", "-0.1"]),
-                                        ("navier_stokes_inverse", ["--data-weight", "0"])])
+                                        ("navier_stokes_inverse", ["--data-weight", "0"]),
+                                        ("kovasznay", ["--boundary-weight", "-1"])])
 def test_bad_arguments(tmp_path, name, argv):
     with pytest.raises(SystemExit) as info:
         load_example(name).main([*argv, "--out", str(tmp_path)])
