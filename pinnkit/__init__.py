@@ -8,7 +8,7 @@ from :mod:`pinnkit.sampling`). :class:`TimeMarching` trains a time-dependent pro
 
 from . import callbacks, dynamics, functions, geometry, metrics, nets, optim, pde, sampling
 from .callbacks import Checkpoint, EarlyStopping
-from .model import Model, load
+from .model import Model, OperatorModel, load
 from .operator_trainer import OperatorTrainer
 from .pde import (
     DirichletBC,
@@ -29,7 +29,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "MeanValue", "Model", "NeumannBC",
-    "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC", "TimeMarching", "Trainer",
+    "OperatorModel", "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC",
+    "TimeMarching", "Trainer",
     "__version__", "callbacks", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
     "functions", "OperatorProblem", "OperatorTrainer",
 ]

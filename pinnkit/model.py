@@ -1,4 +1,5 @@
-"""A trained model read back from a checkpoint: ``pinnkit.load(path).predict(X)``."""
+"""A trained model read back from a checkpoint: ``pinnkit.load(path).predict(X)`` for a PINN, and
+``pinnkit.load(path).predict(V, X)`` for an operator network (input functions at the sensors, then points)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,38 @@ class Model:
             return torch.cat([self.net(p) for p in points.split(65536)]).double().numpy()
 
 
-def load(path: str | os.PathLike, net: nn.Module | None = None) -> Model:
-    """Read the model of a checkpoint written by :meth:`pinnkit.Trainer.save` (``weights_only=True``).
+class OperatorModel:
+    """An operator network (e.g. a DeepONet) with its sensors and names; :meth:`predict` evaluates it."""
+
+    def __init__(self, net: nn.Module, coordinates: tuple[str, ...], outputs: tuple[str, ...], sensors: np.ndarray,
+                 parameters: dict[str, float] | None = None):
+        self.net, self.coordinates, self.outputs = net.eval(), coordinates, outputs
+        self.sensors = np.asarray(sensors)
+        self.parameters = dict(parameters or {})
+        self.dtype = next(net.parameters()).dtype
+
+    def __repr__(self) -> str:
+        return (f"OperatorModel(coordinates={self.coordinates}, outputs={self.outputs}, sensors={len(self.sensors)}, "
+                f"parameters={self.parameters})")
+
+    def predict(self, sensor_values, x) -> np.ndarray:
+        """Outputs ``(M, n, k)`` (float64 numpy) for ``M`` input functions given by their values at
+        :attr:`sensors`, ``sensor_values`` ``(M, m)``, at points ``x`` ``(n, d)`` (columns :attr:`coordinates`)."""
+        v = torch.as_tensor(np.asarray(sensor_values), dtype=self.dtype)
+        if v.ndim != 2 or v.shape[1] != len(self.sensors):
+            raise ValueError(f"sensor_values must have shape (M, {len(self.sensors)}): each input function at the "
+                             f"{len(self.sensors)} sensors; got {tuple(v.shape)}")
+        points = torch.as_tensor(np.asarray(x), dtype=self.dtype)
+        if points.ndim != 2 or points.shape[1] != len(self.coordinates):
+            raise ValueError(f"x must have shape (n, {len(self.coordinates)}) with columns {self.coordinates}; got "
+                             f"{tuple(points.shape)}")
+        with torch.no_grad():
+            return torch.cat([self.net(part, points) for part in v.split(256)]).double().numpy()
+
+
+def load(path: str | os.PathLike, net: nn.Module | None = None) -> Model | OperatorModel:
+    """Read the model of a checkpoint written by :meth:`pinnkit.Trainer.save` or
+    :meth:`pinnkit.OperatorTrainer.save` (``weights_only=True``): a :class:`Model` or an :class:`OperatorModel`.
 
     Networks from :mod:`pinnkit.nets` are rebuilt from their recorded configuration; for any other network
     pass an instance of the same architecture as ``net``.
@@ -52,4 +83,9 @@ def load(path: str | os.PathLike, net: nn.Module | None = None) -> Model:
     net = net.to(dtype=dtype)
     net.load_state_dict(state["net"])
     params = {k: float(v) for k, v in state["parameters"].items()}
-    return Model(net, tuple(state["problem"]["coordinates"]), tuple(state["problem"]["outputs"]), params)
+    problem = state["problem"]
+    if "sensors" in problem:
+        sensors = problem["sensors"]
+        sensors = sensors.numpy() if isinstance(sensors, torch.Tensor) else np.asarray(sensors)
+        return OperatorModel(net, tuple(problem["coordinates"]), tuple(problem["outputs"]), sensors, params)
+    return Model(net, tuple(problem["coordinates"]), tuple(problem["outputs"]), params)

@@ -56,5 +56,9 @@ def test_example_trains_on_cuda_and_loads_on_cpu(example: Path, tmp_path: Path):
             assert "pass net=" in str(err)
             continue
         x = np.random.default_rng(0).uniform(0.1, 0.9, size=(7, len(model.coordinates)))
-        on_cpu = model.predict(x)
-        assert on_cpu.shape == (7, len(model.outputs)) and np.isfinite(on_cpu).all()
+        if isinstance(model, pinnkit.OperatorModel):  # input functions at the sensors first: (M, m), then points
+            on_cpu = model.predict(np.ones((2, len(model.sensors))), x)
+            assert on_cpu.shape == (2, 7, len(model.outputs)) and np.isfinite(on_cpu).all()
+        else:
+            on_cpu = model.predict(x)
+            assert on_cpu.shape == (7, len(model.outputs)) and np.isfinite(on_cpu).all()

@@ -53,4 +53,11 @@ def test_antiderivative_quick(tmp_path):
         v = GaussianRandomField(0.5, method="spectral").evaluate(data["features"], x).numpy()
         slope = np.gradient(u_ref, x, axis=1)
         assert np.abs(slope[:, 1:-1] - v[:, 1:-1]).max() < 1e-3
+        # the checkpoint reads back as an operator model that predicts what the example saved
+        import pinnkit as pk
+
+        model = pk.load(tmp_path / "model.pt")
+        assert isinstance(model, pk.OperatorModel) and model.sensors.shape == (50,)
+        at_sensors = GaussianRandomField(0.5, method="spectral").evaluate(data["features"], model.sensors).numpy()
+        np.testing.assert_allclose(model.predict(at_sensors, x[:, None])[..., 0], data["u_pred"], rtol=0, atol=1e-12)
     assert (tmp_path / "solution.png").is_file()
