@@ -47,13 +47,18 @@ Jet = dict[MultiIndex, Tensor | None]
 
 def jet_closure(alphas: Iterable[MultiIndex]) -> list[MultiIndex]:
     """Every sub-multiset of every multi-index in ``alphas`` (with ``()``), sorted by order then lexicographically."""
+    return list(_closure(tuple(sorted({tuple(sorted(a)) for a in alphas}))))
+
+
+@constant_memo
+def _closure(alphas: tuple[MultiIndex, ...]) -> tuple[MultiIndex, ...]:
     out: set[MultiIndex] = {()}
     for alpha in alphas:
         counts = Counter(alpha)
         coords = sorted(counts)
         for picks in itertools.product(*(range(counts[c] + 1) for c in coords)):
             out.add(tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(n)))
-    return sorted(out, key=lambda a: (len(a), a))
+    return tuple(sorted(out, key=lambda a: (len(a), a)))
 
 
 def _set_partitions(items: tuple[int, ...]) -> Iterable[list[tuple[int, ...]]]:
