@@ -83,7 +83,7 @@ def test_walls_are_hard_constraints_for_any_weights(example, lid):
         out = net(torch.stack([x, y], dim=1))
         assert torch.all(out[:, :2] == 0)
     out = net(torch.stack([s, one], dim=1))
-    expected = 1 - torch.abs(2 * s - 1) ** 16 if lid == "uniform" else 4 * s * (1 - s)
+    expected = (1 - torch.abs(2 * s - 1) ** 16) ** 2 if lid == "uniform" else 4 * s * (1 - s)
     torch.testing.assert_close(out[:, 0], expected, rtol=0, atol=1e-15)
     assert torch.all(out[:, 1] == 0)
 
