@@ -110,3 +110,35 @@ def test_bad_arguments(tmp_path, name, argv):
     with pytest.raises(SystemExit) as info:
         load_example(name).main([*argv, "--out", str(tmp_path)])
     assert info.value.code == 2
+
+
+def test_inverse_setting_residual_is_minimised_at_the_true_coefficients_only():
+    """The residual of the example's exact flow is affine in (lambda, nu): r = a + lambda b - nu c. Its
+    least-squares minimiser over scattered points is the true (1, 0.05), and the 2 x 2 normal matrix is well
+    conditioned (both coefficients are visible in the residual, not only through a slow decay)."""
+    import torch
+
+    example = load_example("navier_stokes_inverse")
+    points = torch.as_tensor(example.observations(500, 0.0, 7)[0])
+    problem = pk.Problem(pk.geometry.Rectangle([-1, -1], [1, 1]) * pk.geometry.TimeDomain(0, 1),
+                         pk.pde.equations.navier_stokes("nu", convection="lam", steady=False),
+                         outputs=("u", "v", "p"), parameters={"lam": 0.0, "nu": 0.0})
+    problem.parameters.double()
+
+    class Exact(torch.nn.Module):
+        def forward(self, x):
+            return example.exact(x)
+
+    def residual(lam: float, nu: float) -> torch.Tensor:
+        with torch.no_grad():
+            problem.parameters["lam"].fill_(lam)
+            problem.parameters["nu"].fill_(nu)
+        r = problem.residuals(Exact(), problem.batch(points, {}), "autograd")
+        return torch.cat([r["momentum_x"], r["momentum_y"]]).detach().numpy()
+
+    a = residual(0.0, 0.0)
+    design = np.stack([residual(1.0, 0.0) - a, residual(0.0, 1.0) - a], axis=1)
+    (lam, nu), *_ = np.linalg.lstsq(design, -a, rcond=None)
+    assert lam == pytest.approx(1.0, abs=1e-10) and nu == pytest.approx(0.05, abs=1e-10)
+    assert np.linalg.cond(design) < 100
+    assert np.abs(residual(1.0, 0.0505)).max() > 1e-3  # a 1 % change of nu shows in the residual
