@@ -24,6 +24,7 @@ has condition number about 5 (``tests/navier_stokes/test_examples.py`` checks th
 Measured with the defaults (seed 0, one run): clean, nu = 0.049702 (error 0.60 %), lambda = 0.99902 (0.10 %),
 velocity errors u 6.0e-3, v 1.1e-2; 1 % noise, nu = 0.049561 (0.88 %), lambda = 0.99972 (0.03 %); 435 s of
 CPU time on one thread for both levels (500 s wall on this project's 2-core machine shared with other jobs).
+With ``--seed 1`` (other observations, points and initialisation), clean: nu error 0.67 %, lambda 0.16 %.
 
 Outputs in ``--out DIR``: ``model.pt`` (the run of the first noise level, ``pinnkit.load(DIR / "model.pt")``;
 X with columns x, y, t), ``model_noise<level>.pt`` per level, ``metrics.json`` (identified values and their
