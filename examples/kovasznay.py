@@ -16,7 +16,8 @@ of u's norm (u is about 1 plus the wake), so its relative error is the larger on
 
 Measured with the defaults (seed 0, one run): relative L2 errors u 1.4e-4, v 6.8e-4, p 3.4e-4 (up to a
 constant), 13200 steps, 500 s of CPU time on one thread (503 s wall on this project's 2-core machine shared
-with other jobs). The same run's v error was 1.0e-3 after 7000 L-BFGS iterations and 8.4e-4 after 10000.
+with other jobs). A run with the same settings and seed, its errors evaluated along the way, had v 1.0e-3
+after 7000 L-BFGS iterations, 8.4e-4 after 10000 and 6.8e-4 after 13000.
 
 Outputs in ``--out DIR``: ``model.pt`` (``pinnkit.load(DIR / "model.pt").predict(X)``, X with columns x, y),
 ``metrics.json`` (errors, wall time, steps, settings), ``solution.npz`` (grid, prediction, reference),
