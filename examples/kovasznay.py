@@ -11,7 +11,7 @@ Defaults: a 3 x 32 tanh MLP, 2000 Sobol collocation points, 300 boundary points 
 derivatives, 200 Adam steps, then 13000 L-BFGS iterations. The two boundary terms have the weight
 ``--boundary-weight`` (default 10): the boundary values are all that fixes the solution, and their errors reach
 the interior. With weight 1 the errors after 2000 L-BFGS iterations were u 3.9e-3, v 1.3e-2; with 10, u 2.1e-3,
-v 6.6e-3 (a 4 x 48 net with weight 10: u 2.6e-3, v 6.0e-3 for 2.2 times the CPU time). v has about a quarter
+v 6.6e-3 (a 4 x 48 net with weight 10: u 2.6e-3, v 6.0e-3 for 2.2 times the CPU time). v has about a sixth
 of u's norm (u is about 1 plus the wake), so its relative error is the larger one.
 
 Measured with the defaults (seed 0, one run): relative L2 errors u 1.4e-4, v 6.8e-4, p 3.4e-4 (up to a
