@@ -9,8 +9,8 @@ checkpoint rebuilds itself), the collocation points follow the residual (``--sam
 steps from the density |r| / mean|r| + 1, which crowds them at the shock), during Adam and then during L-BFGS
 in float64 as well (its iterations count as steps; the points move between its chunks). Keeping the points
 moving during L-BFGS is what makes the result reliable: with the points frozen after Adam, L-BFGS converged to
-a visibly wrong shock on one seed in five (relative error 1.5e-2); with them moving, all five seeds 0-4 ended
-between 6.1e-4 and 1.01e-3 (fixed-iteration runs, one thread each, on a 16-core machine).
+a visibly wrong shock on one seed in five (relative error 1.5e-2). With them moving, seeds 0-4 ended at 6.8e-4,
+5.0e-4, 6.6e-4, 1.14e-3 and 8.4e-4 in 181-188 s each on a 2-core CPU (``benchmarks/burgers_seeds.py``).
 ``--constraint soft --sampler fixed`` is the textbook PINN (initial and boundary losses, one fixed Sobol point
 set). The relative L2 error is measured against the exact (Cole-Hopf)
 solution on the 256 x 100 grid of the reference data.
