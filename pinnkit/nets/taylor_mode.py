@@ -31,6 +31,7 @@ with an activation of :data:`~pinnkit.nets.activation_derivatives.SMOOTH_ACTIVAT
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Iterable
 
@@ -54,11 +55,26 @@ def jet_closure(alphas: Iterable[MultiIndex]) -> list[MultiIndex]:
 def _closure(alphas: tuple[MultiIndex, ...]) -> tuple[MultiIndex, ...]:
     out: set[MultiIndex] = {()}
     for alpha in alphas:
-        counts = Counter(alpha)
-        coords = sorted(counts)
-        for picks in itertools.product(*(range(counts[c] + 1) for c in coords)):
-            out.add(tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(n)))
+        out.update(gamma for gamma, _, _ in sub_multisets(alpha))
     return tuple(sorted(out, key=lambda a: (len(a), a)))
+
+
+@constant_memo
+def sub_multisets(alpha: MultiIndex) -> tuple[tuple[MultiIndex, MultiIndex, int], ...]:
+    r"""Every split of the multi-index ``alpha`` into a sub-multiset :math:`\gamma` and its complement
+    :math:`\alpha - \gamma`, with the multinomial weight :math:`\prod_i \binom{\alpha_i}{\gamma_i}` (the Leibniz
+    rule's coefficient; :math:`\alpha_i` counts coordinate ``i`` in ``alpha``)."""
+    counts = Counter(alpha)
+    coords = sorted(counts)
+    out = []
+    for picks in itertools.product(*(range(counts[c] + 1) for c in coords)):
+        gamma = tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(n))
+        rest = tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(counts[c] - n))
+        weight = 1
+        for c, n in zip(coords, picks, strict=True):
+            weight *= math.comb(counts[c], n)
+        out.append((gamma, rest, weight))
+    return tuple(out)
 
 
 def _set_partitions(items: tuple[int, ...]) -> Iterable[list[tuple[int, ...]]]:

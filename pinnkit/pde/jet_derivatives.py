@@ -30,9 +30,6 @@ mlp=torch.compile(mlp_jet))`` is what ``Trainer(..., backend="taylor", compile=T
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections import Counter
 from collections.abc import Callable, Iterable
 
 import torch
@@ -40,7 +37,7 @@ from torch import Tensor, nn
 
 from ..nets.hard_constraint import HardConstraint
 from ..nets.mlp import MLP
-from ..nets.taylor_mode import Jet, check_mlp_for_jets, jet_closure, mlp_jet
+from ..nets.taylor_mode import Jet, check_mlp_for_jets, jet_closure, mlp_jet, sub_multisets
 from .derivatives import AutogradDerivatives, Derivatives, MultiIndex
 
 JetFunction = Callable[[nn.Module, Tensor, list[MultiIndex]], Jet]
@@ -95,15 +92,10 @@ def hard_constraint_jet(net: HardConstraint, x: Tensor, alphas: list[MultiIndex]
         g[()] = torch.full((1,), float(net.particular), dtype=x.dtype, device=x.device)
     out: Jet = {}
     for beta in closed:
-        counts = Counter(beta)
-        coords = sorted(counts)
         total = g[beta]
-        for picks in itertools.product(*(range(counts[c] + 1) for c in coords)):
-            gamma = tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(n))
-            rest = tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(counts[c] - n))
+        for gamma, rest, weight in sub_multisets(beta):
             if inner[rest] is None:
                 continue
-            weight = math.prod(math.comb(counts[c], n) for c, n in zip(coords, picks, strict=True))
             term = d[gamma] * inner[rest]
             term = term if weight == 1 else term * weight
             total = term if total is None else total + term

@@ -155,3 +155,15 @@ def test_hard_constrained_burgers_trains_like_reverse_mode_also_compiled():
     for key in (("taylor", False), ("taylor", True)):
         for p, q in zip(params[("autograd", False)], params[key], strict=True):
             torch.testing.assert_close(q, p, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sin"])
+def test_the_jet_pass_traces_as_one_graph(activation):
+    """``compile=True`` is only worth it if Dynamo sees the whole jet pass as one graph (a break splits the fused
+    kernels; numpy helpers and generator arguments caused such breaks before)."""
+    from pinnkit.nets.taylor_mode import mlp_jet
+
+    net = mlp(2, 1, activation, seed=1)
+    x = torch.rand(16, 2, dtype=torch.float64)
+    explanation = torch._dynamo.explain(lambda p: mlp_jet(net, p, [(0,), (1,), (0, 0), (0, 1)]))(x)
+    assert explanation.graph_count == 1 and explanation.graph_break_count == 0, explanation.break_reasons
