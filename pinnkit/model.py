@@ -12,6 +12,15 @@ from torch import nn
 from .checkpoint import load_checkpoint
 
 
+def _points(x, coordinates: tuple[str, ...], dtype: torch.dtype) -> torch.Tensor:
+    """``x`` as an (n, d) tensor, or a ``ValueError`` naming the expected columns."""
+    points = torch.as_tensor(np.asarray(x), dtype=dtype)
+    if points.ndim != 2 or points.shape[1] != len(coordinates):
+        raise ValueError(f"x must have shape (n, {len(coordinates)}) with columns {coordinates}; got "
+                         f"{tuple(points.shape)}")
+    return points
+
+
 class Model:
     """A network with its problem's coordinate and output names; :meth:`predict` evaluates it."""
 
@@ -26,10 +35,7 @@ class Model:
 
     def predict(self, x) -> np.ndarray:
         """Outputs ``(n, k)`` (float64 numpy) at points ``x`` ``(n, d)`` with columns in :attr:`coordinates`."""
-        points = torch.as_tensor(np.asarray(x), dtype=self.dtype)
-        if points.ndim != 2 or points.shape[1] != len(self.coordinates):
-            raise ValueError(f"x must have shape (n, {len(self.coordinates)}) with columns {self.coordinates}; got "
-                             f"{tuple(points.shape)}")
+        points = _points(x, self.coordinates, self.dtype)
         with torch.no_grad():
             return torch.cat([self.net(p) for p in points.split(65536)]).double().numpy()
 
@@ -55,10 +61,7 @@ class OperatorModel:
         if v.ndim != 2 or v.shape[1] != len(self.sensors):
             raise ValueError(f"sensor_values must have shape (M, {len(self.sensors)}): each input function at the "
                              f"{len(self.sensors)} sensors; got {tuple(v.shape)}")
-        points = torch.as_tensor(np.asarray(x), dtype=self.dtype)
-        if points.ndim != 2 or points.shape[1] != len(self.coordinates):
-            raise ValueError(f"x must have shape (n, {len(self.coordinates)}) with columns {self.coordinates}; got "
-                             f"{tuple(points.shape)}")
+        points = _points(x, self.coordinates, self.dtype)
         with torch.no_grad():
             return torch.cat([self.net(part, points) for part in v.split(256)]).double().numpy()
 

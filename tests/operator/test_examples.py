@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,4 +61,8 @@ def test_antiderivative_quick(tmp_path):
         assert isinstance(model, pk.OperatorModel) and model.sensors.shape == (50,)
         at_sensors = GaussianRandomField(0.5, method="spectral").evaluate(data["features"], model.sensors).numpy()
         np.testing.assert_allclose(model.predict(at_sensors, x[:, None])[..., 0], data["u_pred"], rtol=0, atol=1e-12)
+        with pytest.raises(ValueError, match=r"sensor_values must have shape \(M, 50\)"):
+            model.predict(at_sensors[:, :10], x[:, None])
+        with pytest.raises(ValueError, match=r"x must have shape \(n, 1\) with columns \('x',\)"):
+            model.predict(at_sensors, np.zeros((3, 2)))
     assert (tmp_path / "solution.png").is_file()
