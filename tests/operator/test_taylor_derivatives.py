@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -19,6 +18,8 @@ from pinnkit.nets.activations import activation
 from pinnkit.nets.taylor_mode import faa_di_bruno, jet_closure
 from pinnkit.pde.derivatives import AutogradDerivatives
 from pinnkit.pde.taylor_derivatives import TaylorDerivatives
+
+from .test_operator_problem import diffusion_reaction_problem
 
 ALPHAS = [(0,), (1,), (0, 0), (0, 1), (1, 1), (0, 0, 1), (1, 1, 1), (0, 0, 0, 0), (0, 0, 1, 1), (0, 1, 1, 1)]
 
@@ -123,27 +124,13 @@ def test_faa_di_bruno_terms_and_closure():
     assert abs(total - float(y.detach())) < 1e-12
 
 
-def diffusion_reaction(k_param=False):
-    domain = pk.geometry.Interval(0, 1) * pk.geometry.TimeDomain(0, 1)
-
-    def residual(f):
-        k = f.k if k_param else 0.01
-        return {"pde": f.u_t - 0.01 * f.u_xx + k * f.u**2 - f.v, "mixed": f.u_xt + f.x * f.u_x}
-
-    return pk.OperatorProblem(
-        domain, residual, pk.functions.GaussianRandomField(0.2, method="spectral"), np.linspace(0, 1, 10),
-        parameters={"k": 0.01} if k_param else None,
-        conditions=[pk.DirichletBC(domain.boundary, 0.0, n=12), pk.InitialCondition(lambda x: x[:, 0], n=8),
-                    pk.NeumannBC("right", 1.0, n=5)])
-
-
 def test_taylor_backend_trains_like_zcs():
     """Five float64 Adam steps (net and a PDE parameter) through the Taylor backend land on the same parameters as
     through ZCS; the first call learns the multi-indices, later calls propagate them in one pass."""
     runs = {}
     for backend in ("taylor", "zcs"):
         torch.manual_seed(0)
-        problem = diffusion_reaction(k_param=True)
+        problem = diffusion_reaction_problem(k_param=True)
         net = DeepONet([10, 16, 16], [2, 16, 16], trunk_bounds=problem.domain.bbox)
         trainer = pk.OperatorTrainer(problem, net, functions=8, batch_size=4, backend=backend, lr=1e-2,
                                      dtype=torch.float64, sampler=pk.sampling.Resample(30, every=2), seed=3)
@@ -165,7 +152,7 @@ class Wrapped(nn.Module):
 
 
 def test_unsupported_networks_are_refused_at_construction():
-    problem = diffusion_reaction()
+    problem = diffusion_reaction_problem()
     with pytest.raises(ValueError, match="needs a pinnkit DeepONet.*got Wrapped"):
         pk.OperatorTrainer(problem, Wrapped(DeepONet([10, 8, 8], [2, 8, 8])), backend="taylor")
     with pytest.raises(ValueError, match="got 'relu'"):
