@@ -206,8 +206,8 @@ class Problem:
     def engine(self, net: Callable[[Tensor], Tensor], points: Tensor, backend: str = "autograd",
                jet: Callable | None = None) -> Derivatives:
         """The derivative engine ``backend`` for ``net`` at ``points``; for ``"taylor"`` it propagates
-        :attr:`derivative_alphas` with the jet function ``jet`` (default: eager
-        :func:`~pinnkit.nets.taylor_mode.mlp_jet`)."""
+        ``derivative_alphas`` with the jet function ``jet`` (default: eager
+        :func:`~pinnkit.pde.jet_derivatives.network_jet`)."""
         return derivatives(net, points, backend, self.derivative_alphas, jet)
 
     def _learn_alphas(self, engine: Derivatives) -> None:
