@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from .callbacks import Callback
 from .checkpoint import save_atomic
+from .nets.taylor_mode import mlp_jet
 from .pde.operator_problem import InputBatch, OperatorProblem, check_operator_backend
 from .pde.problem import Batch
 from .sampling import FixedPoints, Resample
@@ -52,6 +53,9 @@ class OperatorTrainer:
     backend : str
         ``"zcs"`` (default), ``"loop"``, ``"replicated"`` or ``"taylor"`` (DeepONets with smooth MLP trunks; the
         fastest where it applies) (see :mod:`pinnkit.pde.operator_problem`).
+    compile : bool
+        ``backend="taylor"`` only: run the trunk's jet pass through ``torch.compile`` (a one-off compilation of
+        some seconds per point-set size, then fused kernels; worthwhile for long runs; needs a C++ compiler).
     optimizer : str or callable
         ``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"`` or ``params -> torch.optim.Optimizer``.
     lr, scheduler, device, dtype, loss_weights, seed
@@ -62,7 +66,7 @@ class OperatorTrainer:
                  batch_size: int | None = None, sampler: FixedPoints | Resample | None = None, backend: str = "zcs",
                  optimizer: str | Callable = "adam", lr: float = 1e-3, scheduler: Callable | None = None,
                  device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                 loss_weights: Mapping[str, float] | None = None, seed: int = 0):
+                 loss_weights: Mapping[str, float] | None = None, seed: int = 0, compile: bool = False):
         if not isinstance(problem, OperatorProblem):
             raise ValueError(f"problem must be a pinnkit OperatorProblem; got {type(problem).__name__}")
         if not isinstance(net, nn.Module):
@@ -81,6 +85,13 @@ class OperatorTrainer:
         problem.parameters.to(device=self.device, dtype=dtype)
         problem.check_net(self.net, dtype, self.device)
         self.backend = check_operator_backend(backend, self.net)
+        if not isinstance(compile, bool):
+            raise ValueError(f"compile must be True or False; got {compile!r}")
+        if compile and self.backend != "taylor":
+            raise ValueError(f"compile=True needs backend='taylor' (reverse-mode derivative graphs cannot be "
+                             f"compiled); got backend={backend!r}")
+        self.compile = compile
+        self._mlp_jet = torch.compile(mlp_jet, dynamic=False) if compile else mlp_jet
         self.loss_weights = {k: 1.0 for k in problem.terms}
         for key, value in (loss_weights or {}).items():
             if key not in self.loss_weights:
@@ -173,7 +184,7 @@ class OperatorTrainer:
         index = self._next_functions() if index is None else index
         idx = torch.as_tensor(index, device=self.device)
         inputs = InputBatch(self.sensor_values[idx], self._values[idx])
-        residuals = self.problem.residuals(self.net, batch, inputs, self.backend)
+        residuals = self.problem.residuals(self.net, batch, inputs, self.backend, self._mlp_jet)
         terms = {name: residuals[name].square().mean() for name in self.problem.terms}
         total = sum(self.loss_weights[k] * v for k, v in terms.items())
         return total, terms

@@ -36,7 +36,7 @@ All four give the same residuals up to round-off.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +45,7 @@ from torch import Tensor, nn
 
 from ..functions.space import FunctionSpace
 from ..geometry import Geometry
+from ..nets.taylor_mode import Jet, mlp_jet
 from .conditions import Condition, ObservedData
 from .derivatives import AutogradDerivatives, Derivatives, MultiIndex, ZCSDerivatives
 from .fields import Fields, NameResolver
@@ -214,12 +215,13 @@ class OperatorProblem(Problem):
             raise ValueError(f"the residual function uses a name the problem does not have: {err}") from err
         return list(self._split_residual(out, len(x), 2))
 
-    def residuals(self, net: nn.Module, batch: Batch, inputs: InputBatch | None = None, backend: str = "zcs"
-                  ) -> dict[str, Tensor]:
+    def residuals(self, net: nn.Module, batch: Batch, inputs: InputBatch | None = None, backend: str = "zcs",
+                  mlp: Callable[..., Jet] = mlp_jet) -> dict[str, Tensor]:
         """Per-point residuals (M, N_term) of every term for the functions ``inputs`` at ``batch``'s points.
 
         ``net(v, x)`` maps sensor values (M, m) and points (N, d) to (M, N, k) (and (M, N, d) points to
-        (M, N, k) for ``backend="replicated"``), as :class:`~pinnkit.nets.DeepONet` does.
+        (M, N, k) for ``backend="replicated"``), as :class:`~pinnkit.nets.DeepONet` does. ``mlp`` computes the
+        trunk's jet for ``backend="taylor"`` (:func:`~pinnkit.nets.taylor_mode.mlp_jet` or a compiled copy).
         """
         if inputs is None:
             raise ValueError("residuals of an OperatorProblem need the input functions (inputs=InputBatch)")
@@ -236,7 +238,7 @@ class OperatorProblem(Problem):
                 per_function.append(self._terms(fields, batch, None))
             return {k: torch.stack([r[k] for r in per_function]) for k in per_function[0]}
         if backend == "taylor":
-            engine = TaylorDerivatives(net, sensors, points, self.derivative_alphas)
+            engine = TaylorDerivatives(net, sensors, points, self.derivative_alphas, mlp)
             fields = OperatorFields(engine, self.names, params, {self.input_name: values}, lazy=True)
             terms = self._terms(fields, batch, len(sensors))
             self.derivative_alphas |= engine.requested

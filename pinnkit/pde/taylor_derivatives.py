@@ -26,7 +26,7 @@ include it from the next forward pass on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -50,14 +50,16 @@ def check_taylor_net(net: nn.Module) -> DeepONet:
     return net
 
 
-def deeponet_trunk_jet(net: DeepONet, x: Tensor, alphas: Iterable[MultiIndex]) -> dict[MultiIndex, Tensor]:
+def deeponet_trunk_jet(net: DeepONet, x: Tensor, alphas: Iterable[MultiIndex], mlp: Callable[..., Jet] = mlp_jet
+                       ) -> dict[MultiIndex, Tensor]:
     """Trunk features and their derivatives ``{beta: (N, k, p)}`` at points ``x`` (N, d): the value and ``alphas``
     (and, without a last activation, every lower order of the closure too); identically zero derivatives as zero
-    tensors."""
+    tensors. ``mlp`` computes each trunk's jet (:func:`~pinnkit.nets.taylor_mode.mlp_jet`, or a compiled copy of
+    it: ``OperatorTrainer(..., backend="taylor", compile=True)``)."""
     closed = jet_closure(alphas)
     last = net.activation if net.trunk_activation_last else None
     wanted = closed if last is None else sorted({(), *(tuple(sorted(a)) for a in alphas)}, key=lambda a: (len(a), a))
-    jets: list[Jet] = [mlp_jet(trunk, x, wanted, last) for trunk in net.trunks]
+    jets: list[Jet] = [mlp(trunk, x, wanted, last) for trunk in net.trunks]
     out: dict[MultiIndex, Tensor] = {}
     n = len(x)
     for beta in wanted:
@@ -79,13 +81,15 @@ class TaylorDerivatives(Derivatives):
     """Derivatives of ``net(v, x)`` for a :class:`~pinnkit.nets.DeepONet` at aligned points ``x`` (N, d), from one
     Taylor-mode pass of its trunk (see module docstring).
 
-    ``v``: sensor values (M, m); ``alphas``: the multi-indices to propagate in the first pass. ``u`` is (M, N, k)
-    and ``engine(j, alpha)`` is (M, N), as for the other engines.
+    ``v``: sensor values (M, m); ``alphas``: the multi-indices to propagate in the first pass; ``mlp``: what
+    computes a trunk's jet (see :func:`deeponet_trunk_jet`). ``u`` is (M, N, k) and ``engine(j, alpha)`` is
+    (M, N), as for the other engines.
     """
 
-    def __init__(self, net: nn.Module, v: Tensor, x: Tensor, alphas: Iterable[MultiIndex] = ()):
+    def __init__(self, net: nn.Module, v: Tensor, x: Tensor, alphas: Iterable[MultiIndex] = (),
+                 mlp: Callable[..., Jet] = mlp_jet):
         self.net = check_taylor_net(net)
-        self.v = v
+        self.v, self.mlp = v, mlp
         first_pass = {tuple(sorted(a)) for a in alphas if a}
         self._first_pass = first_pass
         super().__init__(None, x)
@@ -97,7 +101,7 @@ class TaylorDerivatives(Derivatives):
             raise ValueError(f"the 'taylor' backend needs aligned points of shape (N, d); got {tuple(x.shape)}")
         x = x.detach()
         self.branch = self.net.branch_features(self.v)  # (M, k, p)
-        self.trunk_jet = deeponet_trunk_jet(self.net, x, self._first_pass)
+        self.trunk_jet = deeponet_trunk_jet(self.net, x, self._first_pass, self.mlp)
         u = torch.einsum("mkp,nkp->mnk", self.branch, self.trunk_jet[()]) + self.net.bias
         return x, u
 
@@ -107,7 +111,7 @@ class TaylorDerivatives(Derivatives):
         alpha = tuple(sorted(alpha))
         self.requested.add(alpha)
         if alpha not in self.trunk_jet:
-            for beta, value in deeponet_trunk_jet(self.net, self.x, [alpha]).items():
+            for beta, value in deeponet_trunk_jet(self.net, self.x, [alpha], self.mlp).items():
                 self.trunk_jet.setdefault(beta, value)
         return self.trunk_jet[alpha]
 

@@ -124,22 +124,34 @@ def test_faa_di_bruno_terms_and_closure():
     assert abs(total - float(y.detach())) < 1e-12
 
 
-def test_taylor_backend_trains_like_zcs():
-    """Five float64 Adam steps (net and a PDE parameter) through the Taylor backend land on the same parameters as
-    through ZCS; the first call learns the multi-indices, later calls propagate them in one pass."""
+def test_taylor_backend_trains_like_zcs_also_compiled():
+    """Five float64 Adam steps (net and a PDE parameter) through the Taylor backend, eager and with the trunk's jet
+    pass compiled, land on the same parameters as through ZCS; the first call learns the multi-indices, later calls
+    propagate them in one pass."""
     runs = {}
-    for backend in ("taylor", "zcs"):
+    for backend, compile in (("taylor", False), ("taylor", True), ("zcs", False)):
         torch.manual_seed(0)
         problem = diffusion_reaction_problem(k_param=True)
         net = DeepONet([10, 16, 16], [2, 16, 16], trunk_bounds=problem.domain.bbox)
         trainer = pk.OperatorTrainer(problem, net, functions=8, batch_size=4, backend=backend, lr=1e-2,
-                                     dtype=torch.float64, sampler=pk.sampling.Resample(30, every=2), seed=3)
+                                     dtype=torch.float64, sampler=pk.sampling.Resample(30, every=2), seed=3,
+                                     compile=compile)
         trainer.fit(5, progress=False)
-        runs[backend] = [p.detach().clone() for p in trainer.trainable_parameters()]
+        runs[backend, compile] = [p.detach().clone() for p in trainer.trainable_parameters()]
         if backend == "taylor":
             assert problem.derivative_alphas == {(0,), (1,), (0, 0), (0, 1)}
-    for a, b in zip(runs["taylor"], runs["zcs"], strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    for key in (("taylor", False), ("taylor", True)):
+        for a, b in zip(runs[key], runs["zcs", False], strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_compile_needs_the_taylor_backend_and_a_bool():
+    problem = diffusion_reaction_problem()
+    net = DeepONet([10, 8, 8], [2, 8, 8])
+    with pytest.raises(ValueError, match="compile=True needs backend='taylor'.*got backend='zcs'"):
+        pk.OperatorTrainer(problem, net, compile=True)
+    with pytest.raises(ValueError, match="compile must be True or False; got 'yes'"):
+        pk.OperatorTrainer(problem, net, backend="taylor", compile="yes")
 
 
 class Wrapped(nn.Module):
