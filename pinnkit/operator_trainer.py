@@ -29,7 +29,7 @@ from .nets.taylor_mode import mlp_jet
 from .pde.operator_problem import InputBatch, OperatorProblem, check_operator_backend
 from .pde.problem import Batch
 from .sampling import FixedPoints, Resample
-from .trainer import OPTIMIZERS, NonFiniteLossError, _progress_bar
+from .trainer import OPTIMIZERS, NonFiniteLossError, _progress_bar, check_compile
 
 FIRST_ORDER = ("adam", "adamw", "sgd", "rmsprop")
 
@@ -85,12 +85,7 @@ class OperatorTrainer:
         problem.parameters.to(device=self.device, dtype=dtype)
         problem.check_net(self.net, dtype, self.device)
         self.backend = check_operator_backend(backend, self.net)
-        if not isinstance(compile, bool):
-            raise ValueError(f"compile must be True or False; got {compile!r}")
-        if compile and self.backend != "taylor":
-            raise ValueError(f"compile=True needs backend='taylor' (reverse-mode derivative graphs cannot be "
-                             f"compiled); got backend={backend!r}")
-        self.compile = compile
+        self.compile = check_compile(compile, self.backend)
         self._mlp_jet = torch.compile(mlp_jet, dynamic=False) if compile else mlp_jet
         self.loss_weights = {k: 1.0 for k in problem.terms}
         for key, value in (loss_weights or {}).items():

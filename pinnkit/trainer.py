@@ -40,6 +40,17 @@ class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the network keeps the parameters of the last finite step."""
 
 
+def check_compile(compile: object, backend: str) -> bool:
+    """``compile`` if it is a bool that ``backend`` allows (``True`` needs ``"taylor"``: only a forward jet pass
+    can go through ``torch.compile``), else a ``ValueError``."""
+    if not isinstance(compile, bool):
+        raise ValueError(f"compile must be True or False; got {compile!r}")
+    if compile and backend != "taylor":
+        raise ValueError(f"compile=True needs backend='taylor' (reverse-mode derivative graphs cannot be "
+                         f"compiled); got backend={backend!r}")
+    return compile
+
+
 class Trainer:
     """Fit ``net`` to ``problem``.
 
@@ -101,12 +112,7 @@ class Trainer:
         self.backend = check_backend(backend)
         if self.backend == "taylor":
             check_jet_net(self.net, "net (backend='taylor')")
-        if not isinstance(compile, bool):
-            raise ValueError(f"compile must be True or False; got {compile!r}")
-        if compile and self.backend != "taylor":
-            raise ValueError(f"compile=True needs backend='taylor' (reverse-mode derivative graphs cannot be "
-                             f"compiled); got backend={backend!r}")
-        self.compile = compile
+        self.compile = check_compile(compile, self.backend)
         self._jet = functools.partial(network_jet, mlp=torch.compile(mlp_jet, dynamic=False)) if compile else None
         self.loss_weights = {k: 1.0 for k in problem.terms}
         for key, value in (loss_weights or {}).items():
