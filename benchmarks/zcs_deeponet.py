@@ -22,6 +22,10 @@ machine other processes only ever add time); DeepXDE's ``train`` also evaluates 
 each call, so its time per step is the difference of two calls of ``n`` and ``2n`` steps, divided by ``n``.
 Slow rows (more than ~1 s per step) are timed over fewer steps (at least 2).
 
+``--matmul-floor`` also times the matrix products alone that one exact-derivative step needs (the trunk's four
+Taylor streams forward and backward, the branch contractions): a lower bound on any method's step time on the
+machine, printed as a fraction of DeepXDE-ZCS's step.
+
 ``--json PATH`` writes one record per row: ``method``, ``M``, ``s_per_step``, ``peak_mem_mb`` (and ``N``,
 ``peak_rss_mb``, ``steps``, ``device``). ``--scaling`` adds the pinnkit-ZCS table over M (up to 1000) and the
 number of domain points N (up to 8000).
@@ -195,6 +199,57 @@ def print_table(rows: list[dict], title: str) -> None:
               f"{r['peak_rss_mb']:>12.1f} {r['steps']:>6}")
 
 
+def matmul_floor(m: int, n: int, device: str, repeats: int = 5, rounds: int = 50) -> dict:
+    """Seconds for the matrix products alone that one exact-derivative step of this problem needs: a lower bound on
+    any method's step time here.
+
+    u_t and u_xx need four Taylor streams through the trunk (value, d/dt, d/dx, d2/dx2; the value also at the
+    60 condition points), each through the trunk's two 128 x 128 layers: one product forward, two backward (to the
+    layer's input and to its weights). The branch contracts with the trunk twice (u, and the combined linear
+    terms), each one product forward and two backward. The branch net (M rows) and the 2 -> 128 input layer are
+    left out (small)."""
+    gen = torch.Generator().manual_seed(0)
+    width, cond = TRUNK[1], 60
+    dev = torch.device(device)
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=gen).to(dev)
+
+    weights = [rand(width, width) for _ in TRUNK[2:]]
+    streams = [rand(n + cond, width)] + [rand(n, width) for _ in range(3)]
+    grads = [torch.randn_like(x) for x in streams]
+    branch = rand(m, width)
+    trunks = [rand(n + cond, width), rand(n, width)]
+    out_grads = [rand(m, n + cond), rand(m, n)]
+
+    def step():
+        for w in weights:
+            for x, g in zip(streams, grads, strict=True):
+                x @ w
+                g @ w.T
+                x.T @ g
+        for t, g in zip(trunks, out_grads, strict=True):
+            branch @ t.T
+            g @ t
+            g.T @ branch
+
+    def timed() -> float:
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(rounds):
+            step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        return (time.perf_counter() - start) / rounds
+
+    timed()
+    flop = 2 * width * (width * len(weights) * 3 * sum(len(x) for x in streams) + 3 * m * sum(len(t) for t in trunks))
+    seconds = min(timed() for _ in range(repeats))
+    return {"method": "matmul-floor", "M": m, "N": n, "s_per_step": seconds, "gflop": flop / 1e9,
+            "gflop_per_s": flop / seconds / 1e9, "device": device}
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(DEFAULT_METHODS))
@@ -205,6 +260,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--repeats", type=int, default=3, help="timed repeats of --steps steps per row (fast rows); the "
                    "least disturbed one counts")
     p.add_argument("--scaling", action="store_true", help="also the pinnkit-ZCS table over M and N")
+    p.add_argument("--matmul-floor", action="store_true", help="also time the matrix products alone that one "
+                   "exact-derivative step needs (a lower bound on any method's step time)")
     p.add_argument("--scaling-functions", type=int, nargs="+", default=[50, 100, 200, 500, 1000])
     p.add_argument("--scaling-points", type=int, nargs="+", default=[1000, 2000, 4000, 8000])
     p.add_argument("--device", default="cpu")
@@ -232,6 +289,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
             print(f"M = {m}: pinnkit-loop / pinnkit-ZCS peak memory = "
                   f"{loop['peak_mem_mb'] / max(zcs['peak_mem_mb'], 1e-9):.1f}x, step time = "
                   f"{loop['s_per_step'] / zcs['s_per_step']:.1f}x")
+    if args.matmul_floor:
+        for m in args.functions:
+            floor = matmul_floor(m, args.points, args.device)
+            print(f"M = {m}: the step's matrix products alone ({floor['gflop']:.3f} GFLOP) take "
+                  f"{floor['s_per_step'] * 1e3:.2f} ms ({floor['gflop_per_s']:.0f} GFLOP/s)"
+                  + (f", {floor['s_per_step'] / dz['s_per_step']:.3f} of DeepXDE-ZCS's step"
+                     if (dz := by.get(("deepxde-zcs", m))) else ""))
+            rows.append(floor)
     if args.scaling:
         scaling = [run_row("pinnkit-zcs", m, n, args) for n in args.scaling_points for m in args.scaling_functions]
         print_table(scaling, "pinnkit-ZCS scaling over M functions and N domain points")
