@@ -4,7 +4,8 @@ against DeepXDE, side by side.
 DeepXDE's Burgers configuration, built the same way in both libraries: 2540 domain, 80 boundary and 160
 initial points; an MLP 2-20-20-20-1 with tanh and Glorot-normal initialisation; float32; Adam with
 learning rate 1e-3; the residual ``u_t + u u_x - (0.01/pi) u_xx``. Both run in this one process, on the CPU
-(``--device cuda`` for pinnkit on a GPU; DeepXDE then runs on the GPU too if its backend picks it).
+(``--device cuda``: both on the GPU; DeepXDE's model is built and trained under that default device, and its
+network is checked to be there).
 
 Each library first trains ``--warmup`` steps, then ``--repeats`` rounds of ``--steps`` steps are timed
 alternately (DeepXDE, pinnkit-autograd, -zcs, -taylor, -taylor-compiled), and the median of the rounds is
@@ -28,7 +29,7 @@ import time
 
 import numpy as np
 import torch
-from _deepxde import import_deepxde  # benchmarks/ is on sys.path when a script here runs
+from _deepxde import check_device, import_deepxde, on_device  # benchmarks/ is on sys.path when a script here runs
 
 import pinnkit as pk
 
@@ -46,7 +47,7 @@ def pinnkit_trainer(backend: str, device: str, seed: int, compile: bool = False)
                       device=device, lr=1e-3, seed=seed, compile=compile)
 
 
-def deepxde_model(seed: int):
+def deepxde_model(seed: int, device: str):
     dde = import_deepxde()
     if dde is None:
         return None
@@ -59,10 +60,12 @@ def deepxde_model(seed: int):
 
     bc = dde.icbc.DirichletBC(gt, lambda x: 0, lambda _, on_boundary: on_boundary)
     ic = dde.icbc.IC(gt, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
-    data = dde.data.TimePDE(gt, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
-    model = dde.Model(data, dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal"))
-    with contextlib.redirect_stdout(io.StringIO()):
-        model.compile("adam", lr=1e-3)
+    with on_device(device):
+        data = dde.data.TimePDE(gt, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
+        model = dde.Model(data, dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal"))
+        with contextlib.redirect_stdout(io.StringIO()):
+            model.compile("adam", lr=1e-3)
+    check_device(model.net.parameters(), device)
     return model, dde.__version__
 
 
@@ -77,12 +80,12 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
 
     runners = {}
-    dde_info = deepxde_model(args.seed)
+    dde_info = deepxde_model(args.seed, args.device)
     if dde_info is not None:
         model, dde_version = dde_info
 
         def run_deepxde(n, model=model):
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), on_device(args.device):
                 model.train(iterations=n, display_every=10**9)
 
         runners["deepxde"] = run_deepxde

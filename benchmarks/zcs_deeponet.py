@@ -96,7 +96,7 @@ def pinnkit_runner(backend: str, m: int, n: int, device: str, seed: int):
 # ---------------------------------------------------------------------------------------------------- DeepXDE
 def deepxde_runner(zcs: bool, m: int, n: int, device: str, seed: int):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _deepxde import import_deepxde
+    from _deepxde import check_device, import_deepxde, on_device
 
     dde = import_deepxde()
     if dde is None:
@@ -110,22 +110,24 @@ def deepxde_runner(zcs: bool, m: int, n: int, device: str, seed: int):
     def pde_aligned(x, y, v):
         return dde.grad.jacobian(y, x, j=1) - 0.01 * dde.grad.hessian(y, x, j=0) + 0.01 * y**2 - v
 
-    geometry = dde.geometry.GeometryXTime(dde.geometry.Interval(0, 1), dde.geometry.TimeDomain(0, 1))
-    bc = dde.icbc.DirichletBC(geometry, lambda _: 0, lambda _, on_boundary: on_boundary)
-    ic = dde.icbc.IC(geometry, lambda _: 0, lambda _, on_initial: on_initial)
-    pde = dde.data.TimePDE(geometry, pde_zcs if zcs else pde_aligned, [bc, ic], num_domain=n, num_boundary=40,
-                           num_initial=20)
-    data_class = dde.zcs.PDEOperatorCartesianProd if zcs else dde.data.PDEOperatorCartesianProd
-    data = data_class(pde, dde.data.GRF(length_scale=0.2), np.linspace(0, 1, SENSORS)[:, None], m,
-                      function_variables=[0], batch_size=m)
-    net = dde.nn.DeepONetCartesianProd(BRANCH, TRUNK, "tanh", "Glorot normal")
-    model = (dde.zcs.Model if zcs else dde.Model)(data, net)
-    with contextlib.redirect_stdout(io.StringIO()):
-        model.compile("adam", lr=LR)
+    with on_device(device):
+        geometry = dde.geometry.GeometryXTime(dde.geometry.Interval(0, 1), dde.geometry.TimeDomain(0, 1))
+        bc = dde.icbc.DirichletBC(geometry, lambda _: 0, lambda _, on_boundary: on_boundary)
+        ic = dde.icbc.IC(geometry, lambda _: 0, lambda _, on_initial: on_initial)
+        pde = dde.data.TimePDE(geometry, pde_zcs if zcs else pde_aligned, [bc, ic], num_domain=n, num_boundary=40,
+                               num_initial=20)
+        data_class = dde.zcs.PDEOperatorCartesianProd if zcs else dde.data.PDEOperatorCartesianProd
+        data = data_class(pde, dde.data.GRF(length_scale=0.2), np.linspace(0, 1, SENSORS)[:, None], m,
+                          function_variables=[0], batch_size=m)
+        net = dde.nn.DeepONetCartesianProd(BRANCH, TRUNK, "tanh", "Glorot normal")
+        model = (dde.zcs.Model if zcs else dde.Model)(data, net)
+        with contextlib.redirect_stdout(io.StringIO()):
+            model.compile("adam", lr=LR)
+    check_device(net.parameters(), device)
 
     def train(steps: int) -> float:
         start = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), on_device(device):
             model.train(iterations=steps, display_every=10**9, verbose=0)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
