@@ -19,8 +19,6 @@ Run ``python examples/beltrami.py --out out/beltrami`` (``--quick`` for a smoke 
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ NU = 1.0
 TIMES = (0.0, 0.25, 0.5, 0.75, 1.0)
 SIDE = 21
 DEFAULTS = {"adam": 500, "lbfgs": 6000, "points": 1000, "boundary": 300, "initial": 150, "width": 32, "depth": 3}
+KEYS = {"steps": "adam", "lbfgs_steps": "lbfgs"}  # the options whose DEFAULTS / QUICK entries have other names
 QUICK = {"adam": 60, "lbfgs": 10, "points": 200, "boundary": 100, "initial": 50, "width": 16, "depth": 2}
 
 
@@ -72,41 +71,17 @@ def errors(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['adam']})")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help=f"L-BFGS iterations after Adam "
-                   f"(default {DEFAULTS['lbfgs']})")
-    p.add_argument("--points", type=int, default=None, help=f"collocation points (default {DEFAULTS['points']})")
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "points"), DEFAULTS, keys=KEYS)
     p.add_argument("--boundary", type=int, default=None, help=f"boundary points per velocity component "
                    f"(default {DEFAULTS['boundary']})")
     p.add_argument("--initial", type=int, default=None, help=f"initial points per velocity component "
                    f"(default {DEFAULTS['initial']})")
-    p.add_argument("--width", type=int, default=None, help=f"hidden width (default {DEFAULTS['width']})")
-    p.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {DEFAULTS['depth']})")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="zcs",
-                   help="derivative engine (default zcs, the faster here)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the points")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float64",
-                   help="float64 (default) lets L-BFGS go on improving where float32 stalls")
-    p.add_argument("--out", type=Path, default=Path("out/beltrami"), help="output directory")
-    p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    base = QUICK if args.quick else DEFAULTS
-    for key, arg in (("adam", "steps"), ("lbfgs", "lbfgs_steps"), ("points", "points"), ("boundary", "boundary"),
-                     ("initial", "initial"), ("width", "width"), ("depth", "depth")):
-        if getattr(args, arg) is None:
-            setattr(args, arg, base[key])
-    for arg in ("steps", "lbfgs_steps"):
-        if getattr(args, arg) < 0:
-            p.error(f"--{arg.replace('_', '-')} must be >= 0")
-    for arg in ("points", "boundary", "initial", "width", "depth"):
-        if getattr(args, arg) < 1:
-            p.error(f"--{arg} must be >= 1")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        p.error(f"--device {args.device}: CUDA is not available here")
-    return args
+    pk.cli.add_common_options(p, ("width", "depth", "lr", "backend", "seed", "device", "dtype", "out", "quick",
+                                  "no_progress"), DEFAULTS,
+                              backend={"default": "zcs", "help": "derivative engine (default zcs, the faster here)"},
+                              dtype={"help": "float64 (default) lets L-BFGS go on improving where float32 stalls"},
+                              out={"default": Path("out/beltrami")})
+    return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("boundary", "initial"))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -122,12 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer = pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(args.points, "sobol"), lr=args.lr,
                          backend=args.backend, device=args.device, dtype=dtype, seed=args.seed,
                          reference=(points[::23], reference[::23]))
-    start = time.perf_counter()
-    log_every = max(1, min(500, args.steps // 10 or 1))
-    trainer.fit(args.steps, log_every=log_every, progress=not args.no_progress)
-    if args.lbfgs_steps:
-        trainer.fit(args.lbfgs_steps, optimizer="lbfgs", log_every=log_every, progress=not args.no_progress)
-    wall = time.perf_counter() - start
+    wall, _ = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress)
 
     pred = trainer.predict(points)
     err = errors(pred, reference)
@@ -141,18 +111,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     metrics = {
         **{f"l2_relative_error_{k}": v for k, v in err.items()},
         "max_abs_error_velocity": pk.metrics.max_abs_error(pred[:, :3], reference[:, :3]),
-        "wall_time_s": wall,
-        "steps": trainer.step,
-        "adam_steps": args.steps,
-        "lbfgs_iterations": trainer.step - args.steps,
-        "lbfgs_stop_reason": trainer.stop_reason,
-        "parameters": sum(p.numel() for p in net.parameters()),
-        "seed": args.seed, "dtype": args.dtype, "device": args.device, "backend": args.backend,
+        **pk.cli.run_metrics(trainer, net, args, wall),
         "points": args.points, "boundary": args.boundary, "initial": args.initial, "width": args.width,
         "depth": args.depth, "lr": args.lr, "nu": NU, "test_grid": [SIDE, SIDE, SIDE, len(TIMES)],
         "final_loss": trainer.history[-1]["loss"],
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     plot_history(trainer.history, args.out / "history.png")
     for k, name in enumerate("uvw"):
         plot_solution(s, s, pred_slice[:, :, k].T, ref_slice[:, :, k].T, args.out / f"solution_{name}.png",

@@ -25,9 +25,7 @@ Run ``python examples/burgers.py --out out/burgers`` (``--quick`` for a smoke te
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ from pinnkit.plotting import plot_history, plot_solution
 
 NU = 0.01 / math.pi
 DEFAULTS = {"adam": 5_000, "lbfgs": 8_000, "points": 2540, "width": 20, "depth": 6, "period": 500}
+KEYS = {"steps": "adam", "lbfgs_steps": "lbfgs"}  # the options whose DEFAULTS / QUICK entries have other names
 QUICK = {"adam": 200, "lbfgs": 50, "points": 500, "width": 16, "depth": 2, "period": 100}
 
 
@@ -77,38 +76,20 @@ def build_sampler(name: str, points: int, period: int) -> pk.sampling.Sampler:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['adam']})")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help=f"L-BFGS iterations after Adam "
-                   f"(default {DEFAULTS['lbfgs']})")
-    p.add_argument("--points", type=int, default=None, help=f"collocation points (default {DEFAULTS['points']})")
-    p.add_argument("--width", type=int, default=None, help=f"hidden width (default {DEFAULTS['width']})")
-    p.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {DEFAULTS['depth']})")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "points", "width", "depth", "lr"), DEFAULTS, keys=KEYS)
     p.add_argument("--constraint", choices=("hard", "soft"), default="hard",
                    help="hard: initial and boundary values exact by construction (default); soft: as loss terms")
     p.add_argument("--sampler", choices=sorted(pk.sampling.SAMPLERS), default="rad",
                    help="collocation points: rad (residual-based, default), fixed (one Sobol set), r3, ...")
     p.add_argument("--period", type=int, default=None, help=f"steps (Adam steps or L-BFGS iterations) between "
                    f"redraws of the rad sampler (default {DEFAULTS['period']})")
-    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="autograd", help="derivative engine")
+    pk.cli.add_common_options(p, ("backend",))
     p.add_argument("--compile", action="store_true", help="with --backend taylor: compile the network's jet pass "
                    "(torch.compile; about half the step time of autograd here after a one-off compilation)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the points")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float64",
-                   help="float64 (default) lets L-BFGS go on improving where float32 stalls")
-    p.add_argument("--out", type=Path, default=Path("out/burgers"), help="output directory")
-    p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    base = QUICK if args.quick else DEFAULTS
-    for key, arg in (("adam", "steps"), ("lbfgs", "lbfgs_steps"), ("points", "points"), ("width", "width"),
-                     ("depth", "depth"), ("period", "period")):
-        if getattr(args, arg) is None:
-            setattr(args, arg, base[key])
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        p.error(f"--device {args.device}: CUDA is not available here")
-    return args
+    pk.cli.add_common_options(p, ("seed", "device", "dtype", "out", "quick", "no_progress"),
+                              dtype={"help": "float64 (default) lets L-BFGS go on improving where float32 stalls"},
+                              out={"default": Path("out/burgers")})
+    return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -124,12 +105,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sampler = build_sampler(args.sampler, args.points, args.period)
     trainer = pk.Trainer(problem, net, sampler=sampler, lr=args.lr, backend=args.backend, device=args.device,
                          dtype=dtype, seed=args.seed, reference=(grid, u_ref.reshape(-1, 1)), compile=args.compile)
-    start = time.perf_counter()
-    log_every = max(1, min(500, args.steps // 10 or 1))
-    trainer.fit(args.steps, log_every=log_every, progress=not args.no_progress)
-    if args.lbfgs_steps:
-        trainer.fit(args.lbfgs_steps, optimizer="lbfgs", log_every=log_every, progress=not args.no_progress)
-    wall = time.perf_counter() - start
+    wall, _ = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress)
 
     u_pred = trainer.predict(grid)[:, 0].reshape(u_ref.shape)
     error = pk.metrics.l2_relative_error(u_pred, u_ref)
@@ -138,18 +114,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     metrics = {
         "l2_relative_error": error,
         "max_abs_error": pk.metrics.max_abs_error(u_pred, u_ref),
-        "wall_time_s": wall,
-        "steps": trainer.step,
-        "adam_steps": args.steps,
-        "lbfgs_iterations": trainer.step - args.steps,
-        "lbfgs_stop_reason": trainer.stop_reason,
-        "parameters": sum(p.numel() for p in net.parameters()),
-        "seed": args.seed, "dtype": args.dtype, "device": args.device, "backend": args.backend, "compile": args.compile,
+        **pk.cli.run_metrics(trainer, net, args, wall),
+        "compile": args.compile,
         "constraint": args.constraint, "sampler": args.sampler, "period": args.period,
         "points": args.points, "width": args.width, "depth": args.depth, "lr": args.lr,
         "final_loss": trainer.history[-1]["loss"],
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     plot_history(trainer.history, args.out / "history.png")
     plot_solution(x, t, u_pred, u_ref, args.out / "solution.png")
     print(f"relative L2 error {error:.3e} after {trainer.step} steps in {wall:.1f} s "

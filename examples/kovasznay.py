@@ -29,9 +29,7 @@ Run ``python examples/kovasznay.py --out out/kovasznay`` (``--quick`` for a smok
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ OUTLET_POINT = (1.0, 0.5)
 GRID = (151, 201)
 DEFAULTS = {"adam": 200, "lbfgs": 13000, "points": 2000, "boundary": 300, "width": 32, "depth": 3,
             "boundary_weight": 10.0}
+KEYS = {"steps": "adam", "lbfgs_steps": "lbfgs"}  # the options whose DEFAULTS / QUICK entries have other names
 QUICK = {"adam": 100, "lbfgs": 20, "points": 200, "boundary": 80, "width": 16, "depth": 2, "boundary_weight": 10.0}
 BOUNDARY_TERMS = ("dirichlet_u_boundary", "dirichlet_v_boundary")
 
@@ -81,42 +80,19 @@ def errors(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['adam']})")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help=f"L-BFGS iterations after Adam "
-                   f"(default {DEFAULTS['lbfgs']})")
-    p.add_argument("--points", type=int, default=None, help=f"collocation points (default {DEFAULTS['points']})")
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "points"), DEFAULTS, keys=KEYS)
     p.add_argument("--boundary", type=int, default=None, help=f"boundary points per velocity component "
                    f"(default {DEFAULTS['boundary']})")
     p.add_argument("--boundary-weight", type=float, default=None, help="weight of the two boundary velocity terms in "
                    f"the loss (default {DEFAULTS['boundary_weight']:g})")
-    p.add_argument("--width", type=int, default=None, help=f"hidden width (default {DEFAULTS['width']})")
-    p.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {DEFAULTS['depth']})")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="zcs",
-                   help="derivative engine (default zcs, the faster here)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the points")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float64",
-                   help="float64 (default) lets L-BFGS go on improving where float32 stalls")
-    p.add_argument("--out", type=Path, default=Path("out/kovasznay"), help="output directory")
-    p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    base = QUICK if args.quick else DEFAULTS
-    for key, arg in (("adam", "steps"), ("lbfgs", "lbfgs_steps"), ("points", "points"), ("boundary", "boundary"),
-                     ("width", "width"), ("depth", "depth"), ("boundary_weight", "boundary_weight")):
-        if getattr(args, arg) is None:
-            setattr(args, arg, base[key])
-    for arg in ("steps", "lbfgs_steps"):
-        if getattr(args, arg) < 0:
-            p.error(f"--{arg.replace('_', '-')} must be >= 0")
-    for arg in ("points", "boundary", "width", "depth"):
-        if getattr(args, arg) < 1:
-            p.error(f"--{arg} must be >= 1")
+    pk.cli.add_common_options(p, ("width", "depth", "lr", "backend", "seed", "device", "dtype", "out", "quick",
+                                  "no_progress"), DEFAULTS,
+                              backend={"default": "zcs", "help": "derivative engine (default zcs, the faster here)"},
+                              dtype={"help": "float64 (default) lets L-BFGS go on improving where float32 stalls"},
+                              out={"default": Path("out/kovasznay")})
+    args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("boundary",))
     if not (math.isfinite(args.boundary_weight) and args.boundary_weight > 0):
         p.error(f"--boundary-weight must be a positive finite number; got {args.boundary_weight}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        p.error(f"--device {args.device}: CUDA is not available here")
     return args
 
 
@@ -134,12 +110,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                          backend=args.backend, device=args.device, dtype=dtype, seed=args.seed,
                          loss_weights=dict.fromkeys(BOUNDARY_TERMS, args.boundary_weight),
                          reference=(points[::7], reference[::7]))
-    start, cpu_start = time.perf_counter(), time.process_time()
-    log_every = max(1, min(500, args.steps // 10 or 1))
-    trainer.fit(args.steps, log_every=log_every, progress=not args.no_progress)
-    if args.lbfgs_steps:
-        trainer.fit(args.lbfgs_steps, optimizer="lbfgs", log_every=log_every, progress=not args.no_progress)
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    wall, cpu = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress)
 
     pred = trainer.predict(points)
     err = errors(pred, reference)
@@ -150,19 +121,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "l2_relative_error_u": err["u"], "l2_relative_error_v": err["v"], "l2_relative_error_p": err["p"],
         "max_abs_error_u": pk.metrics.max_abs_error(pred[:, 0], reference[:, 0]),
         "max_abs_error_v": pk.metrics.max_abs_error(pred[:, 1], reference[:, 1]),
-        "wall_time_s": wall,
-        "cpu_time_s": cpu,
-        "steps": trainer.step,
-        "adam_steps": args.steps,
-        "lbfgs_iterations": trainer.step - args.steps,
-        "lbfgs_stop_reason": trainer.stop_reason,
-        "parameters": sum(p.numel() for p in net.parameters()),
-        "seed": args.seed, "dtype": args.dtype, "device": args.device, "backend": args.backend,
+        **pk.cli.run_metrics(trainer, net, args, wall, cpu),
         "points": args.points, "boundary": args.boundary,
         "boundary_weight": args.boundary_weight, "width": args.width, "depth": args.depth, "lr": args.lr,
         "reynolds": RE, "grid": list(GRID), "final_loss": trainer.history[-1]["loss"],
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     plot_history(trainer.history, args.out / "history.png")
     for k, name in enumerate(("u", "v", "p")):
         p_k, r_k = pred[:, k].reshape(shape[:2]), reference[:, k].reshape(shape[:2])

@@ -61,9 +61,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +80,7 @@ STATIONS = 129
 PINNACLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "pinnacle_lid_driven_a4.npz"
 DEFAULTS = {"adam": 1000, "lbfgs": 5000, "points": 2000, "width": 40, "depth": 4, "lid_exponent": 16,
             "corner_fraction": 0.15}
+KEYS = {"steps": "adam", "lbfgs_steps": "lbfgs"}  # the options whose DEFAULTS / QUICK entries have other names
 QUICK = {"adam": 60, "lbfgs": 20, "points": 300, "width": 16, "depth": 2, "lid_exponent": 16, "corner_fraction": 0.15}
 CENTERLINE_TARGET = 0.02
 POOLED_TARGET = 1e-2
@@ -200,43 +199,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--lid", choices=("uniform", "parabolic"), default="uniform", help="lid velocity (default uniform)")
     p.add_argument("--lid-exponent", type=float, default=None,
                    help=f"q of the smoothed uniform lid (1 - |2x - 1|^q)^2 (default {DEFAULTS['lid_exponent']})")
-    p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['adam']})")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help=f"L-BFGS iterations after Adam "
-                   f"(default {DEFAULTS['lbfgs']})")
-    p.add_argument("--points", type=int, default=None, help=f"collocation points (default {DEFAULTS['points']})")
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "points"), DEFAULTS, keys=KEYS)
     p.add_argument("--corner-fraction", type=float, default=None, help="fraction of the points clustered at the lid "
                    f"corners (default {DEFAULTS['corner_fraction']})")
-    p.add_argument("--width", type=int, default=None, help=f"hidden width (default {DEFAULTS['width']})")
-    p.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {DEFAULTS['depth']})")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="zcs",
-                   help="derivative engine (default zcs: 1.3x faster than autograd here)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the points")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="default float64")
+    pk.cli.add_common_options(p, ("width", "depth", "lr", "backend", "seed", "device", "dtype"), DEFAULTS,
+                              backend={"default": "zcs",
+                                       "help": "derivative engine (default zcs: 1.3x faster than autograd here)"})
     p.add_argument("--reference", type=Path, default=PINNACLE, help="PINNacle's solution (parabolic lid)")
-    p.add_argument("--out", type=Path, default=None, help="output directory (default out/cavity_LID)")
-    p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    base = QUICK if args.quick else DEFAULTS
-    for key, arg in (("adam", "steps"), ("lbfgs", "lbfgs_steps"), ("points", "points"), ("width", "width"),
-                     ("depth", "depth"), ("lid_exponent", "lid_exponent"),
-                     ("corner_fraction", "corner_fraction")):
-        if getattr(args, arg) is None:
-            setattr(args, arg, base[key])
-    for arg in ("steps", "lbfgs_steps"):
-        if getattr(args, arg) < 0:
-            p.error(f"--{arg.replace('_', '-')} must be >= 0; got {getattr(args, arg)}")
-    for arg in ("points", "width", "depth"):
-        if getattr(args, arg) < 1:
-            p.error(f"--{arg} must be >= 1; got {getattr(args, arg)}")
+    pk.cli.add_common_options(p, ("out", "quick", "no_progress"),
+                              out={"default": None, "help": "output directory (default out/cavity_LID)"})
+    args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS)
     if not 0 <= args.corner_fraction < 1:
         p.error(f"--corner-fraction must be in [0, 1); got {args.corner_fraction}")
     if not (math.isfinite(args.lid_exponent) and args.lid_exponent >= 2):
         p.error(f"--lid-exponent must be a finite number >= 2; got {args.lid_exponent}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        p.error(f"--device {args.device}: CUDA is not available here")
     if args.lid == "parabolic" and not args.reference.is_file():
         p.error(f"--reference {args.reference}: no such file")
     if args.out is None:
@@ -276,13 +252,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     net = cavity_net(args.lid, args.width, args.depth, args.lid_exponent)
     trainer = pk.Trainer(problem, net, sampler=CornerRefinedPoints(args.points, args.corner_fraction), lr=args.lr,
                          backend=args.backend, device=args.device, dtype=dtype, seed=args.seed)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    log_every = max(1, min(500, args.steps // 10 or 1))
-    if args.steps:
-        trainer.fit(args.steps, log_every=log_every, progress=not args.no_progress)
-    if args.lbfgs_steps:
-        trainer.fit(args.lbfgs_steps, optimizer="lbfgs", log_every=log_every, progress=not args.no_progress)
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    wall, cpu = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress)
 
     classical = lid_driven_cavity(STATIONS, RE, args.lid)
     gx, gy = np.meshgrid(classical.x, classical.y, indexing="ij")
@@ -321,10 +291,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         metrics["target"] = f"centreline max |error| <= {CENTERLINE_TARGET} against the classical uniform-lid solution"
         metrics["target_met"] = max(centerline_u, centerline_v) <= CENTERLINE_TARGET
     metrics.update({
-        "wall_time_s": wall, "cpu_time_s": cpu, "steps": trainer.step, "adam_steps": args.steps,
-        "lbfgs_iterations": trainer.step - args.steps, "lbfgs_stop_reason": trainer.stop_reason,
-        "parameters": sum(p.numel() for p in net.parameters()), "seed": args.seed, "dtype": args.dtype,
-        "device": args.device, "backend": args.backend, "points": args.points,
+        **pk.cli.run_metrics(trainer, net, args, wall, cpu), "points": args.points,
         "corner_fraction": args.corner_fraction, "width": args.width, "depth": args.depth,
         "lr": args.lr, "final_loss": trainer.history[-1]["loss"] if trainer.history else None,
     })
@@ -333,7 +300,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     write_centerlines(args.out / "centerlines.csv", *pred_lines)
     np.savez(args.out / "solution.npz", x=classical.x, y=classical.y, pred=pred,
              ref=np.stack([classical.u, classical.v, classical.p], axis=-1))
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     if trainer.history:
         plot_history(trainer.history, args.out / "history.png")
     p_shift = np.mean(classical.p - pred[..., 2])

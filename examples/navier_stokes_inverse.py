@@ -37,10 +37,8 @@ Run ``python examples/navier_stokes_inverse.py --out out/navier_stokes_inverse``
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +51,7 @@ from pinnkit.plotting import plot_history, plot_solution
 
 NU, WAVENUMBER, DRIFT = 0.05, math.pi, (1.0, 0.5)
 DEFAULTS = {"adam": 300, "lbfgs": 6000, "points": 1000, "width": 32, "depth": 3, "data_weight": 100.0}
+KEYS = {"steps": "adam", "lbfgs_steps": "lbfgs"}  # the options whose DEFAULTS / QUICK entries have other names
 QUICK = {"adam": 60, "lbfgs": 10, "points": 200, "width": 16, "depth": 2, "data_weight": 100.0}
 SIDE = 51
 
@@ -89,12 +88,7 @@ def identify(noise: float, args: argparse.Namespace) -> tuple[dict[str, Any], pk
     trainer = pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(args.points, "sobol"), lr=args.lr,
                          backend=args.backend, dtype=getattr(torch, args.dtype), device=args.device, seed=args.seed,
                          loss_weights={"data": args.data_weight})
-    start, cpu_start = time.perf_counter(), time.process_time()
-    log_every = max(1, min(500, args.steps // 10 or 1))
-    trainer.fit(args.steps, log_every=log_every, progress=not args.no_progress)
-    if args.lbfgs_steps:
-        trainer.fit(args.lbfgs_steps, optimizer="lbfgs", log_every=log_every, progress=not args.no_progress)
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    wall, cpu = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress)
     lam, nu = (float(problem.parameters[k].detach()) for k in ("lam", "nu"))
     pred = trainer.predict(grid)
     p_pred, p_ref = (a[:, 2].reshape(3, -1) for a in (pred, reference))
@@ -116,41 +110,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.01],
                    help="noise levels, fractions of the velocity's std (default 0 0.01)")
     p.add_argument("--observations", type=int, default=1000, help="observed points (default 1000)")
-    p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['adam']})")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help=f"L-BFGS iterations after Adam "
-                   f"(default {DEFAULTS['lbfgs']})")
-    p.add_argument("--points", type=int, default=None, help=f"collocation points (default {DEFAULTS['points']})")
-    p.add_argument("--width", type=int, default=None, help=f"hidden width (default {DEFAULTS['width']})")
-    p.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {DEFAULTS['depth']})")
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "points", "width", "depth"), DEFAULTS, keys=KEYS)
     p.add_argument("--data-weight", type=float, default=None,
                    help=f"weight of the observation term in the loss (default {DEFAULTS['data_weight']:g})")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="zcs",
-                   help="derivative engine (default zcs, the faster here)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation, observations and points")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="default float64")
-    p.add_argument("--out", type=Path, default=Path("out/navier_stokes_inverse"), help="output directory")
-    p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    base = QUICK if args.quick else DEFAULTS
-    for key, arg in (("adam", "steps"), ("lbfgs", "lbfgs_steps"), ("points", "points"), ("width", "width"),
-                     ("depth", "depth"), ("data_weight", "data_weight")):
-        if getattr(args, arg) is None:
-            setattr(args, arg, base[key])
+    pk.cli.add_common_options(p, ("lr", "backend", "seed", "device", "dtype", "out", "quick", "no_progress"),
+                              backend={"default": "zcs", "help": "derivative engine (default zcs, the faster here)"},
+                              seed={"help": "seed of the initialisation, observations and points"},
+                              out={"default": Path("out/navier_stokes_inverse")})
+    args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("observations",))
     if not (math.isfinite(args.data_weight) and args.data_weight > 0):
         p.error(f"--data-weight must be a positive finite number; got {args.data_weight}")
     if any(not (level >= 0) for level in args.noise):
         p.error("--noise levels must be >= 0")
-    for arg in ("steps", "lbfgs_steps"):
-        if getattr(args, arg) < 0:
-            p.error(f"--{arg.replace('_', '-')} must be >= 0")
-    for arg in ("observations", "points", "width", "depth"):
-        if getattr(args, arg) < 1:
-            p.error(f"--{arg} must be >= 1")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        p.error(f"--device {args.device}: CUDA is not available here")
     return args
 
 
@@ -173,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                "depth": args.depth, "data_weight": args.data_weight, "adam_steps": args.steps,
                "lbfgs_steps": args.lbfgs_steps, "lr": args.lr, "wall_time_s": sum(r["wall_time_s"] for r in runs),
                "cpu_time_s": sum(r["cpu_time_s"] for r in runs)}
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     for r in runs:
         print(f"noise {r['noise']:.0%}: lambda = {r['lambda']:.5f} (error {r['lambda_relative_error']:.2%}), "
               f"nu = {r['nu']:.6f} (error {r['nu_relative_error']:.2%}); velocity errors u "
