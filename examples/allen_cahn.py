@@ -21,7 +21,6 @@ Run ``python examples/allen_cahn.py --out out/allen_cahn`` (``--quick`` for a sm
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -56,32 +55,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sampler", choices=sorted(pk.sampling.SAMPLERS), default="causal", help="collocation sampler")
     p.add_argument("--windows", type=int, default=None, help=f"time-marching windows (default {DEFAULTS['windows']};"
                    " 1: the whole interval at once)")
-    p.add_argument("--steps", type=int, default=None, help=f"Adam steps per window (default {DEFAULTS['steps']})")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS iterations per window after Adam "
-                   f"(default {DEFAULTS['lbfgs_steps']})")
-    p.add_argument("--points", type=int, default=None, help=f"collocation points (default {DEFAULTS['points']})")
-    p.add_argument("--width", type=int, default=None, help=f"hidden width (default {DEFAULTS['width']})")
-    p.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {DEFAULTS['depth']})")
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "points", "width", "depth"), DEFAULTS,
+                              steps={"help": "Adam steps per window (default {default})"},
+                              lbfgs_steps={"help": "L-BFGS iterations per window after Adam (default {default})"})
     p.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate (default 1e-3), decayed "
                    "by 0.9 every 5%% of the steps")
     p.add_argument("--ic-weight", type=float, default=100.0, help="weight of the initial-condition loss")
-    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="autograd", help="derivative engine")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the points")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float64",
-                   help="float64 (default): L-BFGS stalls early in float32 here")
-    p.add_argument("--out", type=Path, default=Path("out/allen_cahn"), help="output directory")
-    p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    base = QUICK if args.quick else DEFAULTS
-    for key in DEFAULTS:
-        if getattr(args, key) is None:
-            setattr(args, key, base[key])
+    pk.cli.add_common_options(p, ("backend", "seed", "device", "dtype", "out", "quick", "no_progress"),
+                              dtype={"help": "float64 (default): L-BFGS stalls early in float32 here"},
+                              out={"default": Path("out/allen_cahn")})
+    args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK)
     if args.windows < 1:
         p.error("--windows must be at least 1")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        p.error(f"--device {args.device}: CUDA is not available here")
     return args
 
 
@@ -105,9 +90,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     log_every = max(1, min(500, args.steps // 4))
 
     def train(trainer: pk.Trainer) -> None:  # each window: Adam, then L-BFGS
-        trainer.fit(args.steps, log_every=log_every, progress=not args.no_progress)
-        if args.lbfgs_steps:
-            trainer.fit(args.lbfgs_steps, optimizer="lbfgs", log_every=log_every, progress=not args.no_progress)
+        pk.cli.fit_adam_then_lbfgs(trainer, args.steps, args.lbfgs_steps, log_every=log_every,
+                                   progress=not args.no_progress)
 
     start = time.perf_counter()
     trainers = run.fit(train)
@@ -133,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "final_loss": last["loss"],
         **{k: v for k, v in last.items() if k.startswith("causal_")},
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     plot_history(run.history, args.out / "history.png")
     plot_solution(x, t, u_pred, u_ref, args.out / "solution.png")
     print(f"{args.sampler}: relative L2 error {error:.3e} after {metrics['steps']} steps in {wall:.1f} s "

@@ -14,7 +14,6 @@ time, steps), ``model_noise<level>.pt`` and ``history_noise<level>.png``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from pinnkit.plotting import plot_history
 
 NU = 0.01 / math.pi
 DEFAULTS = {"adam": 3000, "lbfgs": 6000, "width": 20, "depth": 6}
+KEYS = {"steps": "adam", "lbfgs_steps": "lbfgs"}  # the options whose DEFAULTS / QUICK entries have other names
 QUICK = {"adam": 100, "lbfgs": 20, "width": 8, "depth": 2}
 
 
@@ -84,18 +84,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--out", type=Path, default=Path("out/burgers_inverse"))
     p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
     p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
-    base = QUICK if args.quick else DEFAULTS
-    for key, arg in (("adam", "steps"), ("lbfgs", "lbfgs_steps"), ("width", "width"), ("depth", "depth")):
-        if getattr(args, arg) is None:
-            setattr(args, arg, base[key])
+    args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS)
     if any(level < 0 for level in args.noise):
         p.error("--noise levels must be >= 0")
     args.out.mkdir(parents=True, exist_ok=True)
     runs = [identify(level, args) for level in args.noise]
     metrics = {"true": {"lambda1": 1.0, "nu": NU}, "runs": runs, "observations": args.observations,
                "seed": args.seed, "dtype": args.dtype, "width": args.width, "depth": args.depth}
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     for r in runs:
         print(f"noise {r['noise']:.0%}: lambda1 = {r['lambda1']:.5f} (error {r['lambda1_relative_error']:.2%}), "
               f"nu = {r['nu']:.6f} (error {r['nu_relative_error']:.2%}) in {r['wall_time_s']:.0f} s")

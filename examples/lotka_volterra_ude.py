@@ -27,7 +27,6 @@ Run ``python examples/lotka_volterra_ude.py --out out/lotka_volterra`` (``--quic
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -248,7 +247,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "lr": args.lr, "observations": args.observations, "noise": args.noise, "step_size": args.step_size,
         "seed": args.seed, "quick": args.quick,
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     np.savez(args.out / "data.npz", t=data["t"].numpy(), observed=data["observed"].numpy(),
              clean=data["clean"].numpy(), t_long=t_long.numpy(), truth=long.numpy(),
              **{name.split(" ")[0].lower(): c.numpy() for name, c in curves.items()})

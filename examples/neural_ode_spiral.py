@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "steps": args.steps, "width": args.width, "lr": args.lr, "rtol": args.rtol, "atol": args.atol,
         "seed": args.seed, "wall_time_s": wall, "quick": args.quick,
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     for mode, fit in fits.items():
         fit.save(args.out / f"{mode}.pt")
         if fit.history:

@@ -27,7 +27,6 @@ Run ``python examples/neural_sde_ou.py --out out/neural_sde_ou`` (``--quick`` fo
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -170,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "steps": fit.step, "adam_steps": args.steps, "lbfgs_steps": args.lbfgs_steps, "width": args.width,
         "lr": args.lr, "seed": args.seed, "wall_time_s": wall, "fit_time_s": fit_time, "quick": args.quick,
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     fit.save(args.out / "fit.pt")
     plot_loss(fit.history, args.out / "history.png")
     plot_drift_diffusion(x[:, 0].numpy(), drift[:, 0].numpy(), diffusion[:, 0].numpy(),

@@ -17,8 +17,6 @@ Run ``python examples/pideeponet_antiderivative.py --out out/pideeponet_antideri
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -50,28 +48,18 @@ def antiderivative(space: pk.functions.FunctionSpace, features, x: np.ndarray) -
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['steps']})")
+    pk.cli.add_common_options(p, ("steps",), DEFAULTS)
     p.add_argument("--functions", type=int, default=None, help=f"training functions (default {DEFAULTS['functions']})")
     p.add_argument("--batch", type=int, default=None, help=f"functions per step (default {DEFAULTS['batch']})")
-    p.add_argument("--points", type=int, default=None, help=f"collocation points (default {DEFAULTS['points']})")
-    p.add_argument("--width", type=int, default=None, help=f"branch and trunk width (default {DEFAULTS['width']})")
+    pk.cli.add_common_options(p, ("points",), DEFAULTS)
+    pk.cli.add_common_options(p, ("width",), DEFAULTS, width={"help": "branch and trunk width (default {default})"})
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     p.add_argument("--backend", choices=pk.pde.OPERATOR_BACKENDS, default="zcs", help="derivative backend")
     p.add_argument("--test-functions", type=int, default=None, help=f"test functions (default {DEFAULTS['test']})")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation, functions and points")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--out", type=Path, default=Path("out/pideeponet_antiderivative"), help="output directory")
-    p.add_argument("--quick", action="store_true", help="a smoke test: few steps, small net")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    base = QUICK if args.quick else DEFAULTS
-    for key, arg in (("steps", "steps"), ("functions", "functions"), ("batch", "batch"), ("points", "points"),
-                     ("width", "width"), ("test", "test_functions")):
-        if getattr(args, arg) is None:
-            setattr(args, arg, base[key])
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        p.error(f"--device {args.device}: CUDA is not available here")
-    return args
+    pk.cli.add_common_options(p, ("seed", "device"), seed={"help": "seed of the initialisation, functions and points"})
+    pk.cli.add_common_options(p, ("out", "quick", "no_progress"),
+                              out={"default": Path("out/pideeponet_antiderivative")})
+    return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys={"test_functions": "test"})
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -87,9 +75,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer = pk.OperatorTrainer(problem, net, functions=args.functions, batch_size=args.batch, lr=args.lr,
                                  sampler=pk.sampling.FixedPoints(args.points, "sobol"), backend=args.backend,
                                  device=args.device, seed=args.seed)
-    start = time.perf_counter()
-    trainer.fit(args.steps, log_every=max(1, min(500, args.steps // 10 or 1)), progress=not args.no_progress)
-    wall = time.perf_counter() - start
+    wall, _ = pk.cli.timed_fit(trainer, args.steps, 0, progress=not args.no_progress)
 
     features = space.sample(args.test_functions, seed=10_000 + args.seed)
     x = np.linspace(0, 1, 201)
@@ -106,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "parameters": sum(p.numel() for p in net.parameters()), "final_loss": trainer.history[-1]["loss"],
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    pk.cli.write_json(args.out / "metrics.json", metrics)
     plot_history(trainer.history, args.out / "history.png")
     fig = Figure(figsize=(6, 4), layout="constrained")
     FigureCanvasAgg(fig)
