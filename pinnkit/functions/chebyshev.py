@@ -7,31 +7,17 @@ with Chebyshev polynomials :math:`T_k` and coefficients :math:`c_k` uniform in `
 
 from __future__ import annotations
 
+import numpy as np
 from numpy.polynomial import chebyshev
 
-from ..nets.mlp import check_positive_float, check_positive_int
-from .space import FunctionSpace
+from .random_series import RandomSeries
 
 
-class ChebyshevSeries(FunctionSpace):
+class ChebyshevSeries(RandomSeries):
     """``terms`` Chebyshev polynomials with coefficients uniform in ``[-scale, scale]``; see the module docstring."""
 
-    def __init__(self, terms: int, interval=(-1.0, 1.0), scale: float = 1.0):
-        super().__init__(interval)
-        self.terms = check_positive_int(terms, "terms")
-        self.scale = check_positive_float(scale, "scale")
-
-    @property
-    def features(self) -> int:
-        return self.terms
-
-    def _sample(self, n, rng):
-        return rng.uniform(-self.scale, self.scale, (n, self.terms))
-
-    def _evaluate(self, features, x):
+    def basis(self, x: np.ndarray) -> np.ndarray:
+        """(N, terms): :math:`T_k(\\xi(x))` for k = 0, ..., terms - 1."""
         a, b = self.interval
         xi = ((x - a) - (b - x)) / (b - a)
-        return features @ chebyshev.chebvander(xi, self.terms - 1).T
-
-    def __repr__(self) -> str:
-        return f"ChebyshevSeries(terms={self.terms}, interval={self.interval}, scale={self.scale})"
+        return chebyshev.chebvander(xi, self.terms - 1)

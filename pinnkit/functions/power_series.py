@@ -10,27 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nets.mlp import check_positive_float, check_positive_int
-from .space import FunctionSpace
+from .random_series import RandomSeries
 
 
-class PowerSeries(FunctionSpace):
+class PowerSeries(RandomSeries):
     """``terms`` monomials ``1, x, ..., x^(terms-1)`` with coefficients uniform in ``[-scale, scale]``."""
 
-    def __init__(self, terms: int, interval=(-1.0, 1.0), scale: float = 1.0):
-        super().__init__(interval)
-        self.terms = check_positive_int(terms, "terms")
-        self.scale = check_positive_float(scale, "scale")
-
-    @property
-    def features(self) -> int:
-        return self.terms
-
-    def _sample(self, n, rng):
-        return rng.uniform(-self.scale, self.scale, (n, self.terms))
-
-    def _evaluate(self, features, x):
-        return features @ np.vander(x, self.terms, increasing=True).T
-
-    def __repr__(self) -> str:
-        return f"PowerSeries(terms={self.terms}, interval={self.interval}, scale={self.scale})"
+    def basis(self, x: np.ndarray) -> np.ndarray:
+        """(N, terms): ``1, x, ..., x^(terms-1)``."""
+        return np.vander(x, self.terms, increasing=True)
