@@ -25,34 +25,17 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from _timing import seconds_per_call  # noqa: E402  (benchmarks/ is on sys.path when a script here runs)
 from burgers import build_problem  # noqa: E402  (the example's problem, not a copy)
 
 import pinnkit as pk  # noqa: E402
 from pinnkit.optim import per_loss_gradients  # noqa: E402
-
-
-def seconds_per_step(fn, steps: int, repeats: int, device: torch.device) -> float:
-    for _ in range(3):  # warm-up
-        fn()
-    rounds = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(steps):
-            fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        rounds.append((time.perf_counter() - start) / steps)
-    return statistics.median(rounds)
 
 
 def measure(trainer: pk.Trainer, steps: int, repeats: int, device: torch.device) -> dict:
@@ -68,7 +51,7 @@ def measure(trainer: pk.Trainer, steps: int, repeats: int, device: torch.device)
         "loop": lambda: per_loss_gradients(terms(), params, "loop"),
         "batched": lambda: per_loss_gradients(terms(), params, "batched"),
     }
-    times = {name: seconds_per_step(fn, steps, repeats, device) for name, fn in methods.items()}
+    times = {name: seconds_per_call(fn, steps, repeats, device) for name, fn in methods.items()}
     losses = terms()
     loop = per_loss_gradients(losses, params, "loop", retain_graph=True)
     batched = per_loss_gradients(losses, params, "batched")

@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _timing import seconds_per_call  # benchmarks/ is on sys.path when a script here runs
 
 METHODS = ("pinnkit-taylor", "pinnkit-taylor-compiled", "pinnkit-zcs", "pinnkit-loop", "pinnkit-replicated",
            "deepxde-zcs", "deepxde-aligned")
@@ -235,19 +236,8 @@ def matmul_floor(m: int, n: int, device: str, repeats: int = 5, rounds: int = 50
             g @ t
             g.T @ branch
 
-    def timed() -> float:
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(rounds):
-            step()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        return (time.perf_counter() - start) / rounds
-
-    timed()
     flop = 2 * width * (width * len(weights) * 3 * sum(len(x) for x in streams) + 3 * m * sum(len(t) for t in trunks))
-    seconds = min(timed() for _ in range(repeats))
+    seconds = seconds_per_call(step, rounds, repeats, dev, warmup=1, summary=min)
     return {"method": "matmul-floor", "M": m, "N": n, "s_per_step": seconds, "gflop": flop / 1e9,
             "gflop_per_s": flop / seconds / 1e9, "device": device}
 
