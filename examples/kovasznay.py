@@ -7,17 +7,19 @@ the outflow point (1, 0.5) (a ``PointValue`` gauge condition). The network (u, v
 L-BFGS, in float64, and compared with the exact solution on a 151 x 201 grid: relative L2 errors of u and v,
 and of p up to a constant (both pressures centred on the grid before the comparison).
 
-Defaults: a 3 x 32 tanh MLP, 2000 Sobol collocation points, 300 boundary points per velocity component, ZCS
-derivatives, 200 Adam steps, then 13000 L-BFGS iterations. The two boundary terms have the weight
-``--boundary-weight`` (default 10): the boundary values are all that fixes the solution, and their errors reach
-the interior. With weight 1 the errors after 2000 L-BFGS iterations were u 3.9e-3, v 1.3e-2; with 10, u 2.1e-3,
-v 6.6e-3 (a 4 x 48 net with weight 10: u 2.6e-3, v 6.0e-3 for 2.2 times the CPU time). v has about a sixth
-of u's norm (u is about 1 plus the wake), so its relative error is the larger one.
+Defaults: a 3 x 32 tanh MLP, 2000 Sobol collocation points, 300 boundary points per velocity component, Taylor-mode
+derivatives (``--backend taylor``: one forward jet pass, 24 ms per L-BFGS iteration on one thread against 44 ms for
+ZCS and 60 ms for autograd), 200 Adam steps, then 13000 L-BFGS iterations. The two boundary terms have the weight
+``--boundary-weight`` (default 10): the boundary values are all that fixes the solution, and their errors reach the
+interior. With weight 1 the errors after 2000 L-BFGS iterations were u 3.9e-3, v 1.3e-2; with 10, u 2.1e-3, v
+6.6e-3 (a 4 x 48 net with weight 10: u 2.6e-3, v 6.0e-3 for 2.2 times the CPU time). v has about a sixth of u's
+norm (u is about 1 plus the wake), so its relative error is the larger one.
 
-Measured with the defaults (seed 0, one run): relative L2 errors u 1.4e-4, v 6.8e-4, p 3.4e-4 (up to a
-constant), 13200 steps, 500 s of CPU time on one thread (503 s wall on this project's 2-core machine shared
-with other jobs). A run with the same settings and seed, its errors evaluated along the way, had v 1.0e-3
-after 7000 L-BFGS iterations, 8.4e-4 after 10000 and 6.8e-4 after 13000.
+Measured with the defaults (seed 0, one run): relative L2 errors u 1.6e-4, v 6.9e-4, p 3.5e-4 (up to a
+constant), 13200 steps, 285 s of CPU time on one thread (292 s wall on this project's 2-core machine, another
+run on the other core). With ``--backend zcs`` (the previous default): u 1.4e-4, v 6.8e-4, p 3.4e-4 in 500 s of
+CPU time; that run, its errors evaluated along the way, had v 1.0e-3 after 7000 L-BFGS iterations, 8.4e-4 after
+10000 and 6.8e-4 after 13000.
 
 Outputs in ``--out DIR``: ``model.pt`` (``pinnkit.load(DIR / "model.pt").predict(X)``, X with columns x, y),
 ``metrics.json`` (errors, wall time, steps, settings), ``solution.npz`` (grid, prediction, reference),
@@ -87,7 +89,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    f"the loss (default {DEFAULTS['boundary_weight']:g})")
     pk.cli.add_common_options(p, ("width", "depth", "lr", "backend", "seed", "device", "dtype", "out", "quick",
                                   "no_progress"), DEFAULTS,
-                              backend={"default": "zcs", "help": "derivative engine (default zcs, the faster here)"},
+                              backend={"default": "taylor",
+                                       "help": "derivative engine (default taylor, the fastest here)"},
                               dtype={"help": "float64 (default) lets L-BFGS go on improving where float32 stalls"},
                               out={"default": Path("out/kovasznay")})
     args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("boundary",))

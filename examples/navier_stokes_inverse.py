@@ -21,10 +21,12 @@ improves: after 300 Adam steps and 1500 L-BFGS iterations nu was off by 54 % wit
 (lambda, nu), its least-squares minimiser over scattered points is the true pair, and the 2 x 2 normal matrix
 has condition number about 5 (``tests/navier_stokes/test_examples.py`` checks this).
 
-Measured with the defaults (seed 0, one run): clean, nu = 0.049702 (error 0.60 %), lambda = 0.99902 (0.10 %),
-velocity errors u 6.0e-3, v 1.1e-2; 1 % noise, nu = 0.049561 (0.88 %), lambda = 0.99972 (0.03 %); 435 s of
-CPU time on one thread for both levels (500 s wall on this project's 2-core machine shared with other jobs).
-With ``--seed 1`` (other observations, points and initialisation), clean: nu error 0.67 %, lambda 0.16 %.
+Measured with the defaults (seed 0, one run; Taylor-mode derivatives, ``--backend taylor``): clean, nu =
+0.049844 (error 0.31 %), lambda = 0.99938 (0.06 %), velocity errors u 6.0e-3, v 1.0e-2; 1 % noise, nu = 0.049625
+(0.75 %), lambda = 0.99979 (0.02 %); 240 s of CPU time on one thread for both levels (247 s wall, another run on
+the other core). With ``--seed 1`` (other observations, points and initialisation), clean: nu error 0.78 %,
+lambda 0.12 %. The previous default, ``--backend zcs``, took 435 s of CPU time for both levels (nu errors 0.60 %
+and 0.88 %; seed 1 clean 0.67 %).
 
 Outputs in ``--out DIR``: ``model.pt`` (the run of the first noise level, ``pinnkit.load(DIR / "model.pt")``;
 X with columns x, y, t), ``model_noise<level>.pt`` per level, ``metrics.json`` (identified values and their
@@ -114,7 +116,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-weight", type=float, default=None,
                    help=f"weight of the observation term in the loss (default {DEFAULTS['data_weight']:g})")
     pk.cli.add_common_options(p, ("lr", "backend", "seed", "device", "dtype", "out", "quick", "no_progress"),
-                              backend={"default": "zcs", "help": "derivative engine (default zcs, the faster here)"},
+                              backend={"default": "taylor",
+                                       "help": "derivative engine (default taylor, the fastest here)"},
                               seed={"help": "seed of the initialisation, observations and points"},
                               out={"default": Path("out/navier_stokes_inverse")})
     args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("observations",))
