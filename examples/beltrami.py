@@ -8,6 +8,12 @@ faces for all t and at t = 0; the pressure is fixed by its exact value at the ce
 compared with the exact solution on a 21^3 grid at t = 0, 0.25, 0.5, 0.75, 1 (relative L2 errors of u, v, w,
 and of p up to a constant per time level).
 
+Defaults: a 3 x 32 tanh MLP, 1000 Sobol collocation points, 300 boundary and 150 initial points per velocity
+component, Taylor-mode derivatives (``--backend taylor``, one forward jet pass), 500 Adam steps, then 6000 L-BFGS
+iterations. Measured with the defaults (seed 0, one run, one thread on this project's 2-core machine): relative
+L2 errors u 6.4e-3, v 6.5e-3, w 5.3e-3, p 4.2e-2 (up to a constant) in 213 s; with ``--backend zcs`` (the
+previous default) u 6.0e-3, v 6.4e-3, w 5.4e-3 in 377 s.
+
 Outputs in ``--out DIR``: ``model.pt`` (``pinnkit.load(DIR / "model.pt").predict(X)``, X with columns x, y, z,
 t), ``metrics.json`` (errors, wall time, steps, settings), ``solution.npz`` (the slice z = 0 at t = 1:
 grid, prediction, reference), ``history.png`` and ``solution_u.png``, ``solution_v.png``, ``solution_w.png``
@@ -78,7 +84,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    f"(default {DEFAULTS['initial']})")
     pk.cli.add_common_options(p, ("width", "depth", "lr", "backend", "seed", "device", "dtype", "out", "quick",
                                   "no_progress"), DEFAULTS,
-                              backend={"default": "zcs", "help": "derivative engine (default zcs, the faster here)"},
+                              backend={"default": "taylor",
+                                       "help": "derivative engine (default taylor, the fastest here)"},
                               dtype={"help": "float64 (default) lets L-BFGS go on improving where float32 stalls"},
                               out={"default": Path("out/beltrami")})
     return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("boundary", "initial"))
