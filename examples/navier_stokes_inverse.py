@@ -116,8 +116,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-weight", type=float, default=None,
                    help=f"weight of the observation term in the loss (default {DEFAULTS['data_weight']:g})")
     pk.cli.add_common_options(p, ("lr", "backend", "seed", "device", "dtype", "out", "quick", "no_progress"),
-                              backend={"default": "taylor",
-                                       "help": "derivative engine (default taylor, the fastest here)"},
+                              backend={"default": "taylor"},
                               seed={"help": "seed of the initialisation, observations and points"},
                               out={"default": Path("out/navier_stokes_inverse")})
     args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("observations",))

@@ -47,7 +47,7 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "width": {"type": int, "default": None, "help": "hidden width (default {default})"},
     "depth": {"type": int, "default": None, "help": "hidden layers (default {default})"},
     "lr": {"type": float, "default": 1e-3, "help": "Adam learning rate (default 1e-3)"},
-    "backend": {"choices": BACKENDS, "default": "autograd", "help": "derivative engine"},
+    "backend": {"choices": BACKENDS, "default": "autograd", "help": "derivative engine (default {default})"},
     "seed": {"type": int, "default": 0, "help": "seed of the initialisation and the points"},
     "device": {"default": "cpu", "help": "cpu or cuda"},
     "dtype": {"choices": ("float32", "float64"), "default": "float64", "help": "default {default}"},
