@@ -29,12 +29,12 @@ from .nets.taylor_mode import mlp_jet
 from .pde.operator_problem import InputBatch, OperatorProblem, check_operator_backend
 from .pde.problem import Batch
 from .sampling import FixedPoints, Resample
-from .trainer import OPTIMIZERS, NonFiniteLossError, _progress_bar, check_compile
+from .trainer import OPTIMIZERS, NonFiniteLossError, StepBookkeeping, _progress_bar, check_compile
 
 FIRST_ORDER = ("adam", "adamw", "sgd", "rmsprop")
 
 
-class OperatorTrainer:
+class OperatorTrainer(StepBookkeeping):
     """Fit a DeepONet-like ``net(v, x)`` to an :class:`~pinnkit.pde.OperatorProblem`.
 
     Parameters
@@ -213,14 +213,7 @@ class OperatorTrainer:
                 if self.scheduler is not None:
                     self.scheduler.step()
                 self.sampler.update(self.step, torch.zeros(0))
-                self.step += 1
-                self._elapsed += time.perf_counter() - start
-                if bar is not None:
-                    bar.update(1)
-                for cb in callbacks:
-                    cb.on_step_end(self, self.step, value)
-                if self.step % log_every == 0:
-                    self._log(callbacks, bar, terms)
+                self._end_step(start, value, terms, callbacks, bar, log_every)
         finally:
             if terms and (not self.history or self.history[-1]["step"] != self.step):
                 self._log(callbacks, bar, terms)

@@ -51,7 +51,32 @@ def check_compile(compile: object, backend: str) -> bool:
     return compile
 
 
-class Trainer:
+class StepBookkeeping:
+    """What a training loop (:class:`Trainer`, :class:`~pinnkit.OperatorTrainer`,
+    :class:`~pinnkit.dynamics.FitLoop`) does after each first-order optimizer step; the loop provides ``step``,
+    ``_elapsed`` and ``_log(callbacks, bar, terms)``."""
+
+    step: int
+    _elapsed: float
+
+    def _log(self, callbacks, bar, terms) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _end_step(self, start: float, value: float, terms: dict[str, Tensor], callbacks: Sequence[Callback], bar,
+                  log_every: int) -> None:
+        """Count the step and its time since ``start`` (``time.perf_counter()``), advance the progress bar, give the
+        callbacks the step's loss ``value``, and log the loss ``terms`` every ``log_every`` steps."""
+        self.step += 1
+        self._elapsed += time.perf_counter() - start
+        if bar is not None:
+            bar.update(1)
+        for cb in callbacks:
+            cb.on_step_end(self, self.step, value)
+        if self.step % log_every == 0:
+            self._log(callbacks, bar, terms)
+
+
+class Trainer(StepBookkeeping):
     """Fit ``net`` to ``problem``.
 
     Parameters
@@ -280,14 +305,7 @@ class Trainer:
             if self.scheduler is not None:
                 self.scheduler.step()
             self.sampler.update(self.step, self._pde_residual(residuals))
-            self.step += 1
-            self._elapsed += time.perf_counter() - start
-            if bar is not None:
-                bar.update(1)
-            for cb in callbacks:
-                cb.on_step_end(self, self.step, value)
-            if self.step % log_every == 0:
-                self._log(callbacks, bar, terms)
+            self._end_step(start, value, terms, callbacks, bar, log_every)
 
     def _fit_lbfgs(self, end, callbacks, log_every, bar) -> None:
         state = self.optimizer.state[self.optimizer.param_groups[0]["params"][0]]

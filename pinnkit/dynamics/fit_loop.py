@@ -21,13 +21,13 @@ from torch import Tensor, nn
 
 from ..callbacks import Callback
 from ..checkpoint import load_checkpoint, save_atomic
-from ..trainer import LBFGS_CHUNK, LBFGS_DEFAULTS, NonFiniteLossError, _progress_bar
+from ..trainer import LBFGS_CHUNK, LBFGS_DEFAULTS, NonFiniteLossError, StepBookkeeping, _progress_bar
 
 FIRST_ORDER = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
                "rmsprop": torch.optim.RMSprop}
 
 
-class FitLoop:
+class FitLoop(StepBookkeeping):
     """Base of the fits: subclasses set :attr:`module` (whose parameters are trained), may add tensors to
     :attr:`extra` (trainable tensors outside the module, e.g. initial states), and implement :meth:`losses`."""
 
@@ -132,14 +132,7 @@ class FitLoop:
                 raise self._non_finite(terms)
             total.backward()
             self.optimizer.step()
-            self.step += 1
-            self._elapsed += time.perf_counter() - start
-            if bar is not None:
-                bar.update(1)
-            for cb in callbacks:
-                cb.on_step_end(self, self.step, value)
-            if self.step % log_every == 0:
-                self._log(callbacks, bar, terms)
+            self._end_step(start, value, terms, callbacks, bar, log_every)
 
     def _fit_lbfgs(self, end, callbacks, log_every, bar) -> None:
         group = self.optimizer.param_groups[0]
