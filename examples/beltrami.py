@@ -11,7 +11,8 @@ and of p up to a constant per time level).
 Defaults: a 3 x 32 tanh MLP, 1000 Sobol collocation points, 300 boundary and 150 initial points per velocity
 component, Taylor-mode derivatives (``--backend taylor``, one forward jet pass), 500 Adam steps, then 6000 L-BFGS
 iterations. Measured with the defaults (seed 0, one run, one thread on this project's 2-core machine): relative
-L2 errors u 6.4e-3, v 6.5e-3, w 5.3e-3, p 4.2e-2 (up to a constant) in 213 s; with ``--backend zcs`` (the
+L2 errors u 6.4e-3, v 6.5e-3, w 5.3e-3, p 4.2e-2 (up to a constant) in 213 s (``--seed 1``: u 5.0e-3,
+v 4.4e-3, w 4.8e-3 in 233 s); with ``--backend zcs`` (the
 previous default) u 6.0e-3, v 6.4e-3, w 5.4e-3 in 377 s.
 
 Outputs in ``--out DIR``: ``model.pt`` (``pinnkit.load(DIR / "model.pt").predict(X)``, X with columns x, y, z,
