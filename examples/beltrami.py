@@ -86,7 +86,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pk.cli.add_common_options(p, ("width", "depth", "lr", "backend", "seed", "device", "dtype", "out", "quick",
                                   "no_progress"), DEFAULTS,
                               backend={"default": "taylor"},
-                              dtype={"help": "float64 (default) lets L-BFGS go on improving where float32 stalls"},
                               out={"default": Path("out/beltrami")})
     return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("boundary", "initial"))
 

@@ -87,7 +87,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--compile", action="store_true", help="with --backend taylor: compile the network's jet pass "
                    "(torch.compile; about half the step time of autograd here after a one-off compilation)")
     pk.cli.add_common_options(p, ("seed", "device", "dtype", "out", "quick", "no_progress"),
-                              dtype={"help": "float64 (default) lets L-BFGS go on improving where float32 stalls"},
                               out={"default": Path("out/burgers")})
     return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS)
 

@@ -31,7 +31,6 @@ Run ``python examples/kovasznay.py --out out/kovasznay`` (``--quick`` for a smok
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 from typing import Any
 
@@ -90,12 +89,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pk.cli.add_common_options(p, ("width", "depth", "lr", "backend", "seed", "device", "dtype", "out", "quick",
                                   "no_progress"), DEFAULTS,
                               backend={"default": "taylor"},
-                              dtype={"help": "float64 (default) lets L-BFGS go on improving where float32 stalls"},
                               out={"default": Path("out/kovasznay")})
-    args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("boundary",))
-    if not (math.isfinite(args.boundary_weight) and args.boundary_weight > 0):
-        p.error(f"--boundary-weight must be a positive finite number; got {args.boundary_weight}")
-    return args
+    return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("boundary",),
+                                  positive_finite=("boundary_weight",))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

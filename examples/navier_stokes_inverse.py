@@ -119,9 +119,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                               backend={"default": "taylor"},
                               seed={"help": "seed of the initialisation, observations and points"},
                               out={"default": Path("out/navier_stokes_inverse")})
-    args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("observations",))
-    if not (math.isfinite(args.data_weight) and args.data_weight > 0):
-        p.error(f"--data-weight must be a positive finite number; got {args.data_weight}")
+    args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys=KEYS, positive=("observations",),
+                                  positive_finite=("data_weight",))
     if any(not (level >= 0) for level in args.noise):
         p.error("--noise levels must be >= 0")
     return args

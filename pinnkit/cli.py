@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -50,7 +51,8 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "backend": {"choices": BACKENDS, "default": "autograd", "help": "derivative engine (default {default})"},
     "seed": {"type": int, "default": 0, "help": "seed of the initialisation and the points"},
     "device": {"default": "cpu", "help": "cpu or cuda"},
-    "dtype": {"choices": ("float32", "float64"), "default": "float64", "help": "default {default}"},
+    "dtype": {"choices": ("float32", "float64"), "default": "float64",
+              "help": "default {default}; float64 lets L-BFGS go on improving where float32 stalls"},
     "out": {"type": Path, "help": "output directory"},
     "quick": {"action": "store_true", "help": "a smoke test: few steps, small net"},
     "no_progress": {"action": "store_true", "help": "no progress bar"},
@@ -101,13 +103,14 @@ def add_common_options(parser: argparse.ArgumentParser, names: Iterable[str], de
 
 def resolve_options(parser: argparse.ArgumentParser, args: argparse.Namespace, defaults: Mapping[str, Any],
                     quick: Mapping[str, Any], *, keys: Mapping[str, str] | None = None,
-                    positive: Iterable[str] = ()) -> argparse.Namespace:
+                    positive: Iterable[str] = (), positive_finite: Iterable[str] = ()) -> argparse.Namespace:
     """Fill the options left unset (``None``) from ``quick`` (with ``--quick``) or ``defaults``, then check them.
 
     Each entry of the chosen dict fills the option ``name`` with ``keys.get(name, name)`` equal to its key;
     entries that name no option of ``args`` (settings the script reads itself) are left alone. The checks end
     the program through ``parser.error`` with a message naming the option: ``--steps`` and ``--lbfgs-steps``
-    must be >= 0; ``--points``, ``--width``, ``--depth`` and the options named in ``positive`` >= 1; and
+    must be >= 0; ``--points``, ``--width``, ``--depth`` and the options named in ``positive`` >= 1; the
+    options named in ``positive_finite`` (e.g. loss weights) positive finite numbers; and
     ``--device cuda...`` needs CUDA. Returns ``args``, filled in place.
     """
     base = quick if getattr(args, "quick", False) else defaults
@@ -124,6 +127,10 @@ def resolve_options(parser: argparse.ArgumentParser, args: argparse.Namespace, d
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"{_flag(name)} must be >= 1; got {value}")
+    for name in positive_finite:
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value > 0):
+            parser.error(f"{_flag(name)} must be a positive finite number; got {value}")
     device = getattr(args, "device", None)
     if isinstance(device, str) and device.startswith("cuda") and not torch.cuda.is_available():
         parser.error(f"--device {device}: CUDA is not available here")

@@ -79,6 +79,17 @@ def test_bad_counts_are_refused_naming_the_option(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["0", "-2", "nan", "inf"])
+def test_a_weight_that_is_not_positive_and_finite_is_refused_naming_the_option(value, capsys):
+    parser = make_parser()
+    parser.add_argument("--data-weight", type=float, default=1.0)
+    with pytest.raises(SystemExit) as info:
+        resolve(["--data-weight", value], parser=parser, positive_finite=("data_weight",))
+    assert info.value.code == 2
+    assert f"--data-weight must be a positive finite number; got {float(value)}" in capsys.readouterr().err
+    assert resolve(["--data-weight", "0.5"], parser=parser, positive_finite=("data_weight",)).data_weight == 0.5
+
+
 def test_zero_steps_are_allowed():
     args = resolve(["--steps", "0", "--lbfgs-steps", "0"])
     assert args.steps == 0 and args.lbfgs_steps == 0
