@@ -22,9 +22,9 @@ machine other processes only ever add time); DeepXDE's ``train`` also evaluates 
 each call, so its time per step is the difference of two calls of ``n`` and ``2n`` steps, divided by ``n``.
 Slow rows (more than ~1 s per step) are timed over fewer steps (at least 2).
 
-``--matmul-floor`` also times the matrix products alone that one exact-derivative step needs (the trunk's four
-Taylor streams forward and backward, the branch contractions): a lower bound on any method's step time on the
-machine, printed as a fraction of DeepXDE-ZCS's step.
+``--matmul-floor`` also times the matrix products alone that one Taylor-mode step needs (the trunk's four
+Taylor streams forward and backward, the branch contractions): a lower bound on that step's time on the machine
+(ZCS and reverse mode need more products), printed as a fraction of DeepXDE-ZCS's step.
 
 ``--json PATH`` writes one record per row: ``method``, ``M``, ``s_per_step``, ``peak_mem_mb`` (and ``N``,
 ``peak_rss_mb``, ``steps``, ``device``). ``--scaling`` adds the pinnkit-ZCS table over M (up to 1000) and the
@@ -203,8 +203,8 @@ def print_table(rows: list[dict], title: str) -> None:
 
 
 def matmul_floor(m: int, n: int, device: str, repeats: int = 5, rounds: int = 50) -> dict:
-    """Seconds for the matrix products alone that one exact-derivative step of this problem needs: a lower bound on
-    any method's step time here.
+    """Seconds for the matrix products alone that one Taylor-mode step of this problem needs: a lower bound on its
+    step time here (ZCS and reverse mode need more products, not fewer).
 
     u_t and u_xx need four Taylor streams through the trunk (value, d/dt, d/dx, d2/dx2; the value also at the
     60 condition points), each through the trunk's two 128 x 128 layers: one product forward, two backward (to the
@@ -220,7 +220,7 @@ def matmul_floor(m: int, n: int, device: str, repeats: int = 5, rounds: int = 50
 
     weights = [rand(width, width) for _ in TRUNK[2:]]
     streams = [rand(n + cond, width)] + [rand(n, width) for _ in range(3)]
-    grads = [torch.randn_like(x) for x in streams]
+    grads = [rand(*x.shape) for x in streams]
     branch = rand(m, width)
     trunks = [rand(n + cond, width), rand(n, width)]
     out_grads = [rand(m, n + cond), rand(m, n)]
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                    "least disturbed one counts")
     p.add_argument("--scaling", action="store_true", help="also the pinnkit-ZCS table over M and N")
     p.add_argument("--matmul-floor", action="store_true", help="also time the matrix products alone that one "
-                   "exact-derivative step needs (a lower bound on any method's step time)")
+                   "Taylor-mode step needs (a lower bound on its step time)")
     p.add_argument("--scaling-functions", type=int, nargs="+", default=[50, 100, 200, 500, 1000])
     p.add_argument("--scaling-points", type=int, nargs="+", default=[1000, 2000, 4000, 8000])
     p.add_argument("--device", default="cpu")
