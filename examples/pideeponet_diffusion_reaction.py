@@ -86,7 +86,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pk.cli.add_common_options(p, ("seed", "device"), seed={"help": "seed of the initialisation, functions and points"})
     pk.cli.add_common_options(p, ("out", "quick", "no_progress"),
                               out={"default": Path("out/pideeponet_diffusion_reaction")})
-    return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys={"test_functions": "test"})
+    return pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, keys={"test_functions": "test"},
+                                  positive=("functions", "batch", "test_functions", "resample"))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

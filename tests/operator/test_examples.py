@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ..test_examples import load_example
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -66,3 +68,16 @@ def test_antiderivative_quick(tmp_path):
         with pytest.raises(ValueError, match=r"x must have shape \(n, 1\) with columns \('x',\)"):
             model.predict(at_sensors, np.zeros((3, 2)))
     assert (tmp_path / "solution.png").is_file()
+
+
+@pytest.mark.parametrize(("name", "argv", "message"), [
+    ("pideeponet_antiderivative.py", ["--batch", "0"], "--batch must be >= 1; got 0"),
+    ("pideeponet_diffusion_reaction.py", ["--functions", "-1"], "--functions must be >= 1; got -1"),
+    ("pideeponet_diffusion_reaction.py", ["--resample", "0"], "--resample must be >= 1; got 0"),
+    ("pideeponet_diffusion_reaction.py", ["--test-functions", "0"], "--test-functions must be >= 1; got 0"),
+])
+def test_bad_counts_are_refused_before_training(name, argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        load_example(ROOT / "examples" / name).parse_args(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
