@@ -62,7 +62,10 @@ def test_antiderivative_quick(tmp_path):
         model = pk.load(tmp_path / "model.pt")
         assert isinstance(model, pk.OperatorModel) and model.sensors.shape == (50,)
         at_sensors = GaussianRandomField(0.5, method="spectral").evaluate(data["features"], model.sensors).numpy()
-        np.testing.assert_allclose(model.predict(at_sensors, x[:, None])[..., 0], data["u_pred"], rtol=0, atol=1e-12)
+        # float32 network: the same predictions up to float32 round-off (batched and threaded differently; 2.4e-7
+        # seen on a loaded machine), far below the model's error
+        np.testing.assert_allclose(model.predict(at_sensors, x[:, None])[..., 0], data["u_pred"], rtol=1e-5,
+                                   atol=1e-6)
         with pytest.raises(ValueError, match=r"sensor_values must have shape \(M, 50\)"):
             model.predict(at_sensors[:, :10], x[:, None])
         with pytest.raises(ValueError, match=r"x must have shape \(n, 1\) with columns \('x',\)"):
