@@ -2,9 +2,10 @@
 
 The Burgers example's configuration (2540 collocation points, 200 boundary and 400 initial points, MLP 2-20-20-20-1
 tanh, Adam, float64 as in the example; ``--dtype float32`` for the other precision). For each sampler the
-script times (a) whole training steps through ``Trainer.fit`` and (b) the sampler's own work alone: its
-``update`` with the step's residual plus the ``points`` / ``residual_weights`` calls of a step, repeated on
-the same state. The target (issue 4) is an update cost of at most 5% of a training step for R3 and Causal R3.
+script times (a) whole training steps through ``Trainer.fit`` and (b) the sampler's and weighting's own work
+alone: the sampler's ``points`` and ``update`` with the step's residual, the weighting's ``weights`` and
+``update``, repeated on the same state. The target (issue 4) is an update cost of at most 5% of a training
+step for R3 and Causal R3.
 ``--json PATH`` writes the table.
 """
 
@@ -26,26 +27,28 @@ from burgers import build_problem  # noqa: E402  (the example's problem, not a c
 
 import pinnkit as pk  # noqa: E402
 
-SAMPLERS = {
-    "fixed": lambda n: pk.sampling.FixedPoints(n, "sobol"),
-    "r3": lambda n: pk.sampling.R3(n),
-    "causal_r3": lambda n: pk.sampling.CausalR3(n),
-    "causal_weighting": lambda n: pk.sampling.CausalWeighting(pk.sampling.FixedPoints(n, "sobol")),
-    "resample": lambda n: pk.sampling.Resample(n, every=1),
+SAMPLERS = {  # name -> n -> (sampler, weighting)
+    "fixed": lambda n: (pk.sampling.FixedPoints(n, "sobol"), None),
+    "r3": lambda n: (pk.sampling.R3(n), None),
+    "causal_r3": lambda n: (pk.sampling.CausalR3(n), None),
+    "causal_weighting": lambda n: (pk.sampling.FixedPoints(n, "sobol"), pk.weighting.CausalWeighting()),
+    "resample": lambda n: (pk.sampling.Resample(n, every=1), None),
 }
 
 
 def sampler_seconds(trainer: pk.Trainer, repeats: int) -> float:
-    """Seconds per step of the sampler's own calls, on the trainer's current state."""
-    sampler = trainer.sampler
+    """Seconds per step of the sampler's and the weighting's own calls, on the trainer's current state."""
+    sampler, weighting = trainer.sampler, trainer.weighting
     with torch.enable_grad():
-        _, _, residuals = trainer.losses()
-    residual = trainer._pde_residual(residuals)
-    zero = torch.zeros((), dtype=trainer.dtype)
+        _, terms, residuals = trainer.losses()
+    residual = residuals["pde"].detach()
+    losses = {k: v.detach() for k, v in terms.items() if k != "pde"}
     start = time.perf_counter()
     for i in range(repeats):
-        points, _ = sampler.points(trainer.step + i)
-        sampler.residual_weights(residual, zero)
+        points = sampler.points(trainer.step + i)
+        if weighting is not None:
+            weighting.weights(points, residual, losses)
+            weighting.update(trainer.step + i)
         sampler.update(trainer.step + i, residual)
     return (time.perf_counter() - start) / repeats
 
@@ -66,7 +69,8 @@ def main(argv: list[str] | None = None) -> dict:
     for name, make in SAMPLERS.items():
         torch.manual_seed(args.seed)
         net = pk.nets.MLP(2, 1, width=20, depth=3, input_bounds=problem.domain.bbox)
-        trainers[name] = pk.Trainer(problem, net, sampler=make(args.points), dtype=dtype, seed=args.seed)
+        sampler, weighting = make(args.points)
+        trainers[name] = pk.Trainer(problem, net, sampler=sampler, weighting=weighting, dtype=dtype, seed=args.seed)
         trainers[name].fit(20, progress=False, log_every=10**9)  # warm-up
     step_s = {k: [] for k in trainers}
     own_s = {k: [] for k in trainers}

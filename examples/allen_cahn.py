@@ -43,16 +43,20 @@ def build_problem(n_initial: int = 512) -> pk.Problem:
     ])
 
 
-def build_sampler(name: str, points: int) -> pk.sampling.Sampler:
-    """The sampler ``name``; ``causal`` weights one fixed Sobol set (L-BFGS then sees the same points)."""
+SAMPLERS = sorted([*pk.sampling.SAMPLERS, "causal"])
+
+
+def build_sampler(name: str, points: int) -> tuple[pk.sampling.Sampler, pk.weighting.Weighting | None]:
+    """The sampler ``name`` and its weighting; ``causal``: causal weighting of one fixed Sobol set (L-BFGS then
+    sees the same points)."""
     if name == "causal":
-        return pk.sampling.CausalWeighting(pk.sampling.FixedPoints(points, "sobol"), chunks=32, epsilon=1.0)
-    return pk.sampling.sampler(name, points)
+        return pk.sampling.FixedPoints(points, "sobol"), pk.weighting.CausalWeighting(chunks=32, epsilon=1.0)
+    return pk.sampling.sampler(name, points), None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--sampler", choices=sorted(pk.sampling.SAMPLERS), default="causal", help="collocation sampler")
+    p.add_argument("--sampler", choices=SAMPLERS, default="causal", help="collocation sampler")
     p.add_argument("--windows", type=int, default=None, help=f"time-marching windows (default {DEFAULTS['windows']};"
                    " 1: the whole interval at once)")
     pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "points", "width", "depth"), DEFAULTS,
@@ -85,7 +89,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     options = {"lr": args.lr, "backend": args.backend, "device": args.device, "dtype": getattr(torch, args.dtype),
                "seed": args.seed, "loss_weights": {"ic": args.ic_weight},
                "scheduler": lambda opt: torch.optim.lr_scheduler.StepLR(opt, decay, gamma=0.9)}
-    run = pk.TimeMarching(problem, net, args.windows, sampler=build_sampler(args.sampler, args.points),
+    sampler, weighting = build_sampler(args.sampler, args.points)
+    run = pk.TimeMarching(problem, net, args.windows, sampler=sampler, weighting=weighting,
                           reference=(grid, u_ref.reshape(-1, 1)), **options)
     log_every = max(1, min(500, args.steps // 4))
 

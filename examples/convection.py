@@ -55,12 +55,15 @@ def build_problem(beta: float, n_initial: int = 512, n_periodic: int = 256) -> p
     ])
 
 
-def build_sampler(name: str, points: int, steps: int) -> pk.sampling.Sampler:
-    """The sampler ``name``; Causal R3's gate speed ``eta`` is scaled so the gate can open within ``steps``
-    Adam steps (beta grows by at most ``eta * clip`` a step; the paper's ``eta = 1e-3`` needs ~2e4 steps)."""
+def build_sampler(name: str, points: int, steps: int) -> tuple[pk.sampling.Sampler, pk.weighting.Weighting | None]:
+    """The sampler ``name`` and its weighting; Causal R3's gate speed ``eta`` is scaled so the gate can open
+    within ``steps`` Adam steps (beta grows by at most ``eta * clip`` a step; the paper's ``eta = 1e-3`` needs
+    ~2e4 steps); ``causal``: causal weighting (32 chunks, epsilon 1) of points drawn anew every step."""
     if name == "causal_r3":
-        return pk.sampling.CausalR3(points, eta=max(1e-3, 20.0 / max(steps, 1)))
-    return pk.sampling.sampler(name, points)
+        return pk.sampling.CausalR3(points, eta=max(1e-3, 20.0 / max(steps, 1))), None
+    if name == "causal":
+        return pk.sampling.Resample(points, every=1), pk.weighting.CausalWeighting(chunks=32, epsilon=1.0)
+    return pk.sampling.sampler(name, points), None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -90,8 +93,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     grid = np.stack(np.meshgrid(x, t, indexing="ij"), axis=-1).reshape(-1, 2)
     u_ref = exact(grid[:, 0], grid[:, 1], args.beta).reshape(len(x), len(t))
     net = pk.nets.MLP(2, 1, width=args.width, depth=args.depth, input_bounds=problem.domain.bbox)
-    run = pk.TimeMarching(problem, net, args.windows, sampler=build_sampler(args.sampler, args.points, args.steps),
-                          lr=args.lr, backend=args.backend, device=args.device, dtype=getattr(torch, args.dtype),
+    sampler, weighting = build_sampler(args.sampler, args.points, args.steps)
+    run = pk.TimeMarching(problem, net, args.windows, sampler=sampler, weighting=weighting, lr=args.lr,
+                          backend=args.backend, device=args.device, dtype=getattr(torch, args.dtype),
                           seed=args.seed, reference=(grid, u_ref.reshape(-1, 1)))
     log_every = max(1, min(500, args.steps // 4))
 

@@ -149,29 +149,22 @@ class CornerRefinedPoints(pk.sampling.FixedPoints):
         self.corner_fraction, self.r_min, self.r_max = float(corner_fraction), float(r_min), float(r_max)
         self._weights: torch.Tensor | None = None
 
-    def setup(self, domain, rng, dtype, device, residual=None):
-        if self._pool is None:
-            corner = int(round(self.corner_fraction * self.n)) // 2
-            bulk = domain.sample_interior(self.n - 2 * corner, "sobol", seed=rng, dtype=torch.float64)
-            r = self.r_min * (self.r_max / self.r_min) ** rng.random((2, corner))
-            theta = 0.5 * math.pi * rng.random((2, corner))
-            left = np.stack([r[0] * np.cos(theta[0]), 1.0 - r[0] * np.sin(theta[0])], axis=1)
-            right = np.stack([1.0 - r[1] * np.cos(theta[1]), 1.0 - r[1] * np.sin(theta[1])], axis=1)
-            cluster = torch.as_tensor(np.concatenate([left, right]), dtype=torch.float64)
-            self._pool = torch.cat([bulk, cluster]).to(dtype=dtype, device=device)
-            weights = np.concatenate([np.ones(bulk.shape[0]), (r.ravel() / self.r_max) ** 2])
-            self._weights = torch.as_tensor(weights, dtype=dtype, device=device)
-        super().setup(domain, rng, dtype, device, residual)
+    def initial_points(self, domain, rng):
+        corner = int(round(self.corner_fraction * self.n)) // 2
+        bulk = domain.sample_interior(self.n - 2 * corner, "sobol", seed=rng, dtype=torch.float64)
+        r = self.r_min * (self.r_max / self.r_min) ** rng.random((2, corner))
+        theta = 0.5 * math.pi * rng.random((2, corner))
+        left = np.stack([r[0] * np.cos(theta[0]), 1.0 - r[0] * np.sin(theta[0])], axis=1)
+        right = np.stack([1.0 - r[1] * np.cos(theta[1]), 1.0 - r[1] * np.sin(theta[1])], axis=1)
+        cluster = torch.as_tensor(np.concatenate([left, right]), dtype=torch.float64)
+        self._weights = torch.as_tensor(np.concatenate([np.ones(bulk.shape[0]), (r.ravel() / self.r_max) ** 2]))
+        return torch.cat([bulk, cluster])
 
-    def points(self, step):
-        return self._pool, self._weights
-
-    def state_dict(self):
-        return {**super().state_dict(), "weights": self._weights}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self._weights = state["weights"].to(dtype=self.dtype, device=self.device)
+    def weighting(self) -> pk.weighting.PointWeights:
+        """The points' weights (1 in the bulk, ``(r / r_max)^2`` in the clusters) as the loss's weighting."""
+        if self._weights is None:
+            raise ValueError("CornerRefinedPoints: the points are drawn when training starts (setup)")
+        return pk.weighting.PointWeights(self._weights)
 
 
 def build_problem() -> pk.Problem:

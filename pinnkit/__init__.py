@@ -2,14 +2,14 @@
 
 The pieces of a script, in order: a domain (:mod:`pinnkit.geometry`), a :class:`Problem` with its residual
 and conditions (:mod:`pinnkit.pde`), a network (:mod:`pinnkit.nets`), and a :class:`Trainer` (with a sampler
-from :mod:`pinnkit.sampling`). :class:`TimeMarching` trains a time-dependent problem window by window;
+from :mod:`pinnkit.sampling` and optionally a weighting from :mod:`pinnkit.weighting`); every trainer runs the
+one loop of :mod:`pinnkit.training`. :class:`TimeMarching` trains a time-dependent problem window by window;
 :func:`load` reads a trained model back.
 """
 
-from . import callbacks, cli, dynamics, functions, geometry, metrics, nets, optim, pde, sampling
+from . import callbacks, cli, dynamics, functions, geometry, metrics, nets, optim, pde, sampling, training, weighting
 from .callbacks import Checkpoint, EarlyStopping
 from .model import Model, OperatorModel, load
-from .operator_trainer import OperatorTrainer
 from .pde import (
     DirichletBC,
     InitialCondition,
@@ -22,8 +22,7 @@ from .pde import (
     RobinBC,
 )
 from .pde.operator_problem import OperatorProblem
-from .time_marching import TimeMarching
-from .trainer import NonFiniteLossError, Trainer
+from .training import NonFiniteLossError, OperatorTrainer, TimeMarching, Trainer
 
 __version__ = "0.1.0"
 
@@ -32,5 +31,5 @@ __all__ = [
     "OperatorModel", "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC",
     "TimeMarching", "Trainer",
     "__version__", "callbacks", "cli", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
-    "functions", "OperatorProblem", "OperatorTrainer",
+    "functions", "OperatorProblem", "OperatorTrainer", "training", "weighting",
 ]

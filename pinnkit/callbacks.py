@@ -1,4 +1,5 @@
-"""Callbacks: code the :class:`~pinnkit.Trainer` calls during :meth:`~pinnkit.Trainer.fit`.
+"""Callbacks: code a training loop (:class:`~pinnkit.training.TrainingLoop`: :class:`~pinnkit.Trainer`, the
+operator trainer, the dynamics fits) calls during ``fit``.
 
 A callback overrides any of the hooks below; setting ``trainer.stop_training = True`` ends the fit after the
 current step. Records passed to :meth:`Callback.on_log` are the trainer's history entries (step, loss, each
@@ -14,22 +15,22 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 if TYPE_CHECKING:
-    from .trainer import Trainer
+    from .training import TrainingLoop
 
 
 class Callback:
     """Base class: every hook does nothing."""
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainingLoop) -> None:
         """Before the first step of a fit."""
 
-    def on_step_end(self, trainer: Trainer, step: int, loss: float) -> None:
+    def on_step_end(self, trainer: TrainingLoop, step: int, loss: float) -> None:
         """After each optimisation step (L-BFGS: after each chunk of iterations)."""
 
-    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
+    def on_log(self, trainer: TrainingLoop, record: dict[str, Any]) -> None:
         """When a history record is written (every ``log_every`` steps and at the end)."""
 
-    def on_fit_end(self, trainer: Trainer) -> None:
+    def on_fit_end(self, trainer: TrainingLoop) -> None:
         """After the last step of a fit (also when it stops early)."""
 
 

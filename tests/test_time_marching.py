@@ -19,10 +19,11 @@ def convection_problem(beta=1.0, data=None):
     return pk.Problem(DOMAIN, pk.pde.equations.convection(beta), outputs="u", conditions=conditions)
 
 
-def marching(sampler=None, windows=3, **kw):
+def marching(sampler=None, windows=3, weighting=None, **kw):
     torch.manual_seed(0)
     net = pk.nets.MLP(2, 1, width=16, depth=2, input_bounds=DOMAIN.bbox)
-    return pk.TimeMarching(convection_problem(), net, windows, sampler=sampler, dtype=torch.float64, **kw)
+    return pk.TimeMarching(convection_problem(), net, windows, sampler=sampler, weighting=weighting,
+                           dtype=torch.float64, **kw)
 
 
 def test_window_problems_live_in_their_windows_and_keep_the_conditions():
@@ -74,7 +75,7 @@ def test_marching_learns_the_convection_solution():
 def test_initial_time_derivative_is_handed_over():
     torch.manual_seed(0)
     net = pk.nets.MLP(2, 1, width=8, depth=2).double()
-    value = pk.time_marching.PreviousWindow(net, 0, derivative=1)
+    value = pk.training.PreviousWindow(net, 0, derivative=1)
     p = torch.tensor([[0.3, 0.5], [0.7, 0.5]], dtype=torch.float64)
     h = 1e-6
     fd = (net(p + torch.tensor([0, h])) - net(p - torch.tensor([0, h])))[:, 0] / (2 * h)
@@ -82,12 +83,12 @@ def test_initial_time_derivative_is_handed_over():
 
 
 def test_checkpoint_round_trip_and_load(tmp_path):
-    m = marching(pk.sampling.CausalWeighting(pk.sampling.Resample(64), chunks=4), windows=2)
+    m = marching(pk.sampling.Resample(64), weighting=pk.weighting.CausalWeighting(chunks=4), windows=2)
     m.fit(10, progress=False)
     m.save(tmp_path / "march.pt")
     x = np.array([[1.0, 0.2], [2.0, 0.9]])
     np.testing.assert_array_equal(pk.load(tmp_path / "march.pt").predict(x), m.predict(x))
-    again = marching(pk.sampling.CausalWeighting(pk.sampling.Resample(64), chunks=4), windows=2)
+    again = marching(pk.sampling.Resample(64), weighting=pk.weighting.CausalWeighting(chunks=4), windows=2)
     again.load_state(tmp_path / "march.pt")
     np.testing.assert_array_equal(again.predict(x), m.predict(x))
     assert again.trainers[1].step == 10

@@ -14,6 +14,7 @@ Fields are called ``f(t, u)`` with states ``u`` ``(B, d)``; :class:`Autonomous` 
 turn networks of the state into fields. Only :mod:`pinnkit.dynamics.backend` talks to the solver libraries.
 """
 
+from .fit import DynamicsFit
 from .neural_ode import NeuralODE
 from .neural_sde import NeuralSDE
 from .polynomial_library import PolynomialLibrary
@@ -25,7 +26,7 @@ from .universal_ode import UniversalODE
 from .vector_field import Autonomous, FunctionField, TimeDependent
 
 __all__ = [
-    "Autonomous", "FunctionField", "NeuralODE", "NeuralSDE", "PolynomialLibrary", "SDEMomentFit",
+    "Autonomous", "DynamicsFit", "FunctionField", "NeuralODE", "NeuralSDE", "PolynomialLibrary", "SDEMomentFit",
     "SDETransitionFit", "SparsePolynomial", "SparseRegression", "TimeDependent", "TrajectoryFit", "UniversalODE",
     "stlsq", "threshold_sweep", "transition_nll",
 ]

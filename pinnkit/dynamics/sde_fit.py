@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from .checks import positive_int
-from .fit_loop import FitLoop
+from .fit import DynamicsFit
 from .neural_sde import NeuralSDE
 from .vector_field import Autonomous
 
@@ -93,11 +93,12 @@ def transition_nll(sde: NeuralSDE, t: Tensor, paths: Tensor) -> Tensor:
     return total / count + 0.5 * d * math.log(2 * math.pi)
 
 
-class SDETransitionFit(FitLoop):
+class SDETransitionFit(DynamicsFit):
     """Fit drift and diffusion to finely sampled paths ``(T, B, d)`` at times ``t`` ``(T,)`` by the
     Euler–Maruyama transition likelihood (see the module docstring); the loss term is ``"nll"``."""
 
     kind = "sde_transition_fit"
+    terms = ("nll",)
 
     def __init__(self, sde: NeuralSDE, t: Tensor, paths: Tensor):
         _check_paths(sde, t, paths)
@@ -108,12 +109,13 @@ class SDETransitionFit(FitLoop):
             sde.diffusion_matrix(t[0], x)
             if sde.drift(t[0], x).shape != x.shape:
                 raise ValueError(f"the drift must return the states' shape {tuple(x.shape)}")
+        self.start_training()
 
     def losses(self) -> dict[str, Tensor]:
         return {"nll": transition_nll(self.module, self.t, self.paths)}
 
 
-class SDEMomentFit(FitLoop):
+class SDEMomentFit(DynamicsFit):
     """Fit drift and diffusion to paths ``(T, B, d)`` at (possibly coarse) times ``t`` by matching the
     time-dependent mean and variance (see the module docstring); loss terms ``"mean"`` and ``"variance"``.
 
@@ -122,6 +124,7 @@ class SDEMomentFit(FitLoop):
     """
 
     kind = "sde_moment_fit"
+    terms = ("mean", "variance")
 
     def __init__(self, sde: NeuralSDE, t: Tensor, paths: Tensor, *, samples: int = 256, seed: int = 0):
         _check_paths(sde, t, paths)
@@ -139,6 +142,7 @@ class SDEMomentFit(FitLoop):
             raise ValueError("the paths do not vary in some component: nothing to match the diffusion to")
         index = torch.arange(self.samples) % paths.shape[1]
         self.u0 = paths[0, index]
+        self.start_training()
 
     def losses(self) -> dict[str, Tensor]:
         sim = self.module(self.u0, self.t, seed=self.seed)  # (T, S, d)

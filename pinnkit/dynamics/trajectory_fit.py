@@ -28,12 +28,12 @@ import torch
 from torch import Tensor
 
 from .checks import non_negative_float, positive_int
-from .fit_loop import FitLoop
+from .fit import DynamicsFit
 from .neural_ode import NeuralODE
 from .universal_ode import UniversalODE
 
 
-class TrajectoryFit(FitLoop):
+class TrajectoryFit(DynamicsFit):
     """Fit a :class:`NeuralODE` (its field's parameters, physical parameters included) to observed trajectories.
 
     Parameters
@@ -113,6 +113,8 @@ class TrajectoryFit(FitLoop):
         self.bounds = [int(round(j * (t.numel() - 1) / segments)) for j in range(segments + 1)]
         for j in range(1, segments):
             self.extra[f"shooting_{j}"] = self._initial_guess(y, self.bounds[j]).requires_grad_(True)
+        self.terms = ("data", "continuity") if segments > 1 else ("data",)
+        self.start_training()
 
     def _initial_guess(self, y: Tensor, index: int) -> Tensor:
         """The data at ``t[index]``, missing entries linearly interpolated in time (``(B, d)``)."""

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .causal_weighting import CausalWeighting
 from .r3 import R3, CausalR3
 from .residual_density import RAD, RARD
 from .sampler import FixedPoints, Resample, Sampler
 
-#: name -> ``n -> Sampler`` with the method's defaults (``causal``: causal weighting of points drawn anew
-#: every step, 32 chunks, epsilon 1).
+#: name -> ``n -> Sampler`` with the method's defaults (causal time weighting is a weighting, not a sampler:
+#: :class:`pinnkit.weighting.CausalWeighting`).
 SAMPLERS: dict[str, Callable[[int], Sampler]] = {
     "fixed": lambda n: FixedPoints(n, "sobol"),
     "resample": lambda n: Resample(n, every=1),
     "r3": R3,
     "causal_r3": CausalR3,
-    "causal": lambda n: CausalWeighting(Resample(n, every=1), chunks=32, epsilon=1.0),
     "rad": RAD,
     "rard": RARD,
 }

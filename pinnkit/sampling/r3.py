@@ -13,7 +13,7 @@ Causal R3 adds a gate on the normalised time ``s = (t - t0) / (t1 - t0)`` that l
 first and opens as the early residuals fall:
 
     g(s) = (1 - tanh(alpha (s - beta))) / 2                  alpha = 5, beta starts at -0.5
-    loss  L_r = mean((r g)^2)        (the sampler's per-point weights are g^2)
+    loss  L_r = mean((r g)^2)        (per-point weights g^2: the sampler's own weighting, :class:`CausalGate`)
     fitness F_j = |r_j| g(s_j), retain F_j > mean F
     after the step:  L_g = mean((|r| g)^2),  beta += eta * min(exp(-eps L_g), clip)   eta = 1e-3, eps = 20, clip = 0.1
 
@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from ..geometry import SpaceTimeDomain
+from ..weighting import Weighting
 from .sampler import PointPool
 
 
@@ -68,7 +69,8 @@ class CausalR3(R3):
             if not (isinstance(value, (int, float)) and value > 0):
                 raise ValueError(f"{name} must be a positive number; got {value!r}")
         self.alpha, self.beta, self.eta, self.epsilon, self.clip = alpha, float(beta), eta, epsilon, clip
-        self._gate: Tensor | None = None  # the gate of the pool handed out by points(), until update
+        self._gate: Tensor | None = None  # the gate of this step's points, from the weighting, until update
+        self._weighting = CausalGate(self)
 
     def setup(self, domain, rng, dtype, device, residual=None):
         if not isinstance(domain, SpaceTimeDomain):
@@ -81,9 +83,9 @@ class CausalR3(R3):
         s = (points[:, -1] - t0) / (t1 - t0)
         return 0.5 * (1 - torch.tanh(self.alpha * (s - self.beta)))
 
-    def points(self, step):
-        self._gate = self.gate(self._pool)  # this step's gate, reused by update
-        return self._pool, self._gate.square()
+    def weighting(self) -> CausalGate:
+        """The gate as the loss's per-point weights ``g^2``."""
+        return self._weighting
 
     def update(self, step, residual):
         gate = self._gate if self._gate is not None else self.gate(self._pool)
@@ -102,3 +104,16 @@ class CausalR3(R3):
     def load_state_dict(self, state):
         super().load_state_dict(state)
         self.beta = float(state["beta"])
+
+
+class CausalGate(Weighting):
+    """The per-point loss weights ``g(s)^2`` of a :class:`CausalR3` sampler (its own weighting; the gate's
+    ``beta`` is the sampler's, advanced in :meth:`CausalR3.update`)."""
+
+    def __init__(self, sampler: CausalR3):
+        self.sampler = sampler
+
+    def compute(self, points, pde_residual, condition_losses):
+        gate = self.sampler.gate(points)
+        self.sampler._gate = gate  # this step's gate, reused by the sampler's update
+        return gate.square()

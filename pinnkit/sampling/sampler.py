@@ -1,10 +1,14 @@
 """The sampler abstraction: a sampler owns the collocation points of the PDE loss.
 
-Each step the trainer asks for ``(points, weights)``, evaluates the residual there (in the same forward pass
-that makes the loss), and hands the detached per-point residuals back through :meth:`Sampler.update`, so
-adaptive samplers (R3, RAR-D, causal weighting) can move or reweight points at no extra cost. State that
+Each step the trainer asks for the points once (:meth:`Sampler.points`), evaluates the residual there (in the
+same forward pass that makes the loss), and hands the detached per-point residuals back once through
+:meth:`Sampler.update`, so adaptive samplers (R3, RAD, RAR-D) can move points at no extra cost. State that
 changes during training is in :meth:`state_dict` so checkpoints restore it exactly. A sampler that moves its
 points returns a new tensor from :meth:`Sampler.points`; the trainer notices by identity.
+
+Weights of the loss are not the sampler's business but a weighting's (:mod:`pinnkit.weighting`); a sampling
+method that comes with weights of its own (Causal R3's time gate, a refined point set weighted down) supplies
+them as a weighting from :meth:`Sampler.weighting`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from torch import Tensor
 
 from ..geometry import Geometry
 from ..geometry.unit_samples import check_count, check_method
+from ..weighting import Weighting
 
 
 class Sampler(abc.ABC):
@@ -32,24 +37,13 @@ class Sampler(abc.ABC):
         self.residual = residual
 
     @abc.abstractmethod
-    def points(self, step: int) -> tuple[Tensor, Tensor | None]:
-        """``(points (N, d), weights (N,) or None)`` for this step; ``None`` weights means all ones."""
+    def points(self, step: int) -> Tensor:
+        """The points (N, d) for this step."""
 
-    def residual_weights(self, residual: Tensor, initial_loss: Tensor) -> Tensor | None:
-        """Extra per-point weights (N,) that depend on this step's own residual, or None (the default).
-
-        Called by the trainer between evaluating the residual and forming the loss, with the detached PDE
-        residual at the points of :meth:`points` (N,) or (N, m) and the detached initial-condition loss of the
-        same step (0 when the problem has none); the result multiplies the weights of :meth:`points`. Causal
-        weighting lives here, because its weights must come from the residual they weight.
-        """
-        del residual, initial_loss
+    def weighting(self) -> Weighting | None:
+        """The weighting that belongs to this sampling method (multiplied with the trainer's own), or None (the
+        default)."""
         return None
-
-    def hold_weights(self, hold: bool) -> None:
-        """While ``hold`` is true, :meth:`residual_weights` keeps the weights of its first call (the trainer holds
-        them through each L-BFGS chunk, whose line search needs one fixed objective). Default: nothing to hold."""
-        del hold
 
     def update(self, step: int, residual: Tensor) -> None:
         """Receive the detached PDE residual at this step's points (N,) or (N, m). Default: nothing."""
@@ -94,8 +88,8 @@ class Period:
 class PointPool(Sampler):
     """A pool of ``n`` points, drawn with ``method`` when training starts, that subclasses may move.
 
-    Holds what the pool samplers share: the initial draw, :meth:`points` (no weights), fresh uniform points
-    (:meth:`uniform`), and the pool in the checkpointed state.
+    Holds what the pool samplers share: the initial draw (:meth:`initial_points`, which a subclass may override to
+    draw another set), :meth:`points`, fresh uniform points (:meth:`uniform`), and the pool in the checkpointed state.
     """
 
     def __init__(self, n: int, method: str = "random"):
@@ -105,14 +99,22 @@ class PointPool(Sampler):
     def setup(self, domain, rng, dtype, device, residual=None):
         super().setup(domain, rng, dtype, device, residual)
         if self._pool is None:
-            self._pool = domain.sample_interior(self.n, self.method, seed=rng, dtype=dtype, device=device)
+            pool = self.initial_points(domain, rng)
+            if not isinstance(pool, Tensor) or pool.ndim != 2 or pool.shape[1] != domain.dim:
+                raise ValueError(f"{type(self).__name__}.initial_points must return points (N, {domain.dim}); got "
+                                 f"{tuple(pool.shape) if isinstance(pool, Tensor) else type(pool).__name__}")
+            self._pool = pool.to(dtype=dtype, device=device)
+
+    def initial_points(self, domain: Geometry, rng: np.random.Generator) -> Tensor:
+        """The initial pool: ``n`` points of ``domain`` by ``method`` from the stream ``rng`` (float64)."""
+        return domain.sample_interior(self.n, self.method, seed=rng, dtype=torch.float64)
 
     def uniform(self, m: int) -> Tensor:
         """``m`` fresh uniform random points of the domain, from the sampler's stream."""
         return self.domain.sample_interior(m, "random", seed=self.rng, dtype=self.dtype, device=self.device)
 
     def points(self, step):
-        return self._pool, None
+        return self._pool
 
     def state_dict(self) -> dict[str, Any]:
         return {"pool": self._pool}

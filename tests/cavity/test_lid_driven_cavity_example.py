@@ -98,7 +98,8 @@ def test_bad_arguments_are_rejected(example, tmp_path):
 def test_corner_refined_points_cluster_at_the_lid_corners_with_bounded_weights(example):
     sampler = example.CornerRefinedPoints(1000, corner_fraction=0.2, r_min=1e-3, r_max=0.1)
     sampler.setup(pk.geometry.Rectangle([0.0, 0.0], [1.0, 1.0]), np.random.default_rng(0), torch.float64, "cpu")
-    points, weights = sampler.points(0)
+    points = sampler.points(0)
+    weights = sampler.weighting().values
     assert points.shape == (1000, 2) and weights.shape == (1000,)
     assert torch.all((points >= 0) & (points <= 1))
     cluster = points[800:]

@@ -18,12 +18,11 @@ def ready(sampler, domain=DOMAIN, seed=0):
 
 def test_r3_retains_exactly_the_points_above_the_mean_and_keeps_the_pool_size():
     s = ready(pk.sampling.R3(500))
-    before, _ = s.points(0)
-    before = before.clone()
+    before = s.points(0).clone()
     r = torch.randn(500, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) ** 3
     s.update(0, r)
-    after, weights = s.points(1)
-    assert after.shape == (500, 2) and weights is None
+    after = s.points(1)
+    assert after.shape == (500, 2) and s.weighting() is None
     keep = r.abs() > r.abs().mean()
     assert torch.equal(s.retained, keep)
     assert torch.equal(after[keep], before[keep])  # retained points keep their coordinates
@@ -50,7 +49,8 @@ def test_several_pde_terms_use_the_norm_of_the_residuals():
 
 def test_causal_gate_and_beta_schedule():
     s = ready(pk.sampling.CausalR3(300))
-    pool, weights = s.points(0)
+    pool = s.points(0)
+    weights = s.weighting().weights(pool, torch.zeros(300, dtype=torch.float64), {})
     t = pool[:, 1]
     gate = 0.5 * (1 - torch.tanh(5 * (t - (-0.5))))
     torch.testing.assert_close(weights, gate**2)
@@ -65,13 +65,14 @@ def test_causal_gate_and_beta_schedule():
 
 def test_causal_r3_with_an_open_gate_is_r3():
     causal, plain = ready(pk.sampling.CausalR3(300, beta=1e3)), ready(pk.sampling.R3(300))
-    pool, weights = causal.points(0)
+    pool = causal.points(0)
+    weights = causal.weighting().weights(pool, torch.zeros(300, dtype=torch.float64), {})
     torch.testing.assert_close(weights, torch.ones(300, dtype=torch.float64))
-    assert torch.equal(pool, plain.points(0)[0])
+    assert torch.equal(pool, plain.points(0))
     r = torch.randn(300, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     causal.update(0, r)
     plain.update(0, r)
-    assert torch.equal(causal.retained, plain.retained) and torch.equal(causal.points(1)[0], plain.points(1)[0])
+    assert torch.equal(causal.retained, plain.retained) and torch.equal(causal.points(1), plain.points(1))
 
 
 def test_causal_r3_needs_space_time_and_valid_settings():
@@ -85,35 +86,41 @@ def test_causal_r3_needs_space_time_and_valid_settings():
         pk.sampling.R3(0)
 
 
-def convection_trainer(sampler, backend="autograd", seed=0):
+def convection_trainer(sampler, backend="autograd", seed=0, weighting=None):
     torch.manual_seed(seed)
     problem = pk.Problem(DOMAIN, pk.pde.equations.convection(5.0), outputs="u", conditions=[
         pk.InitialCondition(lambda x: torch.sin(x[:, :1]), n=64), pk.PeriodicBC("x", n=32)])
     net = pk.nets.MLP(2, 1, width=12, depth=2, input_bounds=DOMAIN.bbox)
-    return pk.Trainer(problem, net, sampler=sampler, backend=backend, dtype=torch.float64, seed=seed)
+    return pk.Trainer(problem, net, sampler=sampler, weighting=weighting, backend=backend, dtype=torch.float64,
+                      seed=seed)
 
 
 @pytest.mark.parametrize("make", [
-    lambda: pk.sampling.R3(128), lambda: pk.sampling.CausalR3(128), lambda: pk.sampling.Resample(128, every=4),
-    lambda: pk.sampling.CausalWeighting(pk.sampling.R3(128), chunks=8, epsilon=(1e-2, 1e-1, 1.0)),
+    lambda: (pk.sampling.R3(128), None), lambda: (pk.sampling.CausalR3(128), None),
+    lambda: (pk.sampling.Resample(128, every=4), None),
+    lambda: (pk.sampling.R3(128), pk.weighting.CausalWeighting(chunks=8, epsilon=(1e-2, 1e-1, 1.0))),
 ], ids=["R3", "CausalR3", "Resample", "CausalWeighting(R3)"])
 def test_training_resumes_bitwise_with_moving_points(tmp_path, make):
-    straight = convection_trainer(make())
+    def trainer(seed=0):
+        sampler, weighting = make()
+        return convection_trainer(sampler, seed=seed, weighting=weighting)
+
+    straight = trainer()
     straight.fit(30, progress=False)
-    first = convection_trainer(make())
+    first = trainer()
     first.fit(15, progress=False)
     first.save(tmp_path / "ckpt.pt")
-    resumed = convection_trainer(make(), seed=9)
+    resumed = trainer(seed=9)
     resumed.load_state(tmp_path / "ckpt.pt")
     resumed.fit(15, progress=False)
     for a, b in zip(straight.trainable_parameters(), resumed.trainable_parameters(), strict=True):
         assert torch.equal(a, b)
-    assert torch.equal(straight.sampler.points(0)[0], resumed.sampler.points(0)[0])
+    assert torch.equal(straight.sampler.points(0), resumed.sampler.points(0))
     if isinstance(straight.sampler, pk.sampling.CausalR3):
         assert straight.sampler.beta == resumed.sampler.beta > -0.5
     assert straight.sampler.state_dict().keys() == resumed.sampler.state_dict().keys()
-    if isinstance(straight.sampler, pk.sampling.CausalWeighting):
-        assert straight.sampler.stage == resumed.sampler.stage
+    if isinstance(straight.weighting, pk.weighting.CausalWeighting):
+        assert straight.weighting.stage == resumed.weighting.stage
 
 
 def test_r3_trains_with_both_backends_identically():

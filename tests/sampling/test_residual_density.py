@@ -35,13 +35,13 @@ def test_density_formula():
 
 def test_rad_moves_the_pool_to_the_residual_and_keeps_its_size():
     s = ready(RAD(400, period=5, k=1, c=0.1))
-    first, _ = s.points(0)
+    first = s.points(0)
     spread_before = (first[:, 0] - 0.5).abs().mean()
     for step in range(4):
         s.update(step, torch.zeros(400))
-        assert s.points(step + 1)[0] is first  # nothing happens before the period is over
+        assert s.points(step + 1) is first  # nothing happens before the period is over
     s.update(4, torch.zeros(400))
-    pool, _ = s.points(5)
+    pool = s.points(5)
     assert pool.shape == (400, 2) and DOMAIN.inside(pool).all() and len(torch.unique(pool, dim=0)) == 400
     spread = (pool[:, 0] - 0.5).abs().mean()
     assert spread < 0.4 * spread_before  # uniform: 0.25 on average; concentrated near the peak now
@@ -49,10 +49,10 @@ def test_rad_moves_the_pool_to_the_residual_and_keeps_its_size():
 
 def test_rard_adds_points_from_the_density():
     s = ready(RARD(100, period=2, add=30))
-    first = s.points(0)[0].clone()
+    first = s.points(0).clone()
     for step in range(6):
-        s.update(step, torch.zeros(len(s.points(step)[0])))
-    pool = s.points(6)[0]
+        s.update(step, torch.zeros(len(s.points(step))))
+    pool = s.points(6)
     assert pool.shape == (190, 2)  # three refinements of 30
     assert torch.equal(pool[:100], first)
     assert (pool[100:, 0] - 0.5).abs().max() < 0.15  # k = 2, c = 0: added points sit on the peak
@@ -62,7 +62,7 @@ def test_seeded_and_resumable(tmp_path):
     a, b = ready(RAD(50, period=1)), ready(RAD(50, period=1))
     a.update(0, torch.zeros(50))
     b.update(0, torch.zeros(50))
-    assert torch.equal(a.points(1)[0], b.points(1)[0])
+    assert torch.equal(a.points(1), b.points(1))
 
     def trainer(seed):
         torch.manual_seed(seed)
@@ -79,8 +79,8 @@ def test_seeded_and_resumable(tmp_path):
     resumed = trainer(3)
     resumed.load_state(tmp_path / "c.pt")
     resumed.fit(10, progress=False)
-    assert len(straight.sampler.points(0)[0]) == 64 + 5 * 8
-    assert torch.equal(straight.sampler.points(0)[0], resumed.sampler.points(0)[0])
+    assert len(straight.sampler.points(0)) == 64 + 5 * 8
+    assert torch.equal(straight.sampler.points(0), resumed.sampler.points(0))
     for x, y in zip(straight.trainable_parameters(), resumed.trainable_parameters(), strict=True):
         assert torch.equal(x, y)
 
@@ -100,8 +100,8 @@ def test_refinement_follows_steps_that_jump():
     """Updates reported every 25 steps (as L-BFGS does) still refine once per period passed."""
     s = ready(RARD(50, period=40, add=5))
     for step in range(0, 200, 25):
-        s.update(step, torch.zeros(len(s.points(step)[0])))
-    assert len(s.points(200)[0]) == 50 + 5 * 4  # periods ending at 40, 80, 120, 160 were passed (last call: 175)
+        s.update(step, torch.zeros(len(s.points(step))))
+    assert len(s.points(200)) == 50 + 5 * 4  # periods ending at 40, 80, 120, 160 were passed (last call: 175)
 
 
 @pytest.mark.parametrize("make", [lambda: RAD(50, period=3, until=7), lambda: RARD(50, period=3, add=5, until=7),
@@ -111,9 +111,9 @@ def test_points_stop_moving_after_until(make):
     s = ready(make())
     moved = []
     for step in range(20):
-        before = s.points(step)[0]
+        before = s.points(step)
         s.update(step, torch.zeros(len(before)))
-        moved.append(s.points(step + 1)[0] is not before)
+        moved.append(s.points(step + 1) is not before)
     assert [i for i, m in enumerate(moved) if m] == [2, 5]
 
 

@@ -21,13 +21,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .checkpoint import load_checkpoint, save_atomic
-from .geometry import SpaceTimeDomain
-from .nets.registry import spec_or_none
-from .nets.time_windows import LocalTime, TimeWindows
-from .pde import Problem
-from .sampling import Sampler
-from .trainer import Trainer, evaluate
+from ..checkpoint import load_checkpoint, save_atomic
+from ..geometry import SpaceTimeDomain
+from ..nets.registry import spec_or_none
+from ..nets.time_windows import LocalTime, TimeWindows
+from ..pde import InitialCondition, Problem
+from ..sampling import Sampler
+from ..weighting import Weighting
+from .pinn import Trainer
+from .prediction import predict_points
 
 
 class PreviousWindow:
@@ -63,6 +65,8 @@ class TimeMarching:
         The number of equal windows, or the cut times ``T_0 = t0 < ... < T_K = t1``.
     sampler : Sampler, optional
         Copied for each window before use (default: the trainer's default).
+    weighting : Weighting, optional
+        Copied for each window before use (default none).
     warm_start : bool
         Start each window from the trained network of the window before.
     reference : (points, values), optional
@@ -73,7 +77,8 @@ class TimeMarching:
     """
 
     def __init__(self, problem: Problem, net: nn.Module, windows: int | Sequence[float], *,
-                 sampler: Sampler | None = None, warm_start: bool = True, seed: int = 0,
+                 sampler: Sampler | None = None, weighting: Weighting | None = None, warm_start: bool = True,
+                 seed: int = 0,
                  reference: tuple[Any, Any] | None = None, **trainer_options):
         if not isinstance(problem, Problem) or not isinstance(problem.domain, SpaceTimeDomain):
             raise ValueError("problem must be a pinnkit Problem on a space-time domain (geometry * TimeDomain)")
@@ -81,8 +86,10 @@ class TimeMarching:
             raise ValueError(f"net must be a torch.nn.Module; got {type(net).__name__}")
         if sampler is not None and not isinstance(sampler, Sampler):
             raise ValueError(f"sampler must be a pinnkit Sampler; got {type(sampler).__name__}")
+        if weighting is not None and not isinstance(weighting, Weighting):
+            raise ValueError(f"weighting must be a pinnkit Weighting; got {type(weighting).__name__}")
         self.edges = self._edges(problem, windows)
-        self.problem, self.net0, self.sampler0 = problem, net, sampler
+        self.problem, self.net0, self.sampler0, self.weighting0 = problem, net, sampler, weighting
         self.warm_start, self.seed, self.trainer_options = bool(warm_start), seed, dict(trainer_options)
         self.reference = None if reference is None else (np.asarray(reference[0]), np.asarray(reference[1]))
         self.trainers: list[Trainer] = []
@@ -110,7 +117,7 @@ class TimeMarching:
         if k > 0:
             previous = self.trainers[k - 1].net
             for c in self.problem.conditions:
-                if c.kind == "initial":
+                if isinstance(c, InitialCondition):
                     initial[c.name] = PreviousWindow(previous, c.output_index, c.derivative)
         problem = self.problem.time_window(self.edges[k], self.edges[k + 1], initial)
         if k > 0:  # inverse problems: PDE parameters carry over
@@ -124,6 +131,7 @@ class TimeMarching:
         inner = self.trainers[k - 1].net.net if k > 0 and self.warm_start else self.net0
         net = LocalTime(copy.deepcopy(inner), (self.edges[k], self.edges[k + 1]), (self.edges[0], self.edges[-1]))
         sampler = copy.deepcopy(self.sampler0) if self.sampler0 is not None else None
+        weighting = copy.deepcopy(self.weighting0) if self.weighting0 is not None else None
         reference = None
         if self.reference is not None:
             points, values = self.reference
@@ -132,12 +140,13 @@ class TimeMarching:
             inside = (t >= self.edges[k]) & ((t <= self.edges[k + 1]) if last else (t < self.edges[k + 1]))
             if inside.any():
                 reference = (points[inside], values.reshape(len(points), -1)[inside])
-        return Trainer(problem, net, sampler=sampler, seed=self.seed + k, reference=reference,
+        return Trainer(problem, net, sampler=sampler, weighting=weighting, seed=self.seed + k, reference=reference,
                        **self.trainer_options)
 
     def fit(self, plan: int | Callable[[Trainer], Any], **fit_options) -> list[Trainer]:
-        """Train every window not yet trained: ``plan`` steps of ``trainer.fit(plan, **fit_options)``, or
-        ``plan(trainer)`` for any recipe (e.g. Adam then L-BFGS). Returns the window trainers."""
+        """Train every window not yet trained: ``trainer.fit(plan, **fit_options)`` (the keywords of
+        :meth:`pinnkit.Trainer.fit`: ``optimizer``, ``lr``, ``callbacks``, ...), or ``plan(trainer)`` for any
+        recipe (e.g. Adam then L-BFGS). Returns the window trainers."""
         if not callable(plan) and (isinstance(plan, bool) or not isinstance(plan, int) or plan < 0):
             raise ValueError(f"plan must be a number of steps or a function of the window's trainer; got {plan!r}")
         while len(self.trainers) < len(self):
@@ -169,7 +178,7 @@ class TimeMarching:
         """Outputs ``(n, k)`` (float64 numpy) at points ``x`` ``(n, d)``, each from its time window's network."""
         net = self.net  # raises unless every window is trained
         first = self.trainers[0]
-        return evaluate(net, x, self.problem.domain, first.dtype, first.device)
+        return predict_points(net, x, self.problem.domain, first.dtype, first.device)
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:

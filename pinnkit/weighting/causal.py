@@ -17,14 +17,15 @@ chunk ``i`` is ``w_i * N / (M' n_i)`` (``n_i`` points in the chunk, ``M'`` non-e
 ``mean(weight * r^2)`` is exactly ``L_r``.
 
 ``epsilon`` is one number (constant, e.g. ``1`` with 16-32 chunks) or an increasing schedule such as
-``(1e-2, 1e-1, 1, 10, 100)``: the sampler moves to the next value once ``min_i w_i > advance_at`` (0.99), and
+``(1e-2, 1e-1, 1, 10, 100)``: the weighting moves to the next value once ``min_i w_i > advance_at`` (0.99), and
 sets :attr:`converged` when that happens at the last value (the paper stops training there).
 
 Under L-BFGS the trainer holds the weights of a chunk's first evaluation through the chunk (its line search
 needs one fixed objective; weights that moved with every evaluation stopped it after a few iterations).
 
-Causal weighting reweights the points of another sampler (``FixedPoints`` by default; ``Resample`` gives the
-fresh-batch-each-step variant, ``R3`` moves them by residual).
+Causal weighting reweights the points of any sampler: ``Trainer(..., sampler=pk.sampling.FixedPoints(n),
+weighting=pk.weighting.CausalWeighting())`` (``Resample`` gives the fresh-batch-each-step variant, ``R3`` moves
+the points by residual).
 
 The authors state a patent claim on commercial use of this method.
 """
@@ -40,7 +41,8 @@ from torch import Tensor
 
 from ..geometry import SpaceTimeDomain
 from ..geometry.unit_samples import check_count
-from .sampler import FixedPoints, Sampler
+from ..pde import InitialCondition
+from .weighting import Weighting
 
 CHUNKINGS = ("count", "interval")
 
@@ -51,13 +53,11 @@ def causal_weights(chunk_losses: Tensor, epsilon: float, initial_loss: Tensor | 
     return torch.exp(-epsilon * (before + initial_loss))
 
 
-class CausalWeighting(Sampler):
-    """Causal time weighting of the points of ``sampler`` (see the module docstring); needs a space-time domain.
+class CausalWeighting(Weighting):
+    """Causal time weighting of the PDE points (see the module docstring); needs a space-time domain.
 
     Parameters
     ----------
-    sampler : Sampler, optional
-        Provides the points (and any weights of its own, multiplied in); default ``FixedPoints(2000, "sobol")``.
     chunks : int
         Number of time chunks ``M`` (default 32).
     epsilon : float or sequence of float
@@ -65,17 +65,14 @@ class CausalWeighting(Sampler):
     chunking : {"count", "interval"}
         Equal-count chunks of the points sorted by time, or equal time intervals.
     include_initial : bool
-        Start the cumulative sum with the initial-condition loss.
+        Start the cumulative sum with the weighted loss of the problem's initial conditions
+        (:class:`~pinnkit.pde.InitialCondition` terms).
     advance_at : float
         Schedule criterion on ``min_i w_i``.
     """
 
-    def __init__(self, sampler: Sampler | None = None, *, chunks: int = 32, epsilon: float | Sequence[float] = 1.0,
-                 chunking: str = "count", include_initial: bool = False, advance_at: float = 0.99):
-        self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
-        if not isinstance(self.sampler, Sampler) or isinstance(self.sampler, CausalWeighting):
-            raise ValueError(f"sampler must be a pinnkit Sampler other than CausalWeighting; got "
-                             f"{type(self.sampler).__name__}")
+    def __init__(self, *, chunks: int = 32, epsilon: float | Sequence[float] = 1.0, chunking: str = "count",
+                 include_initial: bool = False, advance_at: float = 0.99):
         self.chunks = check_count(chunks, "chunks")
         schedule = (epsilon,) if isinstance(epsilon, (int, float)) else tuple(epsilon)
         if not schedule or any(isinstance(e, bool) or not isinstance(e, (int, float)) or not e > 0
@@ -85,26 +82,27 @@ class CausalWeighting(Sampler):
             raise ValueError(f"an epsilon schedule must be increasing; got {epsilon!r}")
         if chunking not in CHUNKINGS:
             raise ValueError(f"chunking must be one of {CHUNKINGS}; got {chunking!r}")
-        if not (isinstance(advance_at, (int, float)) and 0 < advance_at < 1):
+        if isinstance(advance_at, bool) or not (isinstance(advance_at, (int, float)) and 0 < advance_at < 1):
             raise ValueError(f"advance_at must be a number in (0, 1); got {advance_at!r}")
         self.schedule, self.chunking = tuple(float(e) for e in schedule), chunking
         self.include_initial, self.advance_at = bool(include_initial), float(advance_at)
         self.stage, self.converged = 0, False
-        self.weights: Tensor | None = None  # w_i of the last evaluation, (M,), for inspection and logging
-        self._points: Tensor | None = None
+        self.weights_per_chunk: Tensor | None = None  # w_i of the last evaluation, (M,), for inspection and logging
         self._chunk_of: tuple[Tensor, Tensor, Tensor] | None = None  # (points, chunk index, per-chunk count)
-        self._hold, self._held = False, None  # see hold_weights
+        self._initial_terms: tuple[str, ...] = ()
 
     @property
     def epsilon(self) -> float:
         """The causality parameter in use."""
         return self.schedule[self.stage]
 
-    def setup(self, domain, rng, dtype, device, residual=None):
+    def setup(self, problem, dtype, device):
+        domain = problem.domain
         if not isinstance(domain, SpaceTimeDomain):
             raise ValueError(f"CausalWeighting needs a space-time domain (geometry * TimeDomain); got {domain!r}")
-        super().setup(domain, rng, dtype, device, residual)
-        self.sampler.setup(domain, rng, dtype, device, residual)
+        super().setup(problem, dtype, device)
+        self.domain = domain
+        self._initial_terms = tuple(c.name for c in problem.conditions if isinstance(c, InitialCondition))
 
     def chunk_index(self, points: Tensor) -> tuple[Tensor, Tensor]:
         """``(chunk of each point (N,), number of points per chunk (M,))`` for ``points`` (N, d)."""
@@ -119,56 +117,48 @@ class CausalWeighting(Sampler):
             index = ((t - t0) / (t1 - t0) * self.chunks).floor().long().clamp_(0, self.chunks - 1)
         return index, torch.bincount(index, minlength=self.chunks)
 
-    def points(self, step):
-        points, weights = self.sampler.points(step)
+    def _chunks_of(self, points: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         if self._chunk_of is None or self._chunk_of[0] is not points:
             self._chunk_of = (points, *self.chunk_index(points))
-        self._points = points
-        return points, weights
+        return self._chunk_of
 
-    def chunk_losses(self, residual: Tensor) -> tuple[Tensor, Tensor]:
-        """``(L_i (M,), non-empty mask (M,))``: mean squared residual per chunk of the current points."""
-        _, index, count = self._chunk_of
+    def chunk_losses(self, points: Tensor, residual: Tensor) -> tuple[Tensor, Tensor]:
+        """``(L_i (M,), non-empty mask (M,))``: mean squared residual per chunk of ``points``."""
+        _, index, count = self._chunks_of(points)
         sq = residual.square() if residual.ndim == 1 else residual.square().sum(dim=-1)
         sums = torch.zeros(self.chunks, dtype=sq.dtype, device=sq.device).index_add_(0, index, sq)
         filled = count > 0
         return torch.where(filled, sums / count.clamp(min=1).to(sq.dtype), torch.zeros_like(sums)), filled
 
-    def hold_weights(self, hold):
-        self._hold, self._held = bool(hold), None
-
-    def residual_weights(self, residual, initial_loss):
-        if self._hold and self._held is not None and self._held[0] is self._chunk_of[0]:
-            return self._held[1]
-        losses, filled = self.chunk_losses(residual.detach())
-        start = initial_loss.detach().to(losses) if self.include_initial else 0.0
+    def compute(self, points, pde_residual, condition_losses):
+        losses, filled = self.chunk_losses(points, pde_residual.detach())
+        start = 0.0
+        if self.include_initial:
+            initial = sum((condition_losses[k].detach() for k in self._initial_terms),
+                          torch.zeros((), dtype=self.dtype, device=self.device))
+            start = initial.to(losses)
         w = causal_weights(losses, self.epsilon, start)
-        self.weights = w
+        self.weights_per_chunk = w
         _, index, count = self._chunk_of
         per_chunk = torch.where(filled, w * len(index) / (int(filled.sum()) * count.clamp(min=1).to(w)),
                                 torch.zeros_like(w))
-        weights = per_chunk[index]
-        if self._hold:
-            self._held = (self._chunk_of[0], weights)
-        return weights
+        return per_chunk[index]
 
-    def update(self, step, residual):
-        if self.weights is not None and float(self.weights.min()) > self.advance_at:
+    def update(self, step):
+        if self.weights_per_chunk is not None and float(self.weights_per_chunk.min()) > self.advance_at:
             if self.stage + 1 < len(self.schedule):
                 self.stage += 1
             else:
                 self.converged = True
-        self.sampler.update(step, residual)
 
     def info(self) -> dict[str, float]:
-        if self.weights is None:
+        if self.weights_per_chunk is None:
             return {"causal_epsilon": self.epsilon}
-        return {"causal_epsilon": self.epsilon, "causal_min_weight": float(self.weights.min())}
+        return {"causal_epsilon": self.epsilon, "causal_min_weight": float(self.weights_per_chunk.min())}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"inner": self.sampler.state_dict(), "stage": self.stage, "converged": self.converged}
+        return {"stage": self.stage, "converged": self.converged}
 
     def load_state_dict(self, state):
-        self.sampler.load_state_dict(state["inner"])
         self.stage, self.converged = int(state["stage"]), bool(state["converged"])
         self._chunk_of = None

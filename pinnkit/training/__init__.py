@@ -1,0 +1,21 @@
+"""Training: one loop (:class:`TrainingLoop`) that drives every objective pinnkit trains.
+
+* :mod:`~pinnkit.training.objective`: the protocol (:class:`Objective`, :class:`Evaluation`);
+* :mod:`~pinnkit.training.optimizers`: the optimizer table and the kinds of step;
+* :mod:`~pinnkit.training.loop`: ``fit`` (first-order, multi-loss and chunked quasi-Newton steps), history,
+  callbacks, checkpoints;
+* objectives: PINNs (:class:`Trainer`), operator learning (:class:`OperatorTrainer`), time-marching
+  (:class:`TimeMarching`, a PINN trainer per window); trajectory and SDE fits are in :mod:`pinnkit.dynamics`.
+"""
+
+from .loop import NonFiniteLossError, TrainingLoop, check_loss_weights
+from .objective import Evaluation, Objective
+from .operator import OperatorObjective, OperatorTrainer
+from .optimizers import LBFGS_DEFAULTS, OPTIMIZERS, QUASI_NEWTON_CHUNK
+from .pinn import PINNObjective, Trainer
+from .prediction import predict_points
+from .time_marching import PreviousWindow, TimeMarching
+
+__all__ = ["Evaluation", "LBFGS_DEFAULTS", "NonFiniteLossError", "OPTIMIZERS", "Objective", "OperatorObjective",
+           "OperatorTrainer", "PINNObjective", "PreviousWindow", "QUASI_NEWTON_CHUNK", "TimeMarching", "Trainer",
+           "TrainingLoop", "check_loss_weights", "predict_points"]

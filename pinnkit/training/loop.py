@@ -1,0 +1,372 @@
+"""The training loop: one implementation of ``fit`` for every objective pinnkit trains.
+
+Each step evaluates the objective's named loss terms ``L_k`` (:mod:`pinnkit.training.objective`), forms
+
+    L = sum_k w_k L_k                     (w_k the loop's ``loss_weights``, default 1)
+
+and takes one optimizer step (:mod:`pinnkit.training.optimizers`): first-order (``L.backward()``, then
+``optimizer.step()``), multi-loss (MultiAdam, ConFIG, M-ConFIG, PCGrad get the weighted terms ``w_k L_k`` and
+do their own backward passes) or quasi-Newton (L-BFGS through a closure, in chunks of iterations with the
+objective held fixed for the line search, and the parameters and optimizer state of the chunk's start restored
+if it ends non-finite). Around the steps it keeps the step count, the time, a history of records (step,
+optimizer, loss, each term, learning rate, time and the objective's own scalars), a tqdm progress bar, the
+callbacks of :mod:`pinnkit.callbacks`, and checkpoints of the whole state (:meth:`TrainingLoop.save`,
+:meth:`TrainingLoop.load_state`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..callbacks import Callback
+from ..checkpoint import load_checkpoint, save_atomic
+from .objective import Objective
+from .optimizers import (
+    EVALUATIONS_PER_ITERATION,
+    OPTIMIZERS,
+    QUASI_NEWTON_CHUNK,
+    OptimizerChoice,
+    build_optimizer,
+    check_lr,
+    check_optimizer_spec,
+    check_options,
+    step_kind,
+)
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; training stopped at the last finite state (see the message)."""
+
+
+class TrainingLoop:
+    """Train an :class:`~pinnkit.training.Objective` (see the module docstring).
+
+    Parameters
+    ----------
+    objective : Objective
+    optimizer : str or callable
+        A name of :data:`~pinnkit.training.optimizers.OPTIMIZERS` (``"adam"``, ``"adamw"``, ``"sgd"``,
+        ``"rmsprop"``, ``"lbfgs"``, ``"multiadam"``, ``"config"``, ``"mconfig"``, ``"pcgrad"``) or a function
+        ``params -> torch.optim.Optimizer``; switched per :meth:`fit`.
+    lr : float
+        Learning rate of named optimizers (L-BFGS uses 1.0 unless ``optimizer_options`` say otherwise).
+    optimizer_options : mapping, optional
+        Keyword arguments of a named optimizer.
+    scheduler : callable, optional
+        ``optimizer -> torch.optim.lr_scheduler.LRScheduler``, stepped once per first-order step.
+    loss_weights : mapping term -> float, optional
+        ``w_k`` (default 1); unknown names are an error.
+    device : torch.device, optional
+        Where the objective's tensors live (default: that of its first parameter).
+    """
+
+    #: ``log_every`` of :meth:`fit` when it is not given.
+    default_log_every = 100
+    #: Shown before the optimizer's name in the progress bar (None: the name alone).
+    progress_label: str | None = None
+
+    def __init__(self, objective: Objective, *, optimizer: str | Callable = "adam", lr: float = 1e-3,
+                 optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
+                 loss_weights: Mapping[str, float] | None = None, device: torch.device | None = None):
+        if not isinstance(objective, Objective):
+            raise ValueError(f"objective must be a pinnkit.training.Objective; got {type(objective).__name__}")
+        self.objective = objective
+        params = objective.parameters()
+        if not params:
+            raise ValueError("nothing to train: there are no parameters that require gradients")
+        self.device = torch.device(device) if device is not None else params[0].device
+        self.loss_weights = check_loss_weights(loss_weights, objective.terms)
+        if scheduler is not None and not callable(scheduler):
+            raise ValueError(f"scheduler must be a function optimizer -> LRScheduler; got {type(scheduler).__name__}")
+        self.lr, self.scheduler_factory = check_lr(lr), scheduler
+        self._choice = OptimizerChoice(check_optimizer_spec(optimizer), self.lr, check_options(optimizer_options))
+        self._build_optimizer()
+        self.step = 0
+        self.history: list[dict[str, Any]] = []
+        self.stop_training, self.stop_reason = False, None
+        self._elapsed = 0.0
+
+    # ------------------------------------------------------------------ optimizer
+    def trainable_parameters(self) -> list[Tensor]:
+        """The objective's trainable tensors."""
+        return self.objective.parameters()
+
+    def _build_optimizer(self) -> None:
+        self.optimizer, self.optimizer_name = build_optimizer(self._choice, self.trainable_parameters(),
+                                                              self.device)
+        self.step_kind = step_kind(self.optimizer)
+        if self.step_kind == "multi_loss":
+            self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
+        self.scheduler = None
+        if self.scheduler_factory is not None and self.step_kind != "quasi_newton":
+            self.scheduler = self.scheduler_factory(self.optimizer)
+
+    def select_optimizer(self, optimizer: str | Callable | None = None, lr: float | None = None,
+                         optimizer_options: Mapping | None = None) -> None:
+        """Use ``optimizer`` (default: the current one) with ``lr`` (default: the current learning rate) and
+        ``optimizer_options`` (default: none for a new optimizer, the current ones otherwise) from now on. Asking
+        for exactly the current choice keeps the optimizer and its state (moments, L-BFGS history)."""
+        if optimizer is None and lr is None and optimizer_options is None:
+            return
+        spec = self._choice.spec if optimizer is None else check_optimizer_spec(optimizer)
+        options = check_options(optimizer_options) if optimizer_options is not None else (
+            dict(self._choice.options) if optimizer is None else {})
+        choice = OptimizerChoice(spec, self._choice.lr if lr is None else check_lr(lr), options)
+        if not choice.same_as(self._choice):
+            self._choice = choice
+            self._build_optimizer()
+
+    # ------------------------------------------------------------------ training
+    def fit(self, steps: int, *, optimizer: str | Callable | None = None, lr: float | None = None,
+            optimizer_options: Mapping | None = None, callbacks: Sequence[Callback] = (),
+            log_every: int | None = None, progress: bool = True) -> list[dict[str, Any]]:
+        """Run ``steps`` optimizer steps (quasi-Newton: iterations); returns the history.
+
+        ``optimizer``, ``lr`` and ``optimizer_options`` switch the optimizer from here on (e.g. ``"lbfgs"`` after
+        Adam; see :meth:`select_optimizer`). L-BFGS stops early only when it can make no more progress, saying
+        why in :attr:`stop_reason`. A non-finite loss raises :class:`NonFiniteLossError`. A history record is
+        written every ``log_every`` steps (default :attr:`default_log_every`) and at the end.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
+        log_every = self.default_log_every if log_every is None else log_every
+        if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
+            raise ValueError(f"log_every must be a positive integer; got {log_every!r}")
+        callbacks = tuple(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise ValueError(f"callbacks must be pinnkit Callbacks; got {type(cb).__name__}")
+        self.select_optimizer(optimizer, lr, optimizer_options)
+        self.stop_training, self.stop_reason = False, None
+        label = self.optimizer_name if self.progress_label is None else f"{self.progress_label} ({self.optimizer_name})"
+        bar = _progress_bar(steps, label, progress)
+        for cb in callbacks:
+            cb.on_fit_start(self)
+        end = self.step + steps
+        try:
+            if self.step_kind == "quasi_newton":
+                self._fit_quasi_newton(end, callbacks, log_every, bar)
+            else:
+                self._fit_steps(end, callbacks, log_every, bar)
+        finally:
+            if not self.history or self.history[-1]["step"] != self.step:
+                self._log(callbacks, bar)
+            if bar is not None:
+                bar.close()
+            for cb in callbacks:
+                cb.on_fit_end(self)
+        return self.history
+
+    def _weighted(self, terms: dict[str, Tensor]) -> dict[str, Tensor]:
+        return {k: self.loss_weights[k] * v for k, v in terms.items()}
+
+    def _fit_steps(self, end: int, callbacks, log_every: int, bar) -> None:
+        """First-order and multi-loss steps."""
+        multi_loss = self.step_kind == "multi_loss"
+        while self.step < end and not self.stop_training:
+            start = time.perf_counter()
+            self.optimizer.zero_grad(set_to_none=True)
+            evaluation = self.objective.evaluate(self.step)
+            weighted = self._weighted(evaluation.terms)
+            total = sum(weighted.values())
+            value = total.item()
+            if not math.isfinite(value):
+                raise self._non_finite(evaluation.terms)
+            if multi_loss:  # it balances the terms and does its own backward pass(es)
+                self.optimizer.step_losses(weighted, self.objective.pde_terms)
+            else:
+                total.backward()
+                self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
+            self.objective.after_step(self.step, evaluation)
+            self._end_step(start, value, evaluation.terms, callbacks, bar, log_every)
+
+    def _end_step(self, start: float, value: float, terms: dict[str, Tensor], callbacks, bar, log_every: int) -> None:
+        self.step += 1
+        self._elapsed += time.perf_counter() - start
+        if bar is not None:
+            bar.update(1)
+        for cb in callbacks:
+            cb.on_step_end(self, self.step, value)
+        if self.step % log_every == 0:
+            self._log(callbacks, bar, terms)
+
+    def _fit_quasi_newton(self, end: int, callbacks, log_every: int, bar) -> None:
+        group = self.optimizer.param_groups[0]
+        last: dict[str, Any] = {}
+
+        def closure():
+            self.optimizer.zero_grad(set_to_none=True)
+            evaluation = self.objective.evaluate(self.step)
+            total = sum(self._weighted(evaluation.terms).values())
+            last.update(evaluation=evaluation, total=total.detach())
+            if torch.isfinite(total):
+                total.backward()
+            return total
+
+        while self.step < end and not self.stop_training:
+            start = time.perf_counter()
+            chunk = min(QUASI_NEWTON_CHUNK, end - self.step)
+            group["max_iter"], group["max_eval"] = chunk, EVALUATIONS_PER_ITERATION * chunk
+            n_before = self._quasi_newton_iterations(group)
+            saved = self._snapshot()
+            self.objective.hold(True)  # one objective function for the chunk's line searches
+            try:
+                self.optimizer.step(closure)
+            except (IndexError, RuntimeError) as err:  # torch's line search can fail on a non-finite evaluation
+                if last and not bool(torch.isfinite(last["total"])):
+                    self._restore(saved)
+                    raise self._non_finite(last["evaluation"].terms) from err
+                raise
+            finally:
+                self.objective.hold(False)
+            done = max(self._quasi_newton_iterations(group) - n_before, 0)
+            finite = bool(torch.isfinite(last["total"])) and all(
+                bool(torch.isfinite(p).all()) for p in self.trainable_parameters())
+            if not finite:
+                self._restore(saved)
+                raise self._non_finite(last["evaluation"].terms)
+            self.objective.after_step(self.step, last["evaluation"])
+            self.step += done
+            self._elapsed += time.perf_counter() - start
+            if bar is not None:
+                bar.update(done)
+            for cb in callbacks:
+                cb.on_step_end(self, self.step, float(last["total"]))
+            if done < chunk:
+                self.stop_training = True
+                self.stop_reason = self._quasi_newton_stop_reason(group, done)
+            if self.step // log_every != (self.step - done) // log_every or self.stop_training:
+                self._log(callbacks, bar, last["evaluation"].terms)
+
+    def _quasi_newton_iterations(self, group: dict[str, Any]) -> int:
+        """The iterations the quasi-Newton optimizer has counted (its state, if any, is kept on the first
+        parameter, as torch's L-BFGS does)."""
+        return int(self.optimizer.state.get(group["params"][0], {}).get("n_iter", 0))
+
+    def _snapshot(self) -> tuple[list[Tensor], dict[str, Any]]:
+        """The parameters and the optimizer state, to go back to if a chunk ends non-finite."""
+        return [p.detach().clone() for p in self.trainable_parameters()], copy.deepcopy(self.optimizer.state_dict())
+
+    def _restore(self, saved: tuple[list[Tensor], dict[str, Any]]) -> None:
+        params, optimizer_state = saved
+        with torch.no_grad():
+            for p, b in zip(self.trainable_parameters(), params, strict=True):
+                p.copy_(b)
+        self.optimizer.load_state_dict(optimizer_state)
+
+    def _quasi_newton_stop_reason(self, group: dict[str, Any], done: int) -> str:
+        grads = [p.grad for p in self.trainable_parameters() if p.grad is not None]
+        gmax = max(float(g.abs().max()) for g in grads) if grads else 0.0
+        name = "L-BFGS" if self.optimizer_name == "lbfgs" else self.optimizer_name
+        if gmax <= group.get("tolerance_grad", 0.0):
+            return f"{name} converged: max |gradient| = {gmax:.3g} <= tolerance_grad = {group['tolerance_grad']:g}"
+        dtype = str(self.trainable_parameters()[0].dtype).removeprefix("torch.")
+        return (f"{name} stopped after {done} iterations of its last chunk: no descent possible in {dtype} (loss or "
+                f"step change <= tolerance_change = {group.get('tolerance_change', 0.0):g}; max |gradient| = "
+                f"{gmax:.3g}). Further iterations cannot improve this run; use dtype=torch.float64 for more.")
+
+    def _non_finite(self, terms: dict[str, Tensor]) -> NonFiniteLossError:
+        values = ", ".join(f"{k}={float(v.detach()):.3g}" for k, v in terms.items())
+        return NonFiniteLossError(
+            f"the loss became non-finite at step {self.step + 1} ({values}); training stopped after step "
+            f"{self.step}. Try a smaller learning rate or dtype=torch.float64.")
+
+    def _log(self, callbacks, bar, terms: dict[str, Tensor] | None = None) -> dict[str, Any]:
+        if terms is None:
+            with torch.enable_grad():
+                terms = self.objective.evaluate_for_log(self.step).terms
+        values = {k: float(v.detach()) for k, v in terms.items()}
+        record: dict[str, Any] = {"step": self.step, "optimizer": self.optimizer_name,
+                                  "loss": sum(self.loss_weights[k] * v for k, v in values.items()), **values,
+                                  "lr": float(self.optimizer.param_groups[0]["lr"]), "time": self._elapsed}
+        record.update(self.objective.record())
+        self.history.append(record)
+        if bar is not None:
+            post = {"loss": f"{record['loss']:.2e}", **{k: f"{v:.1e}" for k, v in values.items()}}
+            if "l2_relative_error" in record:
+                post["L2"] = f"{record['l2_relative_error']:.2e}"
+            bar.set_postfix(post, refresh=False)
+        for cb in callbacks:
+            cb.on_log(self, record)
+        return record
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """The full training state: the loop's (step, time, history, optimizer, scheduler, loss weights, torch's
+        random state) and the objective's (:meth:`Objective.state_dict`)."""
+        own = {"kind": self.objective.kind, "step": self.step, "elapsed": self._elapsed, "history": self.history,
+               "optimizer_name": self.optimizer_name, "optimizer": self.optimizer.state_dict(),
+               "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+               "loss_weights": self.loss_weights,
+               "torch_rng": {"cpu": torch.get_rng_state(),
+                             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}}
+        objective = self.objective.state_dict()
+        clash = sorted(set(own) & set(objective))
+        if clash:
+            raise RuntimeError(f"the objective's state uses the loop's keys {clash}")
+        return {**own, **objective}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`state_dict` to ``path`` atomically (:mod:`pinnkit.checkpoint`); :meth:`load_state`
+        resumes exactly."""
+        save_atomic(self.state_dict(), path)
+
+    def load_state(self, path: str | os.PathLike) -> None:
+        """Resume from a checkpoint written by :meth:`save` for the same set-up."""
+        self.load_state_dict(load_checkpoint(path, map_location=self.device), source=str(path))
+
+    def load_state_dict(self, state: Mapping[str, Any], source: str = "the state") -> None:
+        """Resume from :meth:`state_dict` (see :meth:`load_state`)."""
+        if state.get("kind") != self.objective.kind:
+            raise ValueError(f"{source} holds a {state.get('kind')!r} state, not a {self.objective.kind!r} one")
+        self.objective.load_state_dict(dict(state), source)
+        name = state["optimizer_name"]
+        if name != self.optimizer_name:
+            if name not in OPTIMIZERS:
+                raise ValueError(f"{source} was written with the optimizer {name!r}, which this loop cannot rebuild "
+                                 f"by name; create it with the same optimizer= to resume")
+            self._choice = OptimizerChoice(name, self._choice.lr, {})
+            self._build_optimizer()
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"]["cpu"].cpu())
+        if state["torch_rng"]["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["torch_rng"]["cuda"]])
+        self.step, self._elapsed = int(state["step"]), float(state["elapsed"])
+        self.history = list(state["history"])
+
+
+def check_loss_weights(loss_weights: Mapping[str, float] | None, terms: Sequence[str]) -> dict[str, float]:
+    """``{term: w_k}`` for every term (1 unless given); unknown names and non-finite or negative weights refused."""
+    weights = {k: 1.0 for k in terms}
+    if loss_weights is None:
+        return weights
+    if not isinstance(loss_weights, Mapping):
+        raise ValueError(f"loss_weights must be a mapping term -> weight; got {type(loss_weights).__name__}")
+    for key, value in loss_weights.items():
+        if key not in weights:
+            raise ValueError(f"loss_weights: unknown term {key!r}; the terms are {tuple(terms)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"loss_weights[{key!r}] must be a finite non-negative number; got {value!r}")
+        weights[key] = float(value)
+    return weights
+
+
+def _progress_bar(total: int, name: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=name, unit="step", dynamic_ncols=True, leave=True)
+

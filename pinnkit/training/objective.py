@@ -1,0 +1,96 @@
+"""The protocol between the training loop and what it trains: an :class:`Objective`.
+
+The loop (:class:`~pinnkit.training.TrainingLoop`) knows nothing of PDEs, operators or trajectories. It asks an
+objective for
+
+* its trainable tensors (:meth:`Objective.parameters`, a fixed list in a fixed order),
+* the names of its loss terms (:attr:`Objective.terms`) and which of them are PDE residual terms
+  (:attr:`Objective.pde_terms`, what the multi-loss optimizers' ``"pde|rest"`` grouping needs),
+* one evaluation of the named terms at the current parameters and step (:meth:`Objective.evaluate`), each a
+  scalar with its graph; the loop forms ``L = sum_k w_k L_k`` with its loss weights ``w_k``,
+
+and tells it
+
+* that an optimizer step has been taken with a given evaluation (:meth:`Objective.after_step`: samplers move
+  their points there, weightings advance their schedules),
+* to hold everything that depends on the evaluation fixed, or to let it move again (:meth:`Objective.hold`:
+  a quasi-Newton line search needs one objective function for a whole chunk of iterations).
+
+Everything else it reports is plain data: :meth:`Objective.record` adds scalars to each history record (PDE
+parameters, sampler schedules, a reference error) and :meth:`Objective.state_dict` /
+:meth:`Objective.load_state_dict` hold what a checkpoint needs to resume exactly (points, random streams,
+parameters). PINN training (:mod:`pinnkit.training.pinn`), operator training (:mod:`pinnkit.training.operator`)
+and trajectory / SDE fitting (:mod:`pinnkit.dynamics.fit`) are objectives.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import Tensor
+
+
+@dataclass
+class Evaluation:
+    """One evaluation of an objective: ``terms`` maps each loss term's name to its (unweighted) scalar loss with
+    graph, in the order of :attr:`Objective.terms`; ``details`` is whatever the objective needs again in
+    :meth:`Objective.after_step` (e.g. the per-point residuals for a sampler)."""
+
+    terms: dict[str, Tensor]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Objective(abc.ABC):
+    """What a :class:`~pinnkit.training.TrainingLoop` trains (see the module docstring)."""
+
+    #: A short name of the objective's kind, stored in checkpoints and checked when they are loaded.
+    kind: str = "objective"
+
+    @property
+    @abc.abstractmethod
+    def terms(self) -> tuple[str, ...]:
+        """Names of the loss terms, in the order :meth:`evaluate` returns them."""
+
+    @property
+    def pde_terms(self) -> tuple[str, ...]:
+        """The terms that are PDE residuals (default none)."""
+        return ()
+
+    @abc.abstractmethod
+    def parameters(self) -> list[Tensor]:
+        """The trainable tensors, always in the same order."""
+
+    @abc.abstractmethod
+    def evaluate(self, step: int) -> Evaluation:
+        """The loss terms at the current parameters (with graph), for training step ``step`` (0-based: the number
+        of steps taken so far)."""
+
+    def evaluate_for_log(self, step: int) -> Evaluation:
+        """The loss terms for a history record outside a step (e.g. at the start of a fit without steps). It
+        must not advance anything a step advances (batches of functions, random streams); default
+        :meth:`evaluate`."""
+        return self.evaluate(step)
+
+    def after_step(self, step: int, evaluation: Evaluation) -> None:
+        """Called once after the optimizer step that used ``evaluation`` (the 0-based ``step`` just taken; after
+        a quasi-Newton chunk, the step count before it and the chunk's last evaluation). Default: nothing."""
+        del step, evaluation
+
+    def hold(self, hold: bool) -> None:
+        """While ``hold`` is true, evaluations keep the same points, weights and batches (one objective function
+        for a line search). Default: nothing to hold."""
+        del hold
+
+    def record(self) -> dict[str, float]:
+        """Scalars added to every history record; default none."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint holds of the objective (plain data for a ``weights_only`` load); default nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
+        """Restore :meth:`state_dict`; ``source`` names it in error messages."""
+        del state, source

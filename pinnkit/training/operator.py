@@ -1,0 +1,240 @@
+"""Physics-informed operator learning: the objective of an :class:`~pinnkit.pde.OperatorProblem`, and
+:class:`OperatorTrainer`.
+
+Each step takes the next ``batch_size`` functions of a fixed pool of ``functions`` training functions (drawn
+once from the problem's function space, reshuffled every pass through the pool), evaluates every term's
+residual for all of them at the points of the step (the sampler's collocation points and the conditions'
+points, shared by all functions), and the loss terms are
+
+    L_k = mean_{functions, points} (r_k)^2.
+
+Through a quasi-Newton chunk the batch of functions is held (the line search needs one objective function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..nets.registry import spec_or_none
+from ..nets.taylor_mode import mlp_jet
+from ..pde.operator_problem import InputBatch, OperatorProblem, check_operator_backend
+from ..pde.problem import Batch
+from ..sampling import FixedPoints, Resample
+from .arguments import check_compile, check_device, check_dtype, check_seed
+from .loop import TrainingLoop
+from .objective import Evaluation, Objective
+
+
+class OperatorObjective(Objective):
+    """The loss terms of an operator problem for ``net(v, x)`` over batches of input functions (module
+    docstring); built by :class:`OperatorTrainer`."""
+
+    kind = "operator"
+
+    def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor, batch_size: int | None,
+                 sampler: FixedPoints | Resample | None, backend: str, compile: bool, device: torch.device,
+                 dtype: torch.dtype, seed: int):
+        if not isinstance(problem, OperatorProblem):
+            raise ValueError(f"problem must be a pinnkit OperatorProblem; got {type(problem).__name__}")
+        if not isinstance(net, nn.Module):
+            raise ValueError(f"net must be a torch.nn.Module; got {type(net).__name__}")
+        self.problem, self.device, self.dtype, self.seed = problem, device, dtype, seed
+        self.net = net.to(device=device, dtype=dtype)
+        problem.parameters.to(device=device, dtype=dtype)
+        problem.check_net(self.net, dtype, device)
+        self.backend = check_operator_backend(backend, self.net)
+        self.compile = check_compile(compile, self.backend)
+        self.mlp_jet = torch.compile(mlp_jet, dynamic=False) if compile else mlp_jet
+        streams = np.random.SeedSequence(seed).spawn(3)
+        self.rng = np.random.default_rng(streams[0])
+        self.function_rng = np.random.default_rng(streams[2])
+        if isinstance(functions, Tensor):
+            if functions.ndim != 2 or functions.shape[1] != problem.space.features:
+                raise ValueError(f"functions must be features (F, {problem.space.features}) from space.sample; got "
+                                 f"{tuple(functions.shape)}")
+            self.features = functions.detach().double().cpu()
+        elif isinstance(functions, int) and not isinstance(functions, bool) and functions >= 1:
+            self.features = problem.space.sample(functions, np.random.default_rng(streams[1]))
+        else:
+            raise ValueError(f"functions must be a positive integer or a (F, q) tensor of features; got {functions!r}")
+        pool = len(self.features)
+        batch_size = pool if batch_size is None else batch_size
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= pool:
+            raise ValueError(f"batch_size must be an integer in [1, {pool}] (the pool of functions); got "
+                             f"{batch_size!r}")
+        self.batch_size = batch_size
+        self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
+        if not isinstance(self.sampler, (FixedPoints, Resample)):
+            raise ValueError(f"sampler must be FixedPoints or Resample (samplers that look at residuals are not "
+                             f"supported for operator learning); got {type(self.sampler).__name__}")
+        self.sampler.setup(problem.domain, self.rng, dtype, device)
+        self.condition_points = problem.sample_conditions(seed)
+        self.sensor_values = problem.space.evaluate(self.features, problem.sensors).to(device, dtype)
+        self._batch: Batch | None = None
+        self._batch_points: Tensor | None = None
+        self._values: Tensor | None = None  # the pool's input functions at the batch points (F, N)
+        self._order, self._cursor = np.arange(0), 0
+        self._hold, self._held_index = False, None
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return self.problem.terms
+
+    @property
+    def pde_terms(self) -> tuple[str, ...]:
+        return self.problem.pde_terms
+
+    def parameters(self) -> list[Tensor]:
+        """The network's parameters followed by the problem's PDE parameters."""
+        return list(self.net.parameters()) + list(self.problem.parameters.values())
+
+    # ------------------------------------------------------------------ batches
+    def next_functions(self) -> np.ndarray:
+        """Indices of the next ``batch_size`` functions of the pool (a fresh permutation each pass)."""
+        if self._cursor + self.batch_size > len(self._order):
+            self._order, self._cursor = self.function_rng.permutation(len(self.features)), 0
+        index = self._order[self._cursor:self._cursor + self.batch_size]
+        self._cursor += self.batch_size
+        return index
+
+    def _current_batch(self, step: int) -> Batch:
+        points = self.sampler.points(step)
+        if self._batch is None:
+            self._batch = self.problem.batch(points, self.condition_points, dtype=self.dtype, device=self.device)
+        elif points is not self._batch_points:
+            self._batch = self.problem.batch(points, reuse=self._batch)
+        if points is not self._batch_points or self._values is None:
+            self._values = self.problem.input_values(self.features, self._batch.points).to(self.device, self.dtype)
+        self._batch_points = points
+        return self._batch
+
+    def losses(self, index: np.ndarray, step: int = 0) -> dict[str, Tensor]:
+        """The loss terms for the functions ``index`` of the pool."""
+        batch = self._current_batch(step)
+        idx = torch.as_tensor(index, device=self.device)
+        inputs = InputBatch(self.sensor_values[idx], self._values[idx])
+        residuals = self.problem.residuals(self.net, batch, inputs, self.backend, self.mlp_jet)
+        return {name: residuals[name].square().mean() for name in self.problem.terms}
+
+    def evaluate(self, step: int) -> Evaluation:
+        if self._hold and self._held_index is not None:
+            index = self._held_index
+        else:
+            index = self.next_functions()
+            if self._hold:
+                self._held_index = index
+        return Evaluation(self.losses(index, step))
+
+    def evaluate_for_log(self, step: int) -> Evaluation:
+        """The terms for the next batch of functions, without moving on to it."""
+        ahead = self._order[self._cursor:self._cursor + self.batch_size]
+        index = ahead if len(ahead) == self.batch_size else np.arange(self.batch_size)
+        return Evaluation(self.losses(index, step))
+
+    def after_step(self, step: int, evaluation: Evaluation) -> None:
+        self.sampler.update(step, torch.zeros(0))
+
+    def hold(self, hold: bool) -> None:
+        self._hold, self._held_index = bool(hold), None
+
+    def record(self) -> dict[str, float]:
+        return {key: float(p.detach()) for key, p in self.problem.parameters.items()}
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed, "net": self.net.state_dict(), "net_spec": spec_or_none(self.net),
+                "sampler": self.sampler.state_dict(), "condition_points": self.condition_points,
+                "features": self.features, "order": torch.from_numpy(self._order), "cursor": self._cursor,
+                "parameters": {k: v.detach().clone() for k, v in self.problem.parameters.items()},
+                "rng": {"numpy": self.rng.bit_generator.state, "functions": self.function_rng.bit_generator.state},
+                "problem": {"outputs": list(self.problem.outputs), "coordinates": list(self.problem.domain.names),
+                            "sensors": self.problem.sensors},
+                "dtype": str(self.dtype).removeprefix("torch.")}
+
+    def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
+        if state["problem"]["outputs"] != list(self.problem.outputs):
+            raise ValueError(f"{source} was written for outputs {state['problem']['outputs']}, not "
+                             f"{list(self.problem.outputs)}")
+        self.net.load_state_dict(state["net"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.condition_points, self.features = state["condition_points"], state["features"]
+        self.sensor_values = self.problem.space.evaluate(self.features, self.problem.sensors).to(self.device,
+                                                                                              self.dtype)
+        self._order, self._cursor = state["order"].numpy(), int(state["cursor"])
+        with torch.no_grad():
+            for k, v in state["parameters"].items():
+                self.problem.parameters[k].copy_(v)
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        self.function_rng.bit_generator.state = state["rng"]["functions"]
+        self._batch = self._batch_points = self._values = None
+
+
+class OperatorTrainer(TrainingLoop):
+    """Fit a DeepONet-like ``net(v, x)`` to an :class:`~pinnkit.pde.OperatorProblem`.
+
+    Parameters
+    ----------
+    problem : OperatorProblem
+    net : nn.Module
+        ``net(v, x)``: sensor values (M, m) and points (N, d) -> (M, N, k), e.g. :class:`~pinnkit.nets.DeepONet`.
+    functions : int or tensor
+        Size of the pool of training functions drawn from ``problem.space`` (seeded by ``seed``), or their
+        features (F, q) as given by ``space.sample``.
+    batch_size : int, optional
+        Functions per step (default: the whole pool).
+    sampler : FixedPoints or Resample, optional
+        PDE collocation points shared by all functions; default ``FixedPoints(2000, "sobol")``. Samplers that
+        look at residuals (R3, RAD) are not supported.
+    backend : str
+        ``"zcs"`` (default), ``"loop"``, ``"replicated"`` or ``"taylor"`` (see :mod:`pinnkit.pde.operator_problem`).
+    compile : bool
+        ``backend="taylor"`` only: run the trunk's jet pass through ``torch.compile``.
+    optimizer, lr, optimizer_options, scheduler, loss_weights
+        As for :class:`~pinnkit.training.TrainingLoop` (L-BFGS and the multi-loss optimizers included).
+    device, dtype, seed
+        As for :class:`~pinnkit.Trainer`.
+    """
+
+    def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor = 1000,
+                 batch_size: int | None = None, sampler: FixedPoints | Resample | None = None, backend: str = "zcs",
+                 optimizer: str | Callable = "adam", lr: float = 1e-3, optimizer_options: Mapping | None = None,
+                 scheduler: Callable | None = None, device: str | torch.device = "cpu",
+                 dtype: torch.dtype = torch.float32, loss_weights: Mapping[str, float] | None = None, seed: int = 0,
+                 compile: bool = False):
+        device, dtype, seed = check_device(device), check_dtype(dtype), check_seed(seed)
+        objective = OperatorObjective(problem, net, functions=functions, batch_size=batch_size, sampler=sampler,
+                                      backend=backend, compile=compile, device=device, dtype=dtype, seed=seed)
+        super().__init__(objective, optimizer=optimizer, lr=lr, optimizer_options=optimizer_options,
+                         scheduler=scheduler, loss_weights=loss_weights, device=device)
+
+    problem = property(lambda self: self.objective.problem, doc="The operator problem.")
+    net = property(lambda self: self.objective.net, doc="The operator network being trained.")
+    sampler = property(lambda self: self.objective.sampler, doc="The collocation sampler.")
+    backend = property(lambda self: self.objective.backend, doc="The derivative engine's name.")
+    dtype = property(lambda self: self.objective.dtype, doc="The training precision.")
+    features = property(lambda self: self.objective.features, doc="The pool of training functions (F, q).")
+    batch_size = property(lambda self: self.objective.batch_size, doc="Functions per step.")
+
+    def losses(self, index: np.ndarray | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        """``(total loss, loss per term)`` for the functions ``index`` of the pool (default: the next batch)."""
+        index = self.objective.next_functions() if index is None else index
+        terms = self.objective.losses(index, self.step)
+        return sum(self._weighted(terms).values()), terms
+
+    def predict(self, features, points, chunk: int = 256) -> np.ndarray:
+        """Outputs (M, N, k), float64 numpy, for the functions ``features`` (M, q) (from ``space.sample``) at
+        points (N, d); ``chunk`` functions at a time, without gradients."""
+        problem = self.problem
+        x = torch.as_tensor(np.asarray(points) if not isinstance(points, Tensor) else points, dtype=self.dtype,
+                            device=self.device)
+        if x.ndim != 2 or x.shape[1] != problem.domain.dim:
+            raise ValueError(f"points must have shape (N, {problem.domain.dim}) with columns "
+                             f"{problem.domain.names}; got {tuple(x.shape)}")
+        v = problem.space.evaluate(features, problem.sensors).to(self.device, self.dtype)
+        with torch.no_grad():
+            return torch.cat([self.net(part, x) for part in v.split(chunk)]).double().cpu().numpy()

@@ -1,0 +1,114 @@
+"""The optimizers a training loop takes by name, and how one is built from what a user gives.
+
+An optimizer is given as a name of :data:`OPTIMIZERS` (built with the loop's learning rate and any
+``optimizer_options``), or as a function ``params -> torch.optim.Optimizer`` (e.g.
+``functools.partial(torch.optim.Adam, betas=(0.9, 0.99))`` or a spec such as ``pk.optim.ConFIG("adam",
+lr=1e-3)``). Three kinds of step follow from the optimizer built (:func:`step_kind`):
+
+* ``"first_order"``: ``loss.backward()`` then ``optimizer.step()``;
+* ``"multi_loss"``: a :class:`~pinnkit.optim.MultiLossOptimizer` gets the named, weighted terms and does its
+  own backward pass(es);
+* ``"quasi_newton"``: an optimizer whose ``step`` takes a closure and runs many iterations (L-BFGS), driven in
+  chunks of :data:`QUASI_NEWTON_CHUNK` iterations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..nets.mlp import check_positive_float
+from ..optim import ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad
+
+#: Optimizers by name.
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop,
+    "lbfgs": torch.optim.LBFGS,
+    "multiadam": MultiAdam, "config": ConFIG, "mconfig": MConFIG, "pcgrad": PCGrad,
+}
+#: L-BFGS settings unless ``optimizer_options`` say otherwise: a unit step with a strong-Wolfe line search, and no
+#: tolerance stops (the loop stops when L-BFGS can make no more progress and says why).
+LBFGS_DEFAULTS = {"lr": 1.0, "history_size": 50, "line_search_fn": "strong_wolfe", "tolerance_grad": 0.0,
+                  "tolerance_change": 0.0}
+#: Quasi-Newton iterations per ``optimizer.step`` call: progress, callbacks and checks between chunks.
+QUASI_NEWTON_CHUNK = 25
+#: Line-search evaluations allowed per quasi-Newton iteration of a chunk.
+EVALUATIONS_PER_ITERATION = 25
+
+
+@dataclass
+class OptimizerChoice:
+    """What an optimizer was built from: ``spec`` (a name or a factory), the learning rate and the options.
+    Two equal choices build the same optimizer, so a fit that asks for the current one keeps its state."""
+
+    spec: str | Callable
+    lr: float
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def same_as(self, other: OptimizerChoice) -> bool:
+        same_spec = self.spec == other.spec if isinstance(self.spec, str) else self.spec is other.spec
+        return same_spec and self.lr == other.lr and self.options == other.options
+
+
+def check_optimizer_spec(spec: object) -> str | Callable:
+    """``spec`` as a lower-case name of :data:`OPTIMIZERS` or a callable, else a ``ValueError``."""
+    if isinstance(spec, str):
+        key = spec.lower()
+        if key not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or a function params -> optimizer; "
+                             f"got {spec!r}")
+        return key
+    if callable(spec):
+        return spec
+    raise ValueError(f"optimizer must be a name or a function params -> optimizer; got {type(spec).__name__}")
+
+
+def check_lr(lr: object) -> float:
+    """The learning rate as a positive finite float (``True`` and other non-numbers refused)."""
+    return check_positive_float(lr, "lr")
+
+
+def build_optimizer(choice: OptimizerChoice, params: Sequence[Tensor], device: torch.device
+                    ) -> tuple[torch.optim.Optimizer, str]:
+    """``(optimizer, name)`` for ``params``: a named one with ``choice.lr`` (L-BFGS: :data:`LBFGS_DEFAULTS`) and
+    ``choice.options``, or what the factory returns (which must be a ``torch.optim.Optimizer``)."""
+    if not params:
+        raise ValueError("nothing to train: there are no parameters that require gradients")
+    options = dict(choice.options)
+    if isinstance(choice.spec, str):
+        key = choice.spec
+        if key == "lbfgs":
+            options = {**LBFGS_DEFAULTS, **options}
+        else:
+            options.setdefault("lr", choice.lr)
+        if key in ("adam", "adamw") and device.type in ("cpu", "cuda"):
+            # one fused kernel over all parameters: the updates of the per-tensor loop to round-off, in a
+            # fraction of its time (a noticeable share of a small network's step)
+            options.setdefault("fused", True)
+        return OPTIMIZERS[key](list(params), **options), key
+    optimizer = choice.spec(list(params))
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"the optimizer factory must return a torch.optim.Optimizer; got {type(optimizer).__name__}")
+    return optimizer, type(optimizer).__name__.lower()
+
+
+def step_kind(optimizer: torch.optim.Optimizer) -> str:
+    """``"quasi_newton"``, ``"multi_loss"`` or ``"first_order"`` (see the module docstring)."""
+    if isinstance(optimizer, torch.optim.LBFGS):
+        return "quasi_newton"
+    if isinstance(optimizer, MultiLossOptimizer):
+        return "multi_loss"
+    return "first_order"
+
+
+def check_options(options: object) -> dict[str, Any]:
+    """``optimizer_options`` as a dict (``None`` is empty)."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise ValueError(f"optimizer_options must be a mapping of keyword arguments; got {type(options).__name__}")
+    return dict(options)

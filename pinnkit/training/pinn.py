@@ -1,0 +1,246 @@
+"""PINN training: the objective of a :class:`~pinnkit.Problem` and a network, and :class:`Trainer`.
+
+The loss terms are the mean squares of the per-point residuals,
+
+    L_k = mean_i (r_k,i)^2                    (conditions)
+    L_pde = mean_i (w_i r_i^2)                (PDE terms; w from the weighting, 1 without one)
+
+at the sampler's collocation points and the conditions' own points, all evaluated in one forward pass. The
+trainer adds ``L = sum_k w_k L_k`` with the loss weights, steps the optimizer, then hands the step's detached PDE
+residual to the sampler (which may move its points) and lets the weighting advance its schedule.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..metrics import l2_relative_error
+from ..nets.registry import spec_or_none
+from ..nets.taylor_mode import mlp_jet
+from ..pde.jet_derivatives import check_jet_net, network_jet
+from ..pde.problem import Batch, Problem, check_backend
+from ..sampling import FixedPoints, Sampler
+from ..weighting import Weighting, combine
+from .arguments import check_compile, check_device, check_dtype, check_seed
+from .loop import TrainingLoop
+from .objective import Evaluation, Objective
+from .prediction import predict_points, reference_arrays
+
+
+class PINNObjective(Objective):
+    """The loss terms of ``problem`` for ``net`` (see the module docstring); built by :class:`Trainer`."""
+
+    kind = "pinn"
+
+    def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None, weighting: Weighting | None,
+                 backend: str, compile: bool, device: torch.device, dtype: torch.dtype, seed: int,
+                 reference: tuple[Any, Any] | None):
+        if not isinstance(problem, Problem):
+            raise ValueError(f"problem must be a pinnkit Problem; got {type(problem).__name__}")
+        if not isinstance(net, nn.Module):
+            raise ValueError(f"net must be a torch.nn.Module; got {type(net).__name__}")
+        self.device, self.dtype, self.seed = device, dtype, seed
+        self.problem, self.net = problem, net.to(device=device, dtype=dtype)
+        problem.parameters.to(device=device, dtype=dtype)
+        problem.check_net(self.net, dtype, device)
+        self.backend = check_backend(backend)
+        if self.backend == "taylor":
+            check_jet_net(self.net, "net (backend='taylor')")
+        self.compile = check_compile(compile, self.backend)
+        self.jet = functools.partial(network_jet, mlp=torch.compile(mlp_jet, dynamic=False)) if compile else None
+        self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
+        self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
+        if not isinstance(self.sampler, Sampler):
+            raise ValueError(f"sampler must be a pinnkit Sampler; got {type(self.sampler).__name__}")
+        if weighting is not None and not isinstance(weighting, Weighting):
+            raise ValueError(f"weighting must be a pinnkit.weighting Weighting; got {type(weighting).__name__}")
+        self.sampler.setup(problem.domain, self.rng, dtype, device, residual=self.pde_residual)
+        self.weighting = combine([self.sampler.weighting(), weighting])
+        if self.weighting is not None:
+            self.weighting.setup(problem, dtype, device)
+        self.condition_points = problem.sample_conditions(seed)
+        self.reference = None if reference is None else reference_arrays(reference, problem, dtype, device)
+        self.condition_terms = tuple(c.name for c in problem.conditions)
+        self.loss_weights = {k: 1.0 for k in problem.terms}  # the trainer's, once it has checked them
+        self._batch: Batch | None = None
+        self._batch_points: Tensor | None = None
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return self.problem.terms
+
+    @property
+    def pde_terms(self) -> tuple[str, ...]:
+        return self.problem.pde_terms
+
+    def parameters(self) -> list[Tensor]:
+        """The network's parameters followed by the problem's PDE parameters."""
+        return list(self.net.parameters()) + list(self.problem.parameters.values())
+
+    # ------------------------------------------------------------------ the loss
+    def pde_residual(self, points: Tensor) -> Tensor:
+        """The detached PDE residual at any ``points`` (N,) or (N, m), in chunks (for samplers' candidates)."""
+        return self.problem.pde_residual(self.net, points, self.backend, jet=self.jet)
+
+    def _current_batch(self, step: int) -> Batch:
+        points = self.sampler.points(step)
+        if self._batch is None:
+            self._batch = self.problem.batch(points, self.condition_points, dtype=self.dtype, device=self.device)
+        elif points is not self._batch_points:  # the sampler moved its points: keep the conditions' part
+            self._batch = self.problem.batch(points, reuse=self._batch)
+        self._batch_points = points
+        return self._batch
+
+    def evaluate(self, step: int) -> Evaluation:
+        batch = self._current_batch(step)
+        residuals = self.problem.residuals(self.net, batch, self.backend, jet=self.jet)
+        terms = {name: residuals[name].square().mean() for name in self.condition_terms}
+        weights = None
+        if self.weighting is not None:
+            losses = {k: self.loss_weights[k] * terms[k].detach() for k in terms}
+            weights = self.weighting.weights(self._batch_points, _stacked(residuals, self.problem.pde_terms), losses)
+        for name in self.problem.pde_terms:
+            terms[name] = _weighted_mean(residuals[name].square(), _for_term(weights, name))
+        if isinstance(weights, Mapping):  # per-term weights of conditions
+            for name in self.condition_terms:
+                if name in weights:
+                    terms[name] = _weighted_mean(residuals[name].square(), weights[name])
+        return Evaluation({name: terms[name] for name in self.problem.terms}, {"residuals": residuals})
+
+    def after_step(self, step: int, evaluation: Evaluation) -> None:
+        self.sampler.update(step, _stacked(evaluation.details["residuals"], self.problem.pde_terms))
+        if self.weighting is not None:
+            self.weighting.update(step)
+
+    def hold(self, hold: bool) -> None:
+        if self.weighting is not None:
+            self.weighting.hold(hold)
+
+    def record(self) -> dict[str, float]:
+        out = {key: float(p.detach()) for key, p in self.problem.parameters.items()}
+        out.update(self.sampler.info())
+        if self.weighting is not None:
+            out.update(self.weighting.info())
+        if self.reference is not None:
+            out["l2_relative_error"] = l2_relative_error(self.predict(self.reference[0]), self.reference[1])
+        return out
+
+    def predict(self, x) -> np.ndarray:
+        return predict_points(self.net, x, self.problem.domain, self.dtype, self.device)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed, "net": self.net.state_dict(), "net_spec": spec_or_none(self.net),
+                "sampler": self.sampler.state_dict(),
+                "weighting": None if self.weighting is None else self.weighting.state_dict(),
+                "condition_points": self.condition_points,
+                "parameters": {k: v.detach().clone() for k, v in self.problem.parameters.items()},
+                "rng": {"numpy": self.rng.bit_generator.state},
+                "problem": {"outputs": list(self.problem.outputs), "coordinates": list(self.problem.domain.names)},
+                "dtype": str(self.dtype).removeprefix("torch.")}
+
+    def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
+        if state["problem"]["outputs"] != list(self.problem.outputs):
+            raise ValueError(f"{source} was written for outputs {state['problem']['outputs']}, not "
+                             f"{list(self.problem.outputs)}")
+        self.net.load_state_dict(state["net"])
+        self.sampler.load_state_dict(state["sampler"])
+        if (state["weighting"] is None) != (self.weighting is None):
+            raise ValueError(f"{source} was written {'with' if state['weighting'] is not None else 'without'} a "
+                             f"weighting; this trainer has {'one' if self.weighting is not None else 'none'}")
+        if self.weighting is not None:
+            self.weighting.load_state_dict(state["weighting"])
+        self.condition_points = state["condition_points"]
+        with torch.no_grad():
+            for k, v in state["parameters"].items():
+                self.problem.parameters[k].copy_(v)
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        self._batch = self._batch_points = None
+
+
+def _stacked(residuals: dict[str, Tensor], pde_terms: tuple[str, ...]) -> Tensor:
+    """The detached PDE residual: (N,) for one PDE term, (N, m) for m terms."""
+    pde = [residuals[k].detach() for k in pde_terms]
+    return pde[0] if len(pde) == 1 else torch.stack(pde, dim=-1)
+
+
+def _for_term(weights, name: str) -> Tensor | None:
+    if isinstance(weights, Mapping):
+        return weights.get(name)
+    return weights
+
+
+def _weighted_mean(sq: Tensor, weights: Tensor | None) -> Tensor:
+    """``mean(w * sq)`` (per-point ``w`` (N,) broadcast over the columns of an (N, m) ``sq``)."""
+    if weights is not None:
+        sq = sq * (weights if sq.ndim == 1 or weights.ndim == 0 else weights[:, None])
+    return sq.mean()
+
+
+class Trainer(TrainingLoop):
+    """Fit ``net`` to ``problem``.
+
+    Parameters
+    ----------
+    problem : Problem
+    net : nn.Module
+        Maps points ``(N, d)`` in the problem's coordinate order to outputs ``(N, k)``.
+    sampler : Sampler, optional
+        Collocation points of the PDE terms; default ``FixedPoints(2000, "sobol")``.
+    weighting : Weighting, optional
+        Weights of the loss from the step's residuals (e.g. :class:`~pinnkit.weighting.CausalWeighting`),
+        multiplied with the sampler's own (:meth:`~pinnkit.sampling.Sampler.weighting`) if it has one.
+    optimizer, lr, optimizer_options, scheduler, loss_weights
+        As for :class:`~pinnkit.training.TrainingLoop`; a multi-loss optimizer (MultiAdam, ConFIG, M-ConFIG,
+        PCGrad) gets the named, weighted loss terms of each step instead of their sum.
+    backend : str
+        Derivative engine: ``"autograd"`` (reverse mode, any network), ``"zcs"`` (zero coordinate shift) or
+        ``"taylor"`` (a forward jet pass; see :mod:`pinnkit.pde.jet_derivatives`).
+    compile : bool
+        ``backend="taylor"`` only: run the MLP's jet pass through ``torch.compile``.
+    device, dtype
+        Where and in which precision to train; the net and PDE parameters are moved there.
+    seed : int
+        Seeds the sampling of collocation and condition points (the net's initialisation is the caller's).
+    reference : (points, values), optional
+        Reference solution; its relative L2 error is recorded as ``l2_relative_error`` in the history.
+    """
+
+    def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None = None,
+                 weighting: Weighting | None = None, optimizer: str | Callable = "adam", lr: float = 1e-3,
+                 optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
+                 backend: str = "autograd", device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+                 loss_weights: Mapping[str, float] | None = None, seed: int = 0,
+                 reference: tuple[Any, Any] | None = None, compile: bool = False):
+        device, dtype, seed = check_device(device), check_dtype(dtype), check_seed(seed)
+        objective = PINNObjective(problem, net, sampler=sampler, weighting=weighting, backend=backend,
+                                  compile=compile, device=device, dtype=dtype, seed=seed, reference=reference)
+        super().__init__(objective, optimizer=optimizer, lr=lr, optimizer_options=optimizer_options,
+                         scheduler=scheduler, loss_weights=loss_weights, device=device)
+        objective.loss_weights = self.loss_weights
+
+    problem = property(lambda self: self.objective.problem, doc="The problem being solved.")
+    net = property(lambda self: self.objective.net, doc="The network being trained.")
+    sampler = property(lambda self: self.objective.sampler, doc="The collocation sampler.")
+    weighting = property(lambda self: self.objective.weighting, doc="The loss weighting (None without one).")
+    backend = property(lambda self: self.objective.backend, doc="The derivative engine's name.")
+    dtype = property(lambda self: self.objective.dtype, doc="The training precision.")
+    seed = property(lambda self: self.objective.seed, doc="The seed of the points.")
+    condition_points = property(lambda self: self.objective.condition_points, doc="The conditions' points.")
+
+    def losses(self) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
+        """``(total loss, loss per term, per-point residuals)`` at the current points (with graph)."""
+        evaluation = self.objective.evaluate(self.step)
+        total = sum(self._weighted(evaluation.terms).values())
+        return total, evaluation.terms, evaluation.details["residuals"]
+
+    def predict(self, x) -> np.ndarray:
+        """Network outputs ``(n, k)`` as a float64 numpy array at points ``x`` ``(n, d)`` (coordinate order of
+        the problem)."""
+        return self.objective.predict(x)

@@ -1,0 +1,8 @@
+"""Loss weightings: weights of the loss terms computed from the residuals of the step they weight, kept apart
+from the collocation points (:mod:`pinnkit.sampling`). :class:`CausalWeighting` (causal time weighting),
+:class:`PointWeights` (fixed per-point weights); :class:`Weighting` is the interface."""
+
+from .causal import CausalWeighting, causal_weights
+from .weighting import PointWeights, Product, Weighting, Weights, combine
+
+__all__ = ["CausalWeighting", "PointWeights", "Product", "Weighting", "Weights", "causal_weights", "combine"]
