@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from .activations import activation as as_activation
 from .activations import activation_name, valid_names
 from .mlp import MLP, check_init, check_positive_int
+from .registry import register_net
 
 MULTI_OUTPUT = ("split", "independent")
 
@@ -47,6 +48,7 @@ def _layer_sizes(sizes, name: str) -> list[int]:
     return out
 
 
+@register_net
 class DeepONet(nn.Module):
     r"""DeepONet with a fully connected branch and trunk; see the module docstring for the mathematics.
 

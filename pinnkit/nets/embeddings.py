@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from .mlp import check_points, check_positive_float, check_positive_int
+from .registry import register_net
 
 
 def _check_seed(seed) -> int | None:
@@ -36,6 +37,7 @@ def _check_seed(seed) -> int | None:
     return int(s)
 
 
+@register_net
 class FourierFeatures(nn.Module):
     r"""Random Fourier features (Tancik et al. 2020, "Fourier features let networks learn high frequency
     functions in low dimensional domains"):
@@ -119,6 +121,7 @@ def _check_periods(periods, inputs: int) -> dict[int, float]:
     return dict(sorted(out.items()))
 
 
+@register_net
 class PeriodicEmbedding(nn.Module):
     r"""Exactly periodic coordinates: each listed coordinate :math:`x_i` with period :math:`P_i` becomes the pair
 

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from .activations import activation as as_activation
 from .activations import activation_name, valid_names
+from .registry import net_spec, register_net
 
 #: Weight initialisations: Glorot (Xavier) normal or uniform with zero biases, or torch's default.
 INITS = ("glorot", "glorot_uniform", "default")
@@ -130,6 +131,7 @@ def init_linear_(layer: nn.Linear, init: str) -> nn.Linear:
 
 
 # ---------------------------------------------------------------------------------------------------- modules
+@register_net
 class InputScaling(nn.Module):
     r"""Affine map of the box ``[lower, upper]`` onto ``[-1, 1]^d``, coordinate by coordinate:
 
@@ -211,8 +213,6 @@ class _FeedForward(nn.Module):
                              f"{valid_names()} (or save the whole module with torch.save)")
         embedding = None
         if self.embedding is not None:
-            from .registry import net_spec  # the registry imports this module
-
             embedding = net_spec(self.embedding)
         return {
             "inputs": self.inputs,
@@ -226,6 +226,7 @@ class _FeedForward(nn.Module):
         }
 
 
+@register_net(nested=("embedding",))
 class MLP(_FeedForward):
     r"""Fully connected network: ``depth`` hidden layers of ``width`` neurons, activation after each hidden
     layer, linear output.

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from .registry import net_spec, register_net
 
+
+@register_net(nested=("net",))
 class LocalTime(nn.Module):
     """``net`` evaluated in window-local time: ``u(x, t) = net(x, t0 + (t - a) (t1 - t0) / (b - a))``.
 
@@ -30,11 +33,10 @@ class LocalTime(nn.Module):
 
     @property
     def config(self) -> dict:
-        from .registry import net_spec
-
         return {"net": net_spec(self.net), "window": list(self.window), "span": list(self.span)}
 
 
+@register_net(nested_lists=("nets",))
 class TimeWindows(nn.Module):
     """``u(x, t) = net_k(x, t)`` for ``t`` in window ``k = [edges[k], edges[k+1])`` (the last window closed).
 
@@ -73,6 +75,4 @@ class TimeWindows(nn.Module):
     @property
     def config(self) -> dict:
         """The windows' edges and each window's net spec (see :mod:`pinnkit.nets.registry`)."""
-        from .registry import net_spec
-
         return {"nets": [net_spec(net) for net in self.nets], "edges": list(self.edges)}
