@@ -17,6 +17,10 @@ name (``"left"``), a predicate on points, or ``None`` for the whole boundary. Va
 callables of the points ``(N, d) -> (N,)`` or ``(N, 1)``, or arrays of one value per point when the points are
 given explicitly (``points=``). Points are sampled once by the problem (``n`` of them, with ``method``) unless
 given.
+
+A condition as built is *unbound*: a :class:`~pinnkit.pde.Problem` holds copies bound to its domain and outputs
+(:meth:`Condition.bind`), named there, and leaves the conditions it was given as they were, so one condition can
+go into several problems.
 """
 
 from __future__ import annotations
@@ -71,8 +75,18 @@ class Condition(abc.ABC):
         self.name = name
         self.output_index = 0
 
-    def bind(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
-        """Resolve names against the problem (called once by :class:`~pinnkit.pde.Problem`)."""
+    def bind(self, domain: Geometry, outputs: tuple[str, ...]) -> Condition:
+        """A copy of this condition bound to a problem's ``domain`` and ``outputs``: its output (and the index of
+        its column), its part of the boundary, ... resolved (called by :class:`~pinnkit.pde.Problem`, which
+        holds the copy and names it). ``self`` is left unchanged; the copy shares its points and values."""
+        bound = copy.copy(self)
+        bound._resolve(domain, outputs)
+        return bound
+
+    def _resolve(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
+        """Set the fields that depend on the problem, on the fresh copy that :meth:`bind` makes (subclasses
+        extend this; only ever called on that copy, so it may assign attributes but must not change objects
+        shared with the unbound condition in place)."""
         if self.output is None:
             if len(outputs) > 1:
                 raise ValueError(f"{type(self).__name__}: output must be named when the problem has several "
@@ -90,8 +104,9 @@ class Condition(abc.ABC):
         return f"{self.kind}_{self.output}"
 
     def windowed(self, domain: SpaceTimeDomain, initial: Value | None = None) -> Condition | None:
-        """This condition for a time window ``domain`` of the problem's domain (time-marching), unbound; None
-        if it has no part there. ``initial`` replaces the value of an initial condition."""
+        """This condition for a time window ``domain`` of the problem's domain (time-marching), a new object
+        for the window's problem to bind; None if it has no part there. ``initial`` replaces the value of an
+        initial condition."""
         del initial
         return copy.copy(self)
 
@@ -114,12 +129,12 @@ class _OnBoundary(Condition):
     def __init__(self, where, value: Value, output, n, method, points, name):
         super().__init__(output, n, method, points, name)
         self.where, self.value = where, value
-        self._where_spec = where  # as given; bind() resolves it against a domain
+        self._where_spec = where  # as given; bind() resolves it against a domain (in the bound copy's `where`)
         if isinstance(value, (Tensor, np.ndarray)) and np.ndim(value) > 0 and points is None:
             raise ValueError(f"{type(self).__name__}: a value array needs the points it belongs to (points=)")
 
-    def bind(self, domain, outputs):
-        super().bind(domain, outputs)
+    def _resolve(self, domain, outputs):
+        super()._resolve(domain, outputs)
         where = self._where_spec
         if isinstance(where, Boundary) and _same_space(where.geometry, domain):
             where = Boundary(domain, where.faces, where.predicates)  # another time window of the same domain
@@ -236,8 +251,8 @@ class PeriodicBC(Condition):
         if not self.orders or any(not isinstance(k, int) or k < 0 for k in self.orders):
             raise ValueError(f"PeriodicBC: orders must be non-negative integers; got {orders!r}")
 
-    def bind(self, domain, outputs):
-        super().bind(domain, outputs)
+    def _resolve(self, domain, outputs):
+        super()._resolve(domain, outputs)
         domain._axis(self.coordinate)  # raises a clear error for an unknown coordinate
 
     def default_name(self):
@@ -273,8 +288,8 @@ class InitialCondition(Condition):
                              f"got {derivative!r}")
         self.value, self.derivative = value, derivative
 
-    def bind(self, domain, outputs):
-        super().bind(domain, outputs)
+    def _resolve(self, domain, outputs):
+        super()._resolve(domain, outputs)
         if not isinstance(domain, SpaceTimeDomain):
             raise ValueError(f"InitialCondition needs a space-time domain (geometry * TimeDomain); got {domain!r}")
         self.time_name = domain.names[-1]
@@ -317,7 +332,7 @@ class ObservedData(Condition):
                              f"points; got {tuple(v.shape)}")
         self.data_outputs = (outputs,) if isinstance(outputs, str) else outputs
 
-    def bind(self, domain, outputs):
+    def _resolve(self, domain, outputs):
         names = self.data_outputs or outputs[: self.values.shape[1]]
         unknown = [o for o in names if o not in outputs]
         if unknown:
@@ -326,7 +341,7 @@ class ObservedData(Condition):
             raise ValueError(f"ObservedData: values have {self.values.shape[1]} columns for outputs {names}")
         self.data_outputs = tuple(names)
         self.output = names[0]
-        super().bind(domain, outputs)
+        super()._resolve(domain, outputs)
 
     def default_name(self):
         return "data"

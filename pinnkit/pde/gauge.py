@@ -51,8 +51,8 @@ class PointValue(Condition):
             raise ValueError("PointValue: value must be a number or a callable of the points")
         self.location, self.value = torch.as_tensor(location), value
 
-    def bind(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
-        super().bind(domain, outputs)
+    def _resolve(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
+        super()._resolve(domain, outputs)
         space = domain.geometry if isinstance(domain, SpaceTimeDomain) else domain
         if len(self.location) != space.dim:
             raise ValueError(f"PointValue: point must have {space.dim} coordinates {space.names}; got "

@@ -56,7 +56,8 @@ class Problem:
     outputs : str or sequence of str
         Names of the network's outputs, in column order (``"u"``, or ``("u", "v", "p")``).
     conditions : sequence of Condition
-        Boundary / initial / periodic / data conditions; each becomes a named loss term.
+        Boundary / initial / periodic / data conditions; each becomes a named loss term. :attr:`conditions`
+        holds copies bound to this problem (and named here); the given objects are left unchanged.
     parameters : mapping name -> float, optional
         Trainable PDE coefficients for inverse problems (``{"nu": 0.05}``), available as ``f.nu``; they are
         ``torch.nn.Parameter`` scalars in :attr:`parameters`.
@@ -83,11 +84,11 @@ class Problem:
             if tensor.ndim != 0 or not torch.isfinite(tensor):
                 raise ValueError(f"parameters[{key!r}] must be a finite number; got {value!r}")
             self.parameters[key] = nn.Parameter(tensor.clone())
-        self.conditions = list(conditions)
-        for c in self.conditions:
+        self.conditions = []
+        for c in conditions:
             if not isinstance(c, Condition):
                 raise ValueError(f"conditions must be pinnkit conditions (DirichletBC, ...); got {type(c).__name__}")
-            c.bind(domain, self.outputs)
+            self.conditions.append(c.bind(domain, self.outputs))  # a bound copy: the given condition is unchanged
         self.pde_terms = tuple(self._trial_residual())
         self._name_conditions()
         for c in self.conditions:  # values of the wrong shape fail here, not at the first training step
