@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_finite_float
 from .registry import net_spec, register_net
 
 
@@ -21,7 +22,8 @@ class LocalTime(nn.Module):
 
     def __init__(self, net: nn.Module, window: Sequence[float], span: Sequence[float]):
         super().__init__()
-        (a, b), (t0, t1) = (float(v) for v in window), (float(v) for v in span)
+        (a, b), (t0, t1) = ([check_finite_float(v, name) for v in pair] for pair, name in ((window, "window"),
+                                                                                           (span, "span")))
         if not (b > a and t1 > t0):
             raise ValueError(f"window and span must be increasing pairs (start, end); got {window}, {span}")
         self.net, self.window, self.span = net, (a, b), (t0, t1)
@@ -46,7 +48,7 @@ class TimeWindows(nn.Module):
 
     def __init__(self, nets: Sequence[nn.Module], edges: Sequence[float]):
         super().__init__()
-        nets, edges = list(nets), [float(e) for e in edges]
+        nets, edges = list(nets), [check_finite_float(e, "edges") for e in edges]
         if not nets or not all(isinstance(n, nn.Module) for n in nets):
             raise ValueError("nets must be a non-empty sequence of torch.nn.Module")
         if len(edges) != len(nets) + 1 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
