@@ -194,16 +194,15 @@ def check_device(value, name: str = "device") -> torch.device:
     return device
 
 
-def _shape_text(shape: Sequence[int | None]) -> str:
-    letters = iter("NMKL")
-    parts = [str(s) if s is not None else next(letters, "_") for s in shape]
+def _shape_text(shape: Sequence[int | str]) -> str:
+    parts = [str(s) for s in shape]
     return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
 
 
-def check_array(value, name: str, shape: Sequence[int | None] | None = None) -> np.ndarray:
+def check_array(value, name: str, shape: Sequence[int | str] | None = None) -> np.ndarray:
     """``value`` (a number, a nested sequence, a numpy array or a tensor) as a finite float64 numpy array of
-    ``shape`` (``None`` entries take any size; ``shape=None`` any shape). A new array: changing it leaves
-    ``value`` as it was."""
+    ``shape``: an int entry is an exact size, a string entry (``"N"``) any size, named so in the message
+    (``shape=None``: any shape). A new array: changing it leaves ``value`` as it was."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     try:
@@ -213,7 +212,7 @@ def check_array(value, name: str, shape: Sequence[int | None] | None = None) -> 
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be an array of real numbers; got {value!r}") from None
     if shape is not None and (array.ndim != len(shape) or any(
-            s is not None and a != s for a, s in zip(array.shape, shape, strict=True))):
+            not isinstance(s, str) and a != s for a, s in zip(array.shape, shape, strict=True))):
         raise ValueError(f"{name} must have shape {_shape_text(shape)}; got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite; got {array.tolist()!r}")
@@ -227,8 +226,8 @@ def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a vector of real numbers; got {value!r}") from None
     if array.ndim != 1 or len(array) == 0 or (dim is not None and len(array) != dim):
-        expected = f"length {dim}" if dim is not None else "a non-empty 1-D sequence"
-        raise ValueError(f"{name} must be a vector of {expected}; got shape {array.shape}")
+        expected = f"of length {dim}" if dim is not None else "(non-empty, 1-D)"
+        raise ValueError(f"{name} must be a vector {expected}; got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite; got {array.tolist()!r}")
     return array

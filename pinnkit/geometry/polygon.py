@@ -60,7 +60,7 @@ class Polygon(Primitive):
     """
 
     def __init__(self, vertices, *, names=None):
-        v = check_array(vertices, "vertices", (None, 2))
+        v = check_array(vertices, "vertices", ("V", 2))
         if len(v) > 1 and np.array_equal(v[0], v[-1]):
             v = v[:-1]
         if len(v) < 3:

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_array, check_int, check_non_negative_int
 from ..geometry import Boundary, Geometry, SpaceTimeDomain
 from ..geometry.unit_samples import check_count, check_method
 from .fields import Fields
@@ -65,12 +66,9 @@ class Condition(abc.ABC):
         self.output = output
         self.n = check_count(n, "n")
         self.method = check_method(method)
-        self.points = None if points is None else torch.as_tensor(np.asarray(points) if not isinstance(
-            points, Tensor) else points, dtype=torch.float64)
+        self.points = None if points is None else torch.as_tensor(
+            check_array(points, f"{type(self).__name__}: points", ("N", "d")))
         if self.points is not None:
-            if self.points.ndim != 2:
-                raise ValueError(f"{type(self).__name__}: points must have shape (N, d); got "
-                                 f"{tuple(self.points.shape)}")
             self.n = len(self.points)
         self.name = name
         self.output_index = 0
@@ -247,9 +245,9 @@ class PeriodicBC(Condition):
                  n: int = 256, method: str = "sobol", name: str | None = None):
         super().__init__(output, n, method, None, name)
         self.coordinate = coordinate
-        self.orders = tuple(orders)
-        if not self.orders or any(not isinstance(k, int) or k < 0 for k in self.orders):
-            raise ValueError(f"PeriodicBC: orders must be non-negative integers; got {orders!r}")
+        self.orders = tuple(check_non_negative_int(k, f"PeriodicBC: orders[{i}]") for i, k in enumerate(orders))
+        if not self.orders:
+            raise ValueError(f"PeriodicBC: orders must be one or more derivative orders; got {orders!r}")
 
     def _resolve(self, domain, outputs):
         super()._resolve(domain, outputs)
@@ -283,10 +281,9 @@ class InitialCondition(Condition):
     def __init__(self, value: Value = 0.0, *, output: str | None = None, derivative: int = 0, n: int = 256,
                  method: str = "sobol", points=None, name: str | None = None):
         super().__init__(output, n, method, points, name)
-        if derivative not in (0, 1):
-            raise ValueError(f"InitialCondition: derivative must be 0 (value) or 1 (first time derivative); "
-                             f"got {derivative!r}")
-        self.value, self.derivative = value, derivative
+        self.value = value
+        self.derivative = check_int(derivative, "InitialCondition: derivative (0 the value, 1 the first time "
+                                                "derivative)", minimum=0, maximum=1)
 
     def _resolve(self, domain, outputs):
         super()._resolve(domain, outputs)
@@ -325,7 +322,7 @@ class ObservedData(Condition):
 
     def __init__(self, points, values, *, outputs: str | tuple[str, ...] | None = None, name: str | None = None):
         super().__init__(None, 1, "random", points, name)
-        v = torch.as_tensor(np.asarray(values) if not isinstance(values, Tensor) else values, dtype=torch.float64)
+        v = torch.as_tensor(check_array(values, "ObservedData: values"))
         self.values = v.reshape(len(v), -1) if v.ndim <= 2 else v
         if len(self.values) != len(self.points) or self.values.ndim != 2:
             raise ValueError(f"ObservedData: values must have shape (N, outputs) with N = {len(self.points)} "

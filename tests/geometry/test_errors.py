@@ -27,7 +27,7 @@ import pinnkit.geometry as G
     (lambda: G.Ellipse([0, 0], 1.0, 0.0), "semiminor must be a positive finite number; got 0.0"),
     (lambda: G.Polygon([[0, 0], [1, 0]]), "at least 3"),
     (lambda: G.Polygon([[0, 0], [1, 0], [0, 0]]), "at least 3"),
-    (lambda: G.Polygon([0, 1, 2]), r"vertices must have shape \(N, 2\); got shape \(3,\)"),
+    (lambda: G.Polygon([0, 1, 2]), r"vertices must have shape \(V, 2\); got shape \(3,\)"),
     (lambda: G.Polygon([[0, 0], [1, 0], [2, 0]]), "positive area; they all lie on one line"),
     (lambda: G.Polygon([[0, 0], [1, 1], [1, 0], [0, 1]]), "simple polygon: edge 0"),
     (lambda: G.Polygon([[0, 0], [2, 0], [2, 2], [1, 0], [0, 2]]), "simple polygon"),  # vertex on an edge

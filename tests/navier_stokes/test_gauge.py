@@ -81,7 +81,7 @@ def test_the_gauge_fixes_the_constant_in_training(gauge, constant):
 @pytest.mark.parametrize("make, match", [
     (lambda: PointValue([0.5]), "point must have 2 coordinates"),
     (lambda: PointValue([2.0, 0.5]), "outside the domain"),
-    (lambda: PointValue([[0.5, 0.5]]), "point must be a finite 1-D sequence"),
+    (lambda: PointValue([[0.5, 0.5]]), r"PointValue: point must be a vector \(non-empty, 1-D\); got shape \(1, 2\)"),
     (lambda: PointValue([0.5, 0.5], np.ones(3)), "value must be a number or a callable"),
     (lambda: MeanValue("zero"), "value must be a finite number"),
     (lambda: MeanValue(times=0), "times must be a positive integer"),
