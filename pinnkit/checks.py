@@ -194,6 +194,18 @@ def check_device(value, name: str = "device") -> torch.device:
     return device
 
 
+def _float_array(value) -> np.ndarray | None:
+    """``value`` as a new float64 array, or None where it holds anything but real numbers (complex included)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        if np.iscomplexobj(value) or isinstance(value, (str, bytes)):
+            return None
+        return np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
 def _shape_text(shape: Sequence[int | str]) -> str:
     parts = [str(s) for s in shape]
     return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
@@ -203,14 +215,9 @@ def check_array(value, name: str, shape: Sequence[int | str] | None = None) -> n
     """``value`` (a number, a nested sequence, a numpy array or a tensor) as a finite float64 numpy array of
     ``shape``: an int entry is an exact size, a string entry (``"N"``) any size, named so in the message
     (``shape=None``: any shape). A new array: changing it leaves ``value`` as it was."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    try:
-        if np.iscomplexobj(value):
-            raise TypeError
-        array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of real numbers; got {value!r}") from None
+    array = _float_array(value)
+    if array is None:
+        raise ValueError(f"{name} must be an array of real numbers; got {value!r}")
     if shape is not None and (array.ndim != len(shape) or any(
             not isinstance(s, str) and a != s for a, s in zip(array.shape, shape, strict=True))):
         raise ValueError(f"{name} must have shape {_shape_text(shape)}; got shape {array.shape}")
@@ -221,10 +228,9 @@ def check_array(value, name: str, shape: Sequence[int | str] | None = None) -> n
 
 def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
     """``value`` as a non-empty finite float64 vector (of length ``dim`` if given)."""
-    try:
-        array = np.array(value.detach().cpu() if isinstance(value, torch.Tensor) else value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a vector of real numbers; got {value!r}") from None
+    array = _float_array(value)
+    if array is None:
+        raise ValueError(f"{name} must be a vector of real numbers; got {value!r}")
     if array.ndim != 1 or len(array) == 0 or (dim is not None and len(array) != dim):
         expected = f"of length {dim}" if dim is not None else "(non-empty, 1-D)"
         raise ValueError(f"{name} must be a vector {expected}; got shape {array.shape}")

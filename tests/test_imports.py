@@ -12,6 +12,7 @@ Cycles are looked for as strongly connected components of the graph less the edg
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pinnkit
@@ -152,6 +153,18 @@ def test_the_graph_sees_relative_lazy_and_absolute_imports():
     assert "pinnkit.nets.mlp" in graph["pinnkit.pde.references.diffusion_reaction"] or \
         "pinnkit.checks" in graph["pinnkit.pde.references.diffusion_reaction"]  # from ...x import (level 3)
     assert "pinnkit.nets" in graph["pinnkit"]  # the package re-exports its subpackages
+
+
+def test_checks_is_the_lowest_layer():
+    """pinnkit.checks imports nothing of pinnkit, and outside it only the standard library, numpy and torch."""
+    assert import_graph()["pinnkit.checks"] == set()
+    tree = ast.parse((ROOT / "checks.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 and node.level == 0 and node.module}
+    assert imported - {"numpy", "torch", "__future__"} <= set(sys.stdlib_module_names), imported
+    assert not any(isinstance(node, ast.ImportFrom) and node.level for node in ast.walk(tree))
 
 
 def test_registry_imports_no_net():
