@@ -234,6 +234,9 @@ def test_constructors_refuse_bools_alike():
         (lambda: pk.pde.MeanValue(times=True), "times must be a positive integer"),
         (lambda: pk.PeriodicBC("x", orders=(True,)), r"orders\[0\] must be a non-negative integer"),
         (lambda: pk.nets.DeepONet([3, 4, 2], [1, 4, 2], trunk_activation_last=1), "must be True or False; got 1"),
+        (lambda: pk.geometry.Interval(0, 1).sample_interior(4, seed=True), "seed must be a non-negative integer, a "
+                                                                            "numpy or torch Generator, or None"),
+        (lambda: pk.geometry.Interval(0, 1).sample_interior(4, seed=-1), "seed must be .*; got -1"),
     ]
     for make, match in cases:
         with pytest.raises(ValueError, match=match):

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from scipy.stats import qmc
 
-from ..checks import check_choice, check_int
+from ..checks import check_choice, check_int, check_seed
 
 METHODS: Final = ("uniform", "random", "lhs", "sobol", "halton", "hammersley")
 ORDERED_METHODS: Final = frozenset({"uniform", "hammersley"})
@@ -60,9 +60,13 @@ def make_rng(seed: Seed) -> np.random.Generator:
         return seed
     if isinstance(seed, torch.Generator):
         return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=seed).item()))
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise ValueError(f"seed must be an int, a numpy or torch Generator, or None; got {type(seed).__name__}")
+    if seed is None:
+        return np.random.default_rng()
+    try:
+        return np.random.default_rng(check_seed(seed))
+    except ValueError:
+        raise ValueError(f"seed must be a non-negative integer, a numpy or torch Generator, or None; got "
+                         f"{seed!r}") from None
 
 
 def grid_shape(m: int, aspect: np.ndarray) -> list[int]:
