@@ -6,7 +6,7 @@ from :mod:`pinnkit.sampling`). :class:`TimeMarching` trains a time-dependent pro
 :func:`load` reads a trained model back.
 """
 
-from . import callbacks, cli, dynamics, functions, geometry, metrics, nets, optim, pde, sampling
+from . import callbacks, checks, cli, dynamics, functions, geometry, metrics, nets, optim, pde, sampling
 from .callbacks import Checkpoint, EarlyStopping
 from .model import Model, OperatorModel, load
 from .operator_trainer import OperatorTrainer
@@ -31,6 +31,6 @@ __all__ = [
     "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "MeanValue", "Model", "NeumannBC",
     "OperatorModel", "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC",
     "TimeMarching", "Trainer",
-    "__version__", "callbacks", "cli", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
-    "functions", "OperatorProblem", "OperatorTrainer",
+    "__version__", "callbacks", "checks", "cli", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde",
+    "sampling", "functions", "OperatorProblem", "OperatorTrainer",
 ]
