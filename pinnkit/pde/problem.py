@@ -56,8 +56,7 @@ class Problem:
     outputs : str or sequence of str
         Names of the network's outputs, in column order (``"u"``, or ``("u", "v", "p")``).
     conditions : sequence of Condition
-        Boundary / initial / periodic / data conditions; each becomes a named loss term. :attr:`conditions`
-        holds copies bound to this problem (and named here); the given objects are left unchanged.
+        Boundary / initial / periodic / data conditions; each becomes a named loss term.
     parameters : mapping name -> float, optional
         Trainable PDE coefficients for inverse problems (``{"nu": 0.05}``), available as ``f.nu``; they are
         ``torch.nn.Parameter`` scalars in :attr:`parameters`.
