@@ -7,19 +7,33 @@ one loop of :mod:`pinnkit.training`. :class:`TimeMarching` trains a time-depende
 :func:`load` reads a trained model back.
 """
 
-from . import callbacks, cli, dynamics, functions, geometry, metrics, nets, optim, pde, sampling, training, weighting
+from . import (
+               callbacks,
+               checks,
+               cli,
+               dynamics,
+               functions,
+               geometry,
+               metrics,
+               nets,
+               optim,
+               pde,
+               sampling,
+               training,
+               weighting,
+)
 from .callbacks import Checkpoint, EarlyStopping
 from .model import Model, OperatorModel, load
 from .pde import (
-    DirichletBC,
-    InitialCondition,
-    MeanValue,
-    NeumannBC,
-    ObservedData,
-    PeriodicBC,
-    PointValue,
-    Problem,
-    RobinBC,
+               DirichletBC,
+               InitialCondition,
+               MeanValue,
+               NeumannBC,
+               ObservedData,
+               PeriodicBC,
+               PointValue,
+               Problem,
+               RobinBC,
 )
 from .pde.operator_problem import OperatorProblem
 from .training import NonFiniteLossError, OperatorTrainer, TimeMarching, Trainer
@@ -30,6 +44,6 @@ __all__ = [
     "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "MeanValue", "Model", "NeumannBC",
     "OperatorModel", "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC",
     "TimeMarching", "Trainer",
-    "__version__", "callbacks", "cli", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde", "sampling",
-    "functions", "OperatorProblem", "OperatorTrainer", "training", "weighting",
+    "__version__", "callbacks", "checks", "cli", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde",
+    "sampling", "functions", "OperatorProblem", "OperatorTrainer", "training", "weighting",
 ]

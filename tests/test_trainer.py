@@ -161,7 +161,7 @@ def test_inverse_parameters_are_trained_and_saved(tmp_path):
     (lambda p: pk.Trainer(p, pk.nets.MLP(2, 2)), r"map \(N, 2\) to \(N, 1\)"),
     (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), optimizer="adamax"), "optimizer must be one of"),
     (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), loss_weights={"bc": 1.0}), "unknown term 'bc'"),
-    (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), dtype=torch.int32), "floating torch dtype"),
+    (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), dtype=torch.int32), "floating-point torch dtype"),
     (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), backend="jax"), "backend must be one of"),
     (lambda p: pk.Trainer(p, pk.nets.MLP(2, 1), lr=-1), "lr must be a positive"),
     (lambda p: pk.Trainer(p, "net"), "torch.nn.Module"),

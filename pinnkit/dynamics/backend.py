@@ -15,6 +15,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_choice
+
 ADAPTIVE_ODE_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")
 FIXED_STEP_ODE_METHODS = ("euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams")
 ODE_METHODS = ADAPTIVE_ODE_METHODS + FIXED_STEP_ODE_METHODS
@@ -99,10 +101,7 @@ class _TorchsdeSystem(nn.Module):
 
 def check_sde_method(method: str | None, noise: str, sde_type: str) -> str:
     """The solver method for ``(noise, sde_type)``: ``method`` if torchsde has it for them, else an error."""
-    if sde_type not in SDE_TYPES:
-        raise ValueError(f"sde_type must be one of {SDE_TYPES}; got {sde_type!r}")
-    if noise not in NOISE_TYPES:
-        raise ValueError(f"noise must be one of {NOISE_TYPES}; got {noise!r}")
+    sde_type, noise = check_choice(sde_type, "sde_type", SDE_TYPES), check_choice(noise, "noise", NOISE_TYPES)
     if method is None:
         return DEFAULT_SDE_METHOD[sde_type]
     methods = SDE_METHODS[sde_type]

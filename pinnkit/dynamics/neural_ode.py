@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
+from ..checks import check_bool, check_choice, check_positive_float
 from . import backend
-from .checks import positive_float
 from .vector_field import as_field
 
 
@@ -56,20 +56,17 @@ class NeuralODE(nn.Module):
                  adjoint_rtol: float | None = None, adjoint_atol: float | None = None):
         super().__init__()
         self.field = as_field(field)
-        if method not in backend.ODE_METHODS:
-            raise ValueError(f"method must be one of {backend.ODE_METHODS}; got {method!r}")
+        method = check_choice(method, "method", backend.ODE_METHODS)
         if method in backend.FIXED_STEP_ODE_METHODS:
             if step_size is None:
                 raise ValueError(f"step_size is required by the fixed-step method {method!r}")
-            step_size = positive_float(step_size, "step_size")
+            step_size = check_positive_float(step_size, "step_size")
         elif step_size is not None:
             raise ValueError(f"step_size is for fixed-step methods; {method!r} chooses its steps from rtol and atol")
-        if not isinstance(adjoint, bool):
-            raise ValueError(f"adjoint must be True or False; got {adjoint!r}")
-        self.method, self.step_size, self.adjoint = method, step_size, adjoint
-        self.rtol, self.atol = positive_float(rtol, "rtol"), positive_float(atol, "atol")
-        self.adjoint_rtol = self.rtol if adjoint_rtol is None else positive_float(adjoint_rtol, "adjoint_rtol")
-        self.adjoint_atol = self.atol if adjoint_atol is None else positive_float(adjoint_atol, "adjoint_atol")
+        self.method, self.step_size, self.adjoint = method, step_size, check_bool(adjoint, "adjoint")
+        self.rtol, self.atol = check_positive_float(rtol, "rtol"), check_positive_float(atol, "atol")
+        self.adjoint_rtol = self.rtol if adjoint_rtol is None else check_positive_float(adjoint_rtol, "adjoint_rtol")
+        self.adjoint_atol = self.atol if adjoint_atol is None else check_positive_float(adjoint_atol, "adjoint_atol")
         self.nfe = 0
 
     def extra_repr(self) -> str:

@@ -18,8 +18,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_bool, check_choice, check_positive_float, check_positive_int, check_seed
 from . import backend
-from .checks import positive_float, positive_int
 from .vector_field import as_field
 
 
@@ -54,19 +54,18 @@ class NeuralSDE(nn.Module):
         super().__init__()
         self.drift = as_field(drift, "drift")
         self.diffusion = as_field(diffusion, "diffusion")
+        self.noise = noise = check_choice(noise, "noise", backend.NOISE_TYPES)
+        self.sde_type = sde_type = check_choice(sde_type, "sde_type", backend.SDE_TYPES)
         self.method = backend.check_sde_method(method, noise, sde_type)
-        self.noise, self.sde_type = noise, sde_type
-        self.dt = positive_float(dt, "dt")
+        self.dt = check_positive_float(dt, "dt")
         if noise == "general":
             if brownian_size is None:
                 raise ValueError("brownian_size (the number m of Brownian motions) is required for general noise")
-            brownian_size = positive_int(brownian_size, "brownian_size")
+            brownian_size = check_positive_int(brownian_size, "brownian_size")
         elif brownian_size is not None:
             raise ValueError("brownian_size is for general noise; diagonal noise has one Brownian motion per "
                              "component")
-        if not isinstance(adjoint, bool):
-            raise ValueError(f"adjoint must be True or False; got {adjoint!r}")
-        self.brownian_size, self.adjoint = brownian_size, adjoint
+        self.brownian_size, self.adjoint = brownian_size, check_bool(adjoint, "adjoint")
 
     def extra_repr(self) -> str:
         return f"noise={self.noise!r}, sde_type={self.sde_type!r}, method={self.method!r}, dt={self.dt}"
@@ -114,8 +113,7 @@ class NeuralSDE(nn.Module):
                              f"{tuple(u0.shape) if isinstance(u0, Tensor) else type(u0).__name__}")
         if not u0.is_floating_point() or t.dtype != u0.dtype:
             raise ValueError(f"u0 and t must have the same floating dtype; got {u0.dtype} and {t.dtype}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ValueError(f"seed must be a non-negative integer or None; got {seed!r}")
+        seed = check_seed(seed, allow_none=True)
         single = u0.ndim == 1
         y0 = u0.unsqueeze(0) if single else u0
         self.diffusion_matrix(t[0], y0)  # shape check with a clear message before the solver's own

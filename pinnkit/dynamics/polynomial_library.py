@@ -8,7 +8,7 @@ from itertools import combinations_with_replacement
 import numpy as np
 import torch
 
-from .checks import positive_int
+from ..checks import check_bool, check_positive_int
 
 
 class PolynomialLibrary:
@@ -25,8 +25,8 @@ class PolynomialLibrary:
         if not all(isinstance(n, str) and n and " " not in n for n in names) or len(set(names)) != len(names):
             raise ValueError(f"names must be distinct non-empty strings without spaces; got {list(names)}")
         self.names = tuple(names)
-        self.degree = positive_int(degree, "degree")
-        self.include_bias = bool(include_bias)
+        self.degree = check_positive_int(degree, "degree")
+        self.include_bias = check_bool(include_bias, "include_bias")
         d = len(names)
         exponents = [(0,) * d] if include_bias else []
         for total in range(1, self.degree + 1):

@@ -32,7 +32,7 @@ import math
 import torch
 from torch import Tensor
 
-from .checks import positive_int
+from ..checks import check_positive_int, check_seed
 from .fit import DynamicsFit
 from .neural_sde import NeuralSDE
 from .vector_field import Autonomous
@@ -131,9 +131,8 @@ class SDEMomentFit(DynamicsFit):
         if torch.isnan(paths[0]).any():
             raise ValueError("the initial states paths[0] must be complete (the model starts from them)")
         super().__init__(sde)
-        self.samples = positive_int(samples, "samples")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        self.samples = check_positive_int(samples, "samples")
+        seed = check_seed(seed)
         self.t, self.seed = t, seed
         self.mean = torch.nanmean(paths, dim=1)  # (T, d)
         self.var = torch.nanmean((paths - self.mean[:, None]).pow(2), dim=1)

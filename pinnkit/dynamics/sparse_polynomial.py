@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_bool
 from .polynomial_library import PolynomialLibrary
 
 
@@ -29,7 +30,7 @@ class SparsePolynomial(nn.Module):
         self.library = library
         self.register_buffer("exponents", torch.as_tensor(library.exponents, dtype=torch.float64))
         self.register_buffer("mask", (coef != 0).to(torch.float64))
-        self.coefficients = nn.Parameter(coef, requires_grad=bool(trainable))
+        self.coefficients = nn.Parameter(coef, requires_grad=check_bool(trainable, "trainable"))
 
     def features(self, u: Tensor) -> Tensor:
         """``Θ(u)`` ``(B, p)``."""

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .checks import non_negative_float, positive_int
+from ..checks import check_non_negative_float, check_positive_int
 from .polynomial_library import PolynomialLibrary
 from .sparse_polynomial import SparsePolynomial
 
@@ -35,9 +35,9 @@ def stlsq(features: np.ndarray, targets: np.ndarray, threshold: float, *, ridge:
                          f"{targets.shape}")
     if not (np.isfinite(features).all() and np.isfinite(targets).all()):
         raise ValueError("features and targets must be finite")
-    threshold = non_negative_float(threshold, "threshold")
-    ridge = non_negative_float(ridge, "ridge")
-    max_iter = positive_int(max_iter, "max_iter")
+    threshold = check_non_negative_float(threshold, "threshold")
+    ridge = check_non_negative_float(ridge, "ridge")
+    max_iter = check_positive_int(max_iter, "max_iter")
     p = features.shape[1]
     coef = np.zeros((p, targets.shape[1]))
     for k in range(targets.shape[1]):
@@ -104,9 +104,9 @@ class SparseRegression:
         if not isinstance(library, PolynomialLibrary):
             raise ValueError(f"library must be a PolynomialLibrary; got {type(library).__name__}")
         self.library = library
-        self.threshold = non_negative_float(threshold, "threshold")
-        self.ridge = non_negative_float(ridge, "ridge")
-        self.max_iter = positive_int(max_iter, "max_iter")
+        self.threshold = check_non_negative_float(threshold, "threshold")
+        self.ridge = check_non_negative_float(ridge, "ridge")
+        self.max_iter = check_positive_int(max_iter, "max_iter")
         self.coefficients: np.ndarray | None = None
         self.targets: tuple[str, ...] = ()
 

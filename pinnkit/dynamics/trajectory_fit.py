@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checks import non_negative_float, positive_int
+from ..checks import check_choice, check_non_negative_float, check_positive_int
 from .fit import DynamicsFit
 from .neural_ode import NeuralODE
 from .universal_ode import UniversalODE
@@ -95,8 +95,7 @@ class TrajectoryFit(DynamicsFit):
         if learn_u0:
             self.extra["u0"] = u0.requires_grad_(True)
         self._u0 = u0
-        if scale not in ("none", "std"):
-            raise ValueError(f"scale must be 'none' or 'std'; got {scale!r}")
+        scale = check_choice(scale, "scale", ("none", "std"))
         if scale == "std":
             flat = y.reshape(-1, y.shape[-1])
             stds = [float(np.nanstd(flat[:, k].numpy(force=True))) for k in range(flat.shape[1])]
@@ -105,8 +104,8 @@ class TrajectoryFit(DynamicsFit):
             self.scale = torch.tensor(stds, dtype=y.dtype)
         else:
             self.scale = torch.ones(y.shape[-1], dtype=y.dtype)
-        self.continuity_weight = non_negative_float(continuity_weight, "continuity_weight")
-        segments = 1 if shooting is None else positive_int(shooting, "shooting")
+        self.continuity_weight = check_non_negative_float(continuity_weight, "continuity_weight")
+        segments = 1 if shooting is None else check_positive_int(shooting, "shooting")
         if segments > t.numel() - 1:
             raise ValueError(f"shooting={segments} segments need at least {segments + 1} observation times; "
                              f"there are {t.numel()}")

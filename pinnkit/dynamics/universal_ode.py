@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_finite_float
+
 Known = Callable[[Tensor, Tensor, Mapping[str, Tensor]], Tensor]
 
 
@@ -59,8 +61,7 @@ class UniversalODE(nn.Module):
         for name, value in parameters.items():
             if not isinstance(name, str) or not name.isidentifier():
                 raise ValueError(f"parameter names must be identifiers; got {name!r}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-                raise ValueError(f"parameter {name!r} must start from a number; got {value!r}")
+            check_finite_float(value, f"parameters[{name!r}]")
         if isinstance(trainable, bool):
             trained = set(parameters) if trainable else set()
         else:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from ..nets.mlp import check_positive_float, check_positive_int
+from ..checks import check_choice, check_int, check_open_unit_interval, check_positive_float
 from .space import FunctionSpace
 
 GRF_METHODS = ("cholesky", "spectral")
@@ -49,17 +49,10 @@ class GaussianRandomField(FunctionSpace):
         super().__init__(interval)
         self.length_scale = check_positive_float(length_scale, "length_scale")
         self.variance = check_positive_float(variance, "variance")
-        if method not in GRF_METHODS:
-            raise ValueError(f"method must be one of {GRF_METHODS}; got {method!r}")
-        if interpolation not in INTERPOLATIONS:
-            raise ValueError(f"interpolation must be one of {INTERPOLATIONS}; got {interpolation!r}")
-        self.grid_size = check_positive_int(grid, "grid")
-        if self.grid_size < 4:
-            raise ValueError(f"grid must be at least 4 points; got {grid!r}")
-        self.tolerance = check_positive_float(tolerance, "tolerance")
-        if self.tolerance >= 1:
-            raise ValueError(f"tolerance must be in (0, 1); got {tolerance!r}")
-        self.method, self.interpolation = method, interpolation
+        self.method = check_choice(method, "method", GRF_METHODS)
+        self.interpolation = check_choice(interpolation, "interpolation", INTERPOLATIONS)
+        self.grid_size = check_int(grid, "grid", minimum=4)
+        self.tolerance = check_open_unit_interval(tolerance, "tolerance")
         self.grid = np.linspace(*self.interval, self.grid_size)
         cov = self.covariance(self.grid, self.grid)
         if method == "cholesky":

@@ -13,7 +13,7 @@ import abc
 
 import numpy as np
 
-from ..nets.mlp import check_positive_float, check_positive_int
+from ..checks import check_positive_float, check_positive_int
 from .space import FunctionSpace
 
 

@@ -18,16 +18,18 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_finite_float, check_positive_int, check_seed
+
 Seed = int | np.random.Generator | None
 
 
 def as_interval(interval, name: str = "interval") -> tuple[float, float]:
     """``interval`` as ``(a, b)`` floats with ``a < b``, else a ``ValueError``."""
     try:
-        a, b = (float(v) for v in interval)
+        a, b = (check_finite_float(v, name) for v in interval)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair (a, b) of numbers with a < b; got {interval!r}") from None
-    if not (np.isfinite(a) and np.isfinite(b) and a < b):
+        a = b = None
+    if a is None or not a < b:
         raise ValueError(f"{name} must be a pair (a, b) of finite numbers with a < b; got {interval!r}")
     return a, b
 
@@ -36,8 +38,10 @@ def as_generator(seed: Seed) -> np.random.Generator:
     """A numpy generator from an int seed, a generator (used as is) or None (fresh entropy)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer, a numpy Generator or None; got {seed!r}")
+    try:
+        seed = check_seed(seed, allow_none=True)
+    except ValueError:
+        raise ValueError(f"seed must be a non-negative integer, a numpy Generator or None; got {seed!r}") from None
     return np.random.default_rng(seed)
 
 
@@ -62,9 +66,8 @@ class FunctionSpace(abc.ABC):
 
     def sample(self, n: int, seed: Seed = None) -> Tensor:
         """Features (n, q), float64, of ``n`` independent random functions; ``seed`` makes them reproducible."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer (the number of functions); got {n!r}")
-        return torch.from_numpy(np.ascontiguousarray(self._sample(int(n), as_generator(seed)), dtype=np.float64))
+        n = check_positive_int(n, "n")
+        return torch.from_numpy(np.ascontiguousarray(self._sample(n, as_generator(seed)), dtype=np.float64))
 
     def evaluate(self, features, x) -> Tensor:
         """Values (M, N), float64, of the functions ``features`` (M, q) at points ``x`` (N,) or (N, 1)."""

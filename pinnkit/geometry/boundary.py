@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from .geometry import Geometry, Mask
 from .unit_samples import Seed, check_count, check_method, make_rng
+
+if TYPE_CHECKING:  # only annotations: Geometry.boundary builds a Boundary, so geometry.py imports this module
+    from .geometry import Geometry, Mask
 
 Predicate = Callable[[Tensor], Tensor]
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checks import as_scalar, as_vector
+from ..checks import check_finite_float, check_positive_float, check_vector
 from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
 
 
@@ -27,13 +27,13 @@ class Ellipse(Primitive):
     """
 
     def __init__(self, center, semimajor: float, semiminor: float, angle: float = 0.0, *, names=None):
-        c = as_vector(center, "center", 2)
-        self.a = as_scalar(semimajor, "semimajor", positive=True)
-        self.b = as_scalar(semiminor, "semiminor", positive=True)
+        c = check_vector(center, "center", 2)
+        self.a = check_positive_float(semimajor, "semimajor")
+        self.b = check_positive_float(semiminor, "semiminor")
         if self.b > self.a:
             raise ValueError(f"semimajor must be >= semiminor; got semimajor={self.a}, semiminor={self.b} "
                              "(swap them and add pi/2 to angle)")
-        self.angle = as_scalar(angle, "angle")
+        self.angle = check_finite_float(angle, "angle")
         cs, sn = math.cos(self.angle), math.sin(self.angle)
         self._c = torch.from_numpy(c)
         self._rot = torch.tensor([[cs, -sn], [sn, cs]], dtype=torch.float64)  # columns: major, minor axis

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_device, check_dtype
 from .unit_samples import Seed, check_count, check_method, make_rng, select, unit_samples
 
 Mask = Tensor  # bool (N,)
@@ -348,10 +349,8 @@ class Geometry(abc.ABC):
 
     @staticmethod
     def _finish(x: Tensor, dtype, device) -> Tensor:
-        dtype = torch.get_default_dtype() if dtype is None else dtype
-        if not dtype.is_floating_point:
-            raise ValueError(f"dtype must be a floating-point torch dtype; got {dtype}")
-        return x.to(dtype=dtype, device=device)
+        dtype = torch.get_default_dtype() if dtype is None else check_dtype(dtype)
+        return x.to(dtype=dtype, device=None if device is None else check_device(device))
 
     # ------------------------------------------------------------------ operators
     def __or__(self, other: Geometry) -> Geometry:

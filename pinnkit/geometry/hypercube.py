@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checks import as_scalar, as_vector
+from ..checks import check_finite_float, check_vector
 from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
 from .rfunctions import r_and
 
@@ -23,8 +23,8 @@ class Hypercube(Primitive):
     """
 
     def __init__(self, xmin, xmax, *, names=None):
-        lo = as_vector(xmin, "xmin")
-        hi = as_vector(xmax, "xmax", len(lo))
+        lo = check_vector(xmin, "xmin")
+        hi = check_vector(xmax, "xmax", len(lo))
         if np.any(hi <= lo):
             raise ValueError(f"xmin must be < xmax in every coordinate (a box of positive width); "
                              f"got xmin={lo.tolist()}, xmax={hi.tolist()}")
@@ -100,7 +100,7 @@ class Interval(Hypercube):
     """The interval ``[a, b]`` (1-D), coordinate ``x`` by default. Its boundary is the two points ``a, b``."""
 
     def __init__(self, a: float, b: float, *, names=None):
-        a, b = as_scalar(a, "a"), as_scalar(b, "b")
+        a, b = check_finite_float(a, "a"), check_finite_float(b, "b")
         if not a < b:
             raise ValueError(f"Interval needs a < b (positive width); got a={a}, b={b}")
         super().__init__([a], [b], names=names)
@@ -114,11 +114,11 @@ class Rectangle(Hypercube):
     """The rectangle ``[xmin[0], xmax[0]] x [xmin[1], xmax[1]]``, coordinates ``x, y``."""
 
     def __init__(self, xmin, xmax, *, names=None):
-        super().__init__(as_vector(xmin, "xmin", 2), as_vector(xmax, "xmax", 2), names=names)
+        super().__init__(check_vector(xmin, "xmin", 2), check_vector(xmax, "xmax", 2), names=names)
 
 
 class Cuboid(Hypercube):
     """The box ``[xmin, xmax]`` in 3-D, coordinates ``x, y, z``."""
 
     def __init__(self, xmin, xmax, *, names=None):
-        super().__init__(as_vector(xmin, "xmin", 3), as_vector(xmax, "xmax", 3), names=names)
+        super().__init__(check_vector(xmin, "xmin", 3), check_vector(xmax, "xmax", 3), names=names)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checks import as_scalar, as_vector
+from ..checks import check_positive_float, check_vector
 from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
 
 
@@ -51,10 +51,10 @@ class Hypersphere(Primitive):
     """
 
     def __init__(self, center, radius: float, *, names=None, _dim: int | None = None):
-        c = as_vector(center, "center", _dim)
+        c = check_vector(center, "center", _dim)
         if len(c) < 2:
             raise ValueError(f"center must have at least 2 coordinates (use Interval in 1-D); got {c.tolist()}")
-        self.radius = as_scalar(radius, "radius", positive=True)
+        self.radius = check_positive_float(radius, "radius")
         self._c = torch.from_numpy(c)
         super().__init__(len(c), check_names(names, len(c)), torch.stack([self._c - self.radius,
                                                                            self._c + self.radius]))

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_array
 from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
 
 _CHUNK = 2**21  # point-edge pairs per vectorised block (bounds memory for polygons with many edges)
@@ -59,14 +60,7 @@ class Polygon(Primitive):
     """
 
     def __init__(self, vertices, *, names=None):
-        try:
-            v = np.asarray(vertices, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"vertices must be an array of shape (V, 2); got {vertices!r}") from None
-        if v.ndim != 2 or v.shape[1] != 2:
-            raise ValueError(f"vertices must have shape (V, 2); got shape {v.shape}")
-        if not np.all(np.isfinite(v)):
-            raise ValueError("vertices must be finite")
+        v = check_array(vertices, "vertices", ("V", 2))
         if len(v) > 1 and np.array_equal(v[0], v[-1]):
             v = v[:-1]
         if len(v) < 3:

@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from scipy.stats import qmc
 
+from ..checks import check_choice, check_int, check_seed
+
 METHODS: Final = ("uniform", "random", "lhs", "sobol", "halton", "hammersley")
 ORDERED_METHODS: Final = frozenset({"uniform", "hammersley"})
 
@@ -37,17 +39,15 @@ Seed = int | np.random.Generator | torch.Generator | None
 
 
 def check_method(method: str) -> str:
-    """Return ``method`` if it names a sampling method, else raise a ``ValueError`` listing the valid ones."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
-    return method
+    """``method`` as one of :data:`METHODS` (see :func:`pinnkit.checks.check_choice`), else a ``ValueError``
+    listing the valid ones."""
+    return check_choice(method, "method", METHODS)
 
 
 def check_count(n: int, name: str = "n", *, minimum: int = 1) -> int:
-    """Return ``n`` as an int if it is an integer >= ``minimum``, else raise a ``ValueError`` naming it."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {n!r}")
-    return int(n)
+    """``n`` as a Python ``int >= minimum`` (a number of points; see :func:`pinnkit.checks.check_int`), else a
+    ``ValueError`` naming it."""
+    return check_int(n, name, minimum=minimum)
 
 
 def make_rng(seed: Seed) -> np.random.Generator:
@@ -60,9 +60,13 @@ def make_rng(seed: Seed) -> np.random.Generator:
         return seed
     if isinstance(seed, torch.Generator):
         return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=seed).item()))
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise ValueError(f"seed must be an int, a numpy or torch Generator, or None; got {type(seed).__name__}")
+    if seed is None:
+        return np.random.default_rng()
+    try:
+        return np.random.default_rng(check_seed(seed))
+    except ValueError:
+        raise ValueError(f"seed must be a non-negative integer, a numpy or torch Generator, or None; got "
+                         f"{seed!r}") from None
 
 
 def grid_shape(m: int, aspect: np.ndarray) -> list[int]:

@@ -13,7 +13,8 @@
   ``"swish"``, ``"softplus"``, ``"sigmoid"``, ``"elu"``); :class:`Sine`.
 * Checkpoints: every net (a :class:`HardConstraint` when its functions are expressions) has a JSON-serialisable
   ``config``; :func:`net_spec` and
-  :func:`build_net` rebuild it (then load the state dict).
+  :func:`build_net` rebuild it (then load the state dict); the decorator :func:`register_net` makes a user's own
+  network class rebuildable too.
 
 Networks map ``(..., inputs)`` to ``(..., outputs)``, are built in torch's default dtype (``.double()`` for
 float64) and draw their random initial weights from torch's global RNG. Conventions are documented in
@@ -33,11 +34,11 @@ from .expression import Expression
 from .hard_constraint import HardConstraint
 from .mlp import INITS, MLP, InputScaling
 from .modified_mlp import ModifiedMLP
-from .registry import NETS, build_net, net_spec
+from .registry import NETS, build_net, net_spec, register_net
 from .time_windows import LocalTime, TimeWindows
 
 __all__ = [
     "ACTIVATIONS", "ALIASES", "INITS", "MLP", "LocalTime", "NETS", "FourierFeatures", "HardConstraint", "InputScaling",
     "DeepONet", "Expression", "ModifiedMLP", "PeriodicEmbedding", "Sine", "TimeWindows", "activation",
-    "activation_name", "build_net", "net_spec",
+    "activation_name", "build_net", "net_spec", "register_net",
 ]

@@ -28,9 +28,11 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_bool, check_choice, check_positive_int
 from .activations import activation as as_activation
 from .activations import activation_name, valid_names
-from .mlp import MLP, check_init, check_positive_int
+from .mlp import MLP, check_init
+from .registry import register_net
 
 MULTI_OUTPUT = ("split", "independent")
 
@@ -47,6 +49,7 @@ def _layer_sizes(sizes, name: str) -> list[int]:
     return out
 
 
+@register_net
 class DeepONet(nn.Module):
     r"""DeepONet with a fully connected branch and trunk; see the module docstring for the mathematics.
 
@@ -78,11 +81,9 @@ class DeepONet(nn.Module):
             raise ValueError(f"branch and trunk must end in the same number of features p; got branch {branch!r} and "
                              f"trunk {trunk!r}")
         self.outputs = check_positive_int(outputs, "outputs")
-        if multi_output not in MULTI_OUTPUT:
-            raise ValueError(f"multi_output must be one of {MULTI_OUTPUT}; got {multi_output!r}")
-        if not isinstance(trunk_activation_last, bool):
-            raise ValueError(f"trunk_activation_last must be True or False; got {trunk_activation_last!r}")
-        self.multi_output, self.trunk_activation_last = multi_output, trunk_activation_last
+        multi_output = check_choice(multi_output, "multi_output", MULTI_OUTPUT)
+        self.multi_output = multi_output
+        self.trunk_activation_last = check_bool(trunk_activation_last, "trunk_activation_last")
         self.init = check_init(init)
         self.activation = as_activation(activation)
         if activation_name(self.activation) is None:

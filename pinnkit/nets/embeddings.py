@@ -17,25 +17,15 @@ import math
 import operator
 from collections.abc import Iterable, Mapping
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .mlp import check_points, check_positive_float, check_positive_int
+from ..checks import check_positive_float, check_positive_int, check_seed
+from .mlp import check_points
+from .registry import register_net
 
 
-def _check_seed(seed) -> int | None:
-    if seed is None:
-        return None
-    try:
-        s = operator.index(seed)
-    except TypeError:
-        s = None
-    if s is None or isinstance(seed, bool) or s < 0:
-        raise ValueError(f"seed must be a non-negative integer or None; got {seed!r}")
-    return int(s)
-
-
+@register_net
 class FourierFeatures(nn.Module):
     r"""Random Fourier features (Tancik et al. 2020, "Fourier features let networks learn high frequency
     functions in low dimensional domains"):
@@ -59,7 +49,7 @@ class FourierFeatures(nn.Module):
         self.inputs = check_positive_int(inputs, "inputs")
         self.features = check_positive_int(features, "features")
         self.scale = check_positive_float(scale, "scale")
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed, allow_none=True)
         self.outputs = 2 * self.features
         generator = None if self.seed is None else torch.Generator().manual_seed(self.seed)
         b = torch.randn(self.features, self.inputs, generator=generator, dtype=torch.float64) * self.scale
@@ -108,17 +98,11 @@ def _check_periods(periods, inputs: int) -> dict[int, float]:
                              f"got {index!r}")
         if i in out:
             raise ValueError(f"periods: coordinate {i} is given twice")
-        try:
-            p = float(period)
-        except (TypeError, ValueError):
-            p = math.nan
-        if isinstance(period, bool) or not np.isfinite(p) or p <= 0:
-            raise ValueError(f"periods: the period of coordinate {i} must be a positive finite number; "
-                             f"got {period!r}")
-        out[int(i)] = p
+        out[int(i)] = check_positive_float(period, f"periods: the period of coordinate {i}")
     return dict(sorted(out.items()))
 
 
+@register_net
 class PeriodicEmbedding(nn.Module):
     r"""Exactly periodic coordinates: each listed coordinate :math:`x_i` with period :math:`P_i` becomes the pair
 

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from .mlp import check_points
+from .registry import register_net
 
 #: The functions an expression may call, each of one tensor argument.
 FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
@@ -32,6 +33,7 @@ _BINARY = {ast.Add: torch.add, ast.Sub: torch.sub, ast.Mult: torch.mul, ast.Div:
 Node = Callable[[Tensor], "Tensor | float"]
 
 
+@register_net
 class Expression(nn.Module):
     r"""``f(x)``: a formula of the coordinates, ``(..., d) -> (...,)``.
 

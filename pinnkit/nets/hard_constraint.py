@@ -14,7 +14,10 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
+from .registry import net_spec, register_net
 
+
+@register_net(nested=("net", "particular", "distance"))
 class HardConstraint(nn.Module):
     r"""``u(x) = g(x) + d(x) * net(x)``: imposes ``u = g`` exactly where ``d = 0``.
 
@@ -74,8 +77,6 @@ class HardConstraint(nn.Module):
     def config(self) -> dict:
         """``{"net", "particular", "distance"}`` as nested specs (a number stays a number); a ``ValueError`` if
         ``particular`` or ``distance`` is a Python callable rather than an :class:`~pinnkit.nets.Expression`."""
-        from .registry import net_spec  # the registry imports this module
-
         def spec(part, name: str):
             if isinstance(part, numbers.Real):
                 return float(part)

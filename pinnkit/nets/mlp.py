@@ -13,42 +13,20 @@ Conventions shared by the networks of :mod:`pinnkit.nets`
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_choice, check_positive_int
 from .activations import activation as as_activation
 from .activations import activation_name, valid_names
+from .registry import net_spec, register_net
 
 #: Weight initialisations: Glorot (Xavier) normal or uniform with zero biases, or torch's default.
 INITS = ("glorot", "glorot_uniform", "default")
 
 
 # ---------------------------------------------------------------------------------------------------- checks
-def check_positive_int(value, name: str) -> int:
-    """``value`` as a Python ``int >= 1`` (``bool`` is refused), else a ``ValueError`` naming ``name``."""
-    try:
-        v = operator.index(value)
-    except TypeError:
-        v = None
-    if v is None or isinstance(value, bool) or v < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(v)
-
-
-def check_positive_float(value, name: str) -> float:
-    """``value`` as a finite ``float > 0``, else a ``ValueError`` naming ``name``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive real number; got {value!r}") from None
-    if isinstance(value, bool) or not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a positive finite real number; got {value!r}")
-    return v
-
-
 def check_points(x, inputs: int, name: str = "x") -> None:
     """Raise unless ``x`` is a tensor of shape ``(..., inputs)``."""
     if not isinstance(x, Tensor):
@@ -60,10 +38,7 @@ def check_points(x, inputs: int, name: str = "x") -> None:
 
 def check_init(init) -> str:
     """``init`` as one of :data:`INITS` (case-insensitive)."""
-    key = init.strip().lower() if isinstance(init, str) else None
-    if key not in INITS:
-        raise ValueError(f"init must be one of {list(INITS)}; got {init!r}")
-    return key
+    return check_choice(init, "init", INITS)
 
 
 def as_bounds(value, inputs: int | None = None, name: str = "input_bounds") -> Tensor:
@@ -130,6 +105,7 @@ def init_linear_(layer: nn.Linear, init: str) -> nn.Linear:
 
 
 # ---------------------------------------------------------------------------------------------------- modules
+@register_net
 class InputScaling(nn.Module):
     r"""Affine map of the box ``[lower, upper]`` onto ``[-1, 1]^d``, coordinate by coordinate:
 
@@ -211,8 +187,6 @@ class _FeedForward(nn.Module):
                              f"{valid_names()} (or save the whole module with torch.save)")
         embedding = None
         if self.embedding is not None:
-            from .registry import net_spec  # the registry imports this module
-
             embedding = net_spec(self.embedding)
         return {
             "inputs": self.inputs,
@@ -226,6 +200,7 @@ class _FeedForward(nn.Module):
         }
 
 
+@register_net(nested=("embedding",))
 class MLP(_FeedForward):
     r"""Fully connected network: ``depth`` hidden layers of ``width`` neurons, activation after each hidden
     layer, linear output.

@@ -6,8 +6,10 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from .mlp import _FeedForward
+from .registry import register_net
 
 
+@register_net(nested=("embedding",))
 class ModifiedMLP(_FeedForward):
     r"""Modified MLP (Wang, Teng & Perdikaris 2021, "Understanding and mitigating gradient flow pathologies in
     physics-informed neural networks", SIAM J. Sci. Comput. 43(5)).

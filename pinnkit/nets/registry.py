@@ -9,44 +9,113 @@ rebuilds the network exactly::
 
 dtype and device are not part of the spec: ``build_net`` gives a network in torch's default dtype on the CPU,
 so move it first (``net2.double()``) where the checkpoint was float64, since ``load_state_dict`` casts to the
-module's dtype. Only pinnkit's nets (:data:`NETS`) have specs; a :class:`~pinnkit.nets.HardConstraint` has one
+module's dtype. Only registered nets (:data:`NETS`) have specs; a :class:`~pinnkit.nets.HardConstraint` has one
 when its functions are :class:`~pinnkit.nets.Expression` formulas (or numbers), not Python callables.
+
+Registering
+-----------
+A class joins :data:`NETS` with the decorator :func:`register_net`; pinnkit's nets register themselves where
+they are defined, so this module imports none of them (the nets import it, never the other way). A class is
+rebuildable when its ``config`` property gives its constructor's keyword arguments, JSON-serialisable; config
+keys that hold other networks are declared with ``nested=`` (one spec, or None or a number, per key) and
+``nested_lists=`` (a list of specs), and hold :func:`net_spec` of those networks::
+
+    @register_net(nested=("net",))
+    class Scaled(nn.Module):
+        def __init__(self, net, factor: float): ...
+        @property
+        def config(self):
+            return {"net": net_spec(self.net), "factor": self.factor}
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TypeVar
 
 from torch import nn
 
-from .deeponet import DeepONet
-from .embeddings import FourierFeatures, PeriodicEmbedding
-from .expression import Expression
-from .hard_constraint import HardConstraint
-from .mlp import MLP, InputScaling
-from .modified_mlp import ModifiedMLP
-from .time_windows import LocalTime, TimeWindows
+M = TypeVar("M", bound=nn.Module)
 
-#: The network classes that :func:`build_net` rebuilds, by class name.
-NETS: MappingProxyType[str, type[nn.Module]] = MappingProxyType({
-    cls.__name__: cls for cls in (MLP, ModifiedMLP, FourierFeatures, PeriodicEmbedding, InputScaling, TimeWindows,
-                                  LocalTime, DeepONet, Expression, HardConstraint)
-})
 
-_NESTED = ("embedding", "net", "particular", "distance")  # config keys that hold a nested spec (or a number)
-_NESTED_LISTS = ("nets",)  # config keys that hold a list of nested specs
+@dataclass(frozen=True)
+class _Entry:
+    cls: type[nn.Module]
+    nested: tuple[str, ...]
+    nested_lists: tuple[str, ...]
+
+
+_ENTRIES: dict[str, _Entry] = {}
+_CLASSES: dict[str, type[nn.Module]] = {}
+_NAMES: dict[type[nn.Module], str] = {}
+
+#: The network classes that :func:`build_net` rebuilds, by registered name (a read-only view of the registry;
+#: :func:`register_net` adds to it).
+NETS: MappingProxyType[str, type[nn.Module]] = MappingProxyType(_CLASSES)
+
+
+def _names(value, name: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"{name} must be a sequence of config keys (strings); got {value!r}")
+    return tuple(value)
+
+
+def register_net(cls: type[M] | None = None, *, name: str | None = None, nested: Sequence[str] = (),
+                 nested_lists: Sequence[str] = ()) -> type[M] | Callable[[type[M]], type[M]]:
+    """Class decorator: add ``cls`` to :data:`NETS` under ``name`` (default: the class name), so that
+    :func:`net_spec` gives its spec and :func:`build_net` rebuilds it. Usable bare (``@register_net``) or with
+    arguments (``@register_net(name=..., nested=(...), nested_lists=(...))``); returns the class unchanged.
+
+    ``nested``: config keys whose value is a nested spec (or None or a number, passed on as they are);
+    ``nested_lists``: config keys whose value is a list of nested specs. A name already taken by another class
+    is a ``ValueError`` (registering the same class again, or a class of the same module and qualified name, as
+    on a module reload, replaces the entry); so is a class that is not an ``nn.Module`` subclass with a
+    ``config`` attribute.
+    """
+    nested, nested_lists = _names(nested, "nested"), _names(nested_lists, "nested_lists")
+
+    def register(klass: type[M]) -> type[M]:
+        if not (isinstance(klass, type) and issubclass(klass, nn.Module)):
+            raise ValueError(f"register_net registers torch.nn.Module subclasses; got {klass!r}")
+        if not hasattr(klass, "config"):
+            raise ValueError(f"register_net: {klass.__qualname__} must have a `config` property giving its "
+                             f"constructor's arguments, from which build_net rebuilds it")
+        key = klass.__name__ if name is None else name
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"name must be a non-empty string; got {key!r}")
+        old = _CLASSES.get(key)
+        if old is not None and old is not klass and (old.__module__, old.__qualname__) != (
+                klass.__module__, klass.__qualname__):
+            raise ValueError(f"register_net: the name {key!r} is taken by {old.__module__}.{old.__qualname__}; "
+                             f"register {klass.__module__}.{klass.__qualname__} under another name=")
+        if old is not None:
+            del _NAMES[old]
+        previous = _NAMES.get(klass)
+        if previous is not None and previous != key:
+            raise ValueError(f"register_net: {klass.__qualname__} is already registered as {previous!r}; a class "
+                             f"has one name, got {key!r}")
+        _ENTRIES[key] = _Entry(klass, nested, nested_lists)
+        _CLASSES[key] = klass
+        _NAMES[klass] = key
+        return klass
+
+    return register if cls is None else register(cls)
 
 
 def net_spec(net: nn.Module) -> dict:
-    """``{"class": name, "config": net.config}`` for one of pinnkit's nets (exactly one of :data:`NETS`, not a
+    """``{"class": name, "config": net.config}`` for a registered net (exactly one of :data:`NETS`, not a
     subclass). Raises ``ValueError`` for other modules, or if the net's ``config`` cannot be formed (an
     activation given as a module without a name)."""
     cls = type(net)
-    if NETS.get(cls.__name__) is not cls:
-        raise ValueError(f"net must be one of pinnkit's nets {sorted(NETS)} to have a spec; got {cls.__qualname__}")
-    return {"class": cls.__name__, "config": net.config}
+    name = _NAMES.get(cls)
+    if name is None:
+        raise ValueError(f"net must be one of pinnkit's nets {sorted(NETS)} (or a class registered with "
+                         f"pinnkit.nets.register_net) to have a spec; got {cls.__qualname__}")
+    return {"class": name, "config": net.config}
 
 
 def spec_or_none(net: nn.Module) -> dict | None:
@@ -57,32 +126,38 @@ def spec_or_none(net: nn.Module) -> dict | None:
         return None
 
 
+def _is_spec(value) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"class", "config"}
+
+
 def build_net(class_name: str, config: Mapping) -> nn.Module:
     """A new network of class ``class_name`` (a key of :data:`NETS`) from its ``config`` (as given by the net's
-    ``config`` / :func:`net_spec`, possibly after a JSON round trip). Nested specs (an MLP's ``embedding``) are
-    built recursively. Weights are freshly initialised: load the state dict to restore them."""
-    if class_name not in NETS:
+    ``config`` / :func:`net_spec`, possibly after a JSON round trip). Nested specs (an MLP's ``embedding``, a
+    HardConstraint's ``net``, a TimeWindows' ``nets``) are built recursively. Weights are freshly initialised:
+    load the state dict to restore them."""
+    if class_name not in _ENTRIES:
         raise ValueError(f"class_name must be one of {sorted(NETS)}; got {class_name!r}")
     if not isinstance(config, Mapping):
         raise ValueError(f"config must be a dict of constructor arguments; got {type(config).__name__}")
-    cls = NETS[class_name]
-    params = list(inspect.signature(cls.__init__).parameters)[1:]
+    entry = _ENTRIES[class_name]
+    params = list(inspect.signature(entry.cls.__init__).parameters)[1:]
     unknown = sorted(set(config) - set(params), key=str)
     if unknown:
         raise ValueError(f"config has unknown keys {unknown} for {class_name}; valid keys: {params}")
     kwargs = dict(config)
-    for key in _NESTED:
+    for key in entry.nested:
         spec = kwargs.get(key)
-        if spec is not None and not (key == "particular" and isinstance(spec, (int, float))):
-            if not isinstance(spec, Mapping) or set(spec) != {"class", "config"}:
-                raise ValueError(f"config[{key!r}] must be None or a nested spec {{'class': ..., 'config': ...}}; "
-                                 f"got {spec!r}")
-            kwargs[key] = build_net(spec["class"], spec["config"])
-    for key in _NESTED_LISTS:
+        if spec is None or (isinstance(spec, numbers.Real) and not isinstance(spec, bool)):
+            continue
+        if not _is_spec(spec):
+            raise ValueError(f"config[{key!r}] must be None or a nested spec {{'class': ..., 'config': ...}}; "
+                             f"got {spec!r}")
+        kwargs[key] = build_net(spec["class"], spec["config"])
+    for key in entry.nested_lists:
         specs = kwargs.get(key)
         if specs is not None:
-            if not isinstance(specs, (list, tuple)) or not all(
-                    isinstance(s, Mapping) and set(s) == {"class", "config"} for s in specs):
-                raise ValueError(f"config[{key!r}] must be a list of nested specs {{'class': ..., 'config': ...}}")
+            if not isinstance(specs, (list, tuple)) or not all(_is_spec(s) for s in specs):
+                raise ValueError(f"config[{key!r}] must be a list of nested specs {{'class': ..., 'config': ...}}; "
+                                 f"got {specs!r}")
             kwargs[key] = [build_net(s["class"], s["config"]) for s in specs]
-    return cls(**kwargs)
+    return entry.cls(**kwargs)

@@ -7,7 +7,11 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_finite_float
+from .registry import net_spec, register_net
 
+
+@register_net(nested=("net",))
 class LocalTime(nn.Module):
     """``net`` evaluated in window-local time: ``u(x, t) = net(x, t0 + (t - a) (t1 - t0) / (b - a))``.
 
@@ -18,7 +22,8 @@ class LocalTime(nn.Module):
 
     def __init__(self, net: nn.Module, window: Sequence[float], span: Sequence[float]):
         super().__init__()
-        (a, b), (t0, t1) = (float(v) for v in window), (float(v) for v in span)
+        (a, b), (t0, t1) = ([check_finite_float(v, name) for v in pair] for pair, name in ((window, "window"),
+                                                                                           (span, "span")))
         if not (b > a and t1 > t0):
             raise ValueError(f"window and span must be increasing pairs (start, end); got {window}, {span}")
         self.net, self.window, self.span = net, (a, b), (t0, t1)
@@ -30,11 +35,10 @@ class LocalTime(nn.Module):
 
     @property
     def config(self) -> dict:
-        from .registry import net_spec
-
         return {"net": net_spec(self.net), "window": list(self.window), "span": list(self.span)}
 
 
+@register_net(nested_lists=("nets",))
 class TimeWindows(nn.Module):
     """``u(x, t) = net_k(x, t)`` for ``t`` in window ``k = [edges[k], edges[k+1])`` (the last window closed).
 
@@ -44,7 +48,7 @@ class TimeWindows(nn.Module):
 
     def __init__(self, nets: Sequence[nn.Module], edges: Sequence[float]):
         super().__init__()
-        nets, edges = list(nets), [float(e) for e in edges]
+        nets, edges = list(nets), [check_finite_float(e, "edges") for e in edges]
         if not nets or not all(isinstance(n, nn.Module) for n in nets):
             raise ValueError("nets must be a non-empty sequence of torch.nn.Module")
         if len(edges) != len(nets) + 1 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
@@ -73,6 +77,4 @@ class TimeWindows(nn.Module):
     @property
     def config(self) -> dict:
         """The windows' edges and each window's net spec (see :mod:`pinnkit.nets.registry`)."""
-        from .registry import net_spec
-
         return {"nets": [net_spec(net) for net in self.nets], "edges": list(self.edges)}

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .checks import check_choice, check_lr
+from ..checks import check_choice, check_lr
 from .gradients import unflatten
 from .multi_loss import Groups, MultiLossOptimizer
 

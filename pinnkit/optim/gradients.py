@@ -27,6 +27,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from ..checks import check_choice
+
 METHODS = ("batched", "loop")
 
 
@@ -37,8 +39,7 @@ def per_loss_gradients(losses: Sequence[Tensor], params: Sequence[Tensor], metho
     A loss that does not depend on a parameter (or on none at all) contributes zeros. ``retain_graph=True``
     keeps the graph for later backward passes (the loop retains it between its own passes regardless).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}")
+    method = check_choice(method, "method", METHODS)
     losses = [_scalar(loss, i) for i, loss in enumerate(losses)]
     if not losses:
         raise ValueError("losses must not be empty")

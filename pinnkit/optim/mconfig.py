@@ -36,7 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .checks import check_betas, check_choice, check_eps
+from ..checks import check_betas, check_choice, check_non_negative_float
 from .conflict_free import conflict_free_direction
 from .direction import Base, DirectionOptimizer
 from .gradients import flatten, per_loss_gradients, unflatten
@@ -71,7 +71,7 @@ class MConFIG(DirectionOptimizer):
                  **base_options: Any):
         super().__init__(params, base, groups=groups, gradients="loop", **base_options)
         self.betas = check_betas(betas)
-        self.eps = check_eps(eps)
+        self.eps = check_non_negative_float(eps, "eps")
         self.second_moment = check_choice(second_moment, "second_moment", SECOND_MOMENTS)
         self._steps = 0  # steps taken (the round-robin position)
         self._loss_steps: list[int] = []  # first-moment updates per loss
@@ -127,5 +127,5 @@ class MConFIG(DirectionOptimizer):
         self._loss_steps = [int(k) for k in state["loss_steps"]]
         self._combined_steps = int(state["combined_steps"])
         self.betas = check_betas(tuple(state["betas"]))
-        self.eps = check_eps(state["eps"])
+        self.eps = check_non_negative_float(state["eps"], "eps")
         self.second_moment = check_choice(state["second_moment"], "second_moment", SECOND_MOMENTS)

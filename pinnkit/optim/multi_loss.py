@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
-from .checks import check_choice
+from ..checks import check_choice
 from .gradients import METHODS, per_loss_gradients
 from .spec import OptimizerSpec, params_given
 

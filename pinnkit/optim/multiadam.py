@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import Tensor
 
-from .checks import check_betas, check_eps, check_lr, check_weights
+from ..checks import check_betas, check_lr, check_non_negative_float, check_weights
 from .multi_loss import Groups, MultiLossOptimizer
 
 
@@ -54,7 +54,7 @@ class MultiAdam(MultiLossOptimizer):
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.99, 0.99),
                  eps: float = 1e-8, *, groups: Groups | None = None, weights: Sequence[float] | None = None,
                  gradients: str = "auto"):
-        defaults = {"lr": check_lr(lr), "betas": check_betas(betas), "eps": check_eps(eps),
+        defaults = {"lr": check_lr(lr), "betas": check_betas(betas), "eps": check_non_negative_float(eps, "eps"),
                     "weights": check_weights(weights)}
         super().__init__(params, defaults)
         self._init_losses(groups, gradients)

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .checks import check_seed
+from ..checks import check_seed
 from .direction import Base, DirectionOptimizer
 from .gradients import flatten
 from .multi_loss import Groups

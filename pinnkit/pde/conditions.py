@@ -17,6 +17,10 @@ name (``"left"``), a predicate on points, or ``None`` for the whole boundary. Va
 callables of the points ``(N, d) -> (N,)`` or ``(N, 1)``, or arrays of one value per point when the points are
 given explicitly (``points=``). Points are sampled once by the problem (``n`` of them, with ``method``) unless
 given.
+
+A condition as built is *unbound*: a :class:`~pinnkit.pde.Problem` holds copies bound to its domain and outputs
+(:meth:`Condition.bind`), named there, and leaves the conditions it was given as they were, so one condition can
+go into several problems.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_array, check_int, check_non_negative_int
 from ..geometry import Boundary, Geometry, SpaceTimeDomain
 from ..geometry.unit_samples import check_count, check_method
 from .fields import Fields
@@ -61,18 +66,25 @@ class Condition(abc.ABC):
         self.output = output
         self.n = check_count(n, "n")
         self.method = check_method(method)
-        self.points = None if points is None else torch.as_tensor(np.asarray(points) if not isinstance(
-            points, Tensor) else points, dtype=torch.float64)
+        self.points = None if points is None else torch.as_tensor(
+            check_array(points, f"{type(self).__name__}: points", ("N", "d")))
         if self.points is not None:
-            if self.points.ndim != 2:
-                raise ValueError(f"{type(self).__name__}: points must have shape (N, d); got "
-                                 f"{tuple(self.points.shape)}")
             self.n = len(self.points)
         self.name = name
         self.output_index = 0
 
-    def bind(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
-        """Resolve names against the problem (called once by :class:`~pinnkit.pde.Problem`)."""
+    def bind(self, domain: Geometry, outputs: tuple[str, ...]) -> Condition:
+        """A copy of this condition bound to a problem's ``domain`` and ``outputs``: its output (and the index of
+        its column), its part of the boundary, ... resolved (called by :class:`~pinnkit.pde.Problem`, which
+        holds the copy and names it). ``self`` is left unchanged; the copy shares its points and values."""
+        bound = copy.copy(self)
+        bound._resolve(domain, outputs)
+        return bound
+
+    def _resolve(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
+        """Set the fields that depend on the problem, on the fresh copy that :meth:`bind` makes (subclasses
+        extend this; only ever called on that copy, so it may assign attributes but must not change objects
+        shared with the unbound condition in place)."""
         if self.output is None:
             if len(outputs) > 1:
                 raise ValueError(f"{type(self).__name__}: output must be named when the problem has several "
@@ -90,8 +102,9 @@ class Condition(abc.ABC):
         return f"{self.kind}_{self.output}"
 
     def windowed(self, domain: SpaceTimeDomain, initial: Value | None = None) -> Condition | None:
-        """This condition for a time window ``domain`` of the problem's domain (time-marching), unbound; None
-        if it has no part there. ``initial`` replaces the value of an initial condition."""
+        """This condition for a time window ``domain`` of the problem's domain (time-marching), a new object
+        for the window's problem to bind; None if it has no part there. ``initial`` replaces the value of an
+        initial condition."""
         del initial
         return copy.copy(self)
 
@@ -114,12 +127,12 @@ class _OnBoundary(Condition):
     def __init__(self, where, value: Value, output, n, method, points, name):
         super().__init__(output, n, method, points, name)
         self.where, self.value = where, value
-        self._where_spec = where  # as given; bind() resolves it against a domain
+        self._where_spec = where  # as given; bind() resolves it against a domain (in the bound copy's `where`)
         if isinstance(value, (Tensor, np.ndarray)) and np.ndim(value) > 0 and points is None:
             raise ValueError(f"{type(self).__name__}: a value array needs the points it belongs to (points=)")
 
-    def bind(self, domain, outputs):
-        super().bind(domain, outputs)
+    def _resolve(self, domain, outputs):
+        super()._resolve(domain, outputs)
         where = self._where_spec
         if isinstance(where, Boundary) and _same_space(where.geometry, domain):
             where = Boundary(domain, where.faces, where.predicates)  # another time window of the same domain
@@ -232,12 +245,12 @@ class PeriodicBC(Condition):
                  n: int = 256, method: str = "sobol", name: str | None = None):
         super().__init__(output, n, method, None, name)
         self.coordinate = coordinate
-        self.orders = tuple(orders)
-        if not self.orders or any(not isinstance(k, int) or k < 0 for k in self.orders):
-            raise ValueError(f"PeriodicBC: orders must be non-negative integers; got {orders!r}")
+        self.orders = tuple(check_non_negative_int(k, f"PeriodicBC: orders[{i}]") for i, k in enumerate(orders))
+        if not self.orders:
+            raise ValueError(f"PeriodicBC: orders must be one or more derivative orders; got {orders!r}")
 
-    def bind(self, domain, outputs):
-        super().bind(domain, outputs)
+    def _resolve(self, domain, outputs):
+        super()._resolve(domain, outputs)
         domain._axis(self.coordinate)  # raises a clear error for an unknown coordinate
 
     def default_name(self):
@@ -268,13 +281,12 @@ class InitialCondition(Condition):
     def __init__(self, value: Value = 0.0, *, output: str | None = None, derivative: int = 0, n: int = 256,
                  method: str = "sobol", points=None, name: str | None = None):
         super().__init__(output, n, method, points, name)
-        if derivative not in (0, 1):
-            raise ValueError(f"InitialCondition: derivative must be 0 (value) or 1 (first time derivative); "
-                             f"got {derivative!r}")
-        self.value, self.derivative = value, derivative
+        self.value = value
+        self.derivative = check_int(derivative, "InitialCondition: derivative (0 the value, 1 the first time "
+                                                "derivative)", minimum=0, maximum=1)
 
-    def bind(self, domain, outputs):
-        super().bind(domain, outputs)
+    def _resolve(self, domain, outputs):
+        super()._resolve(domain, outputs)
         if not isinstance(domain, SpaceTimeDomain):
             raise ValueError(f"InitialCondition needs a space-time domain (geometry * TimeDomain); got {domain!r}")
         self.time_name = domain.names[-1]
@@ -310,14 +322,14 @@ class ObservedData(Condition):
 
     def __init__(self, points, values, *, outputs: str | tuple[str, ...] | None = None, name: str | None = None):
         super().__init__(None, 1, "random", points, name)
-        v = torch.as_tensor(np.asarray(values) if not isinstance(values, Tensor) else values, dtype=torch.float64)
+        v = torch.as_tensor(check_array(values, "ObservedData: values"))
         self.values = v.reshape(len(v), -1) if v.ndim <= 2 else v
         if len(self.values) != len(self.points) or self.values.ndim != 2:
             raise ValueError(f"ObservedData: values must have shape (N, outputs) with N = {len(self.points)} "
                              f"points; got {tuple(v.shape)}")
         self.data_outputs = (outputs,) if isinstance(outputs, str) else outputs
 
-    def bind(self, domain, outputs):
+    def _resolve(self, domain, outputs):
         names = self.data_outputs or outputs[: self.values.shape[1]]
         unknown = [o for o in names if o not in outputs]
         if unknown:
@@ -326,7 +338,7 @@ class ObservedData(Condition):
             raise ValueError(f"ObservedData: values have {self.values.shape[1]} columns for outputs {names}")
         self.data_outputs = tuple(names)
         self.output = names[0]
-        super().bind(domain, outputs)
+        super()._resolve(domain, outputs)
 
     def default_name(self):
         return "data"

@@ -20,15 +20,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_finite_float, check_positive_int, check_vector
 from ..geometry import Geometry, SpaceTimeDomain
 from .conditions import Condition, Value, evaluate_value
 from .fields import Fields
-
-
-def _check_positive_int(value, name: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer; got {value!r}")
-    return value
 
 
 class PointValue(Condition):
@@ -44,15 +39,13 @@ class PointValue(Condition):
     def __init__(self, point, value: Value = 0.0, *, output: str | None = None, n: int = 32,
                  method: str = "sobol", name: str | None = None):
         super().__init__(output, n, method, None, name)
-        location = np.asarray(point, dtype=np.float64)
-        if location.ndim != 1 or location.size == 0 or not np.all(np.isfinite(location)):
-            raise ValueError(f"PointValue: point must be a finite 1-D sequence of spatial coordinates; got {point!r}")
+        location = check_vector(point, "PointValue: point")
         if isinstance(value, (Tensor, np.ndarray)) and np.ndim(value) > 0:
             raise ValueError("PointValue: value must be a number or a callable of the points")
         self.location, self.value = torch.as_tensor(location), value
 
-    def bind(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
-        super().bind(domain, outputs)
+    def _resolve(self, domain: Geometry, outputs: tuple[str, ...]) -> None:
+        super()._resolve(domain, outputs)
         space = domain.geometry if isinstance(domain, SpaceTimeDomain) else domain
         if len(self.location) != space.dim:
             raise ValueError(f"PointValue: point must have {space.dim} coordinates {space.names}; got "
@@ -88,9 +81,8 @@ class MeanValue(Condition):
     def __init__(self, value: float = 0.0, *, output: str | None = None, n: int = 1024, times: int = 11,
                  method: str = "sobol", name: str | None = None):
         super().__init__(output, n, method, None, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise ValueError(f"MeanValue: value must be a finite number; got {value!r}")
-        self.value, self.times = float(value), _check_positive_int(times, "times", "MeanValue")
+        self.value = check_finite_float(value, "MeanValue: value")
+        self.times = check_positive_int(times, "MeanValue: times")
 
     def default_name(self) -> str:
         return f"mean_{self.output}"

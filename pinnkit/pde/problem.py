@@ -83,11 +83,11 @@ class Problem:
             if tensor.ndim != 0 or not torch.isfinite(tensor):
                 raise ValueError(f"parameters[{key!r}] must be a finite number; got {value!r}")
             self.parameters[key] = nn.Parameter(tensor.clone())
-        self.conditions = list(conditions)
-        for c in self.conditions:
+        self.conditions = []
+        for c in conditions:
             if not isinstance(c, Condition):
                 raise ValueError(f"conditions must be pinnkit conditions (DirichletBC, ...); got {type(c).__name__}")
-            c.bind(domain, self.outputs)
+            self.conditions.append(c.bind(domain, self.outputs))  # a bound copy: the given condition is unchanged
         self.pde_terms = tuple(self._trial_residual())
         self._name_conditions()
         for c in self.conditions:  # values of the wrong shape fail here, not at the first training step

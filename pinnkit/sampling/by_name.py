@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..checks import check_choice
 from .r3 import R3, CausalR3
 from .residual_density import RAD, RARD
 from .sampler import FixedPoints, Resample, Sampler
@@ -22,6 +23,4 @@ SAMPLERS: dict[str, Callable[[int], Sampler]] = {
 
 def sampler(name: str, n: int) -> Sampler:
     """The sampler ``name`` (a key of :data:`SAMPLERS`) with ``n`` collocation points."""
-    if name not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}; got {name!r}")
-    return SAMPLERS[name](n)
+    return SAMPLERS[check_choice(name, "sampler", sorted(SAMPLERS))](n)

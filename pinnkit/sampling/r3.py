@@ -27,6 +27,7 @@ import math
 import torch
 from torch import Tensor
 
+from ..checks import check_finite_float, check_positive_float
 from ..geometry import SpaceTimeDomain
 from ..weighting import Weighting
 from .sampler import PointPool
@@ -45,9 +46,7 @@ class R3(PointPool):
 
     def __init__(self, n: int = 2000, threshold_scale: float = 1.0):
         super().__init__(n, "random")
-        if not (isinstance(threshold_scale, (int, float)) and threshold_scale > 0):
-            raise ValueError(f"threshold_scale must be a positive number; got {threshold_scale!r}")
-        self.threshold_scale = float(threshold_scale)
+        self.threshold_scale = check_positive_float(threshold_scale, "threshold_scale")
         self.retained: Tensor | None = None  # mask of the last update, for inspection and tests
 
     def retain(self, f: Tensor) -> None:
@@ -65,10 +64,9 @@ class CausalR3(R3):
     def __init__(self, n: int = 2000, *, alpha: float = 5.0, beta: float = -0.5, eta: float = 1e-3,
                  epsilon: float = 20.0, clip: float = 0.1, threshold_scale: float = 1.0):
         super().__init__(n, threshold_scale)
-        for name, value in (("alpha", alpha), ("eta", eta), ("epsilon", epsilon), ("clip", clip)):
-            if not (isinstance(value, (int, float)) and value > 0):
-                raise ValueError(f"{name} must be a positive number; got {value!r}")
-        self.alpha, self.beta, self.eta, self.epsilon, self.clip = alpha, float(beta), eta, epsilon, clip
+        self.alpha, self.eta = check_positive_float(alpha, "alpha"), check_positive_float(eta, "eta")
+        self.epsilon, self.clip = check_positive_float(epsilon, "epsilon"), check_positive_float(clip, "clip")
+        self.beta = check_finite_float(beta, "beta")
         self._gate: Tensor | None = None  # the gate of this step's points, from the weighting, until update
         self._weighting = CausalGate(self)
 

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..checks import check_non_negative_float, check_positive_float
 from ..geometry.unit_samples import check_count
 from .r3 import fitness
 from .sampler import Period, PointPool
@@ -42,11 +43,7 @@ class _ResidualDensity(PointPool):
     def __init__(self, n: int, period: int, k: float, c: float, candidates: int | None, until: int | None):
         super().__init__(n, "random")
         self.period = Period(period, until)
-        if not (isinstance(k, (int, float)) and k > 0):
-            raise ValueError(f"k must be a positive number; got {k!r}")
-        if not (isinstance(c, (int, float)) and c >= 0):
-            raise ValueError(f"c must be a non-negative number; got {c!r}")
-        self.k, self.c = float(k), float(c)
+        self.k, self.c = check_positive_float(k, "k"), check_non_negative_float(c, "c")
         self.candidates = check_count(candidates, "candidates") if candidates is not None else 10 * self.n
 
     def setup(self, domain, rng, dtype, device, residual=None):

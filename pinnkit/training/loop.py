@@ -28,6 +28,7 @@ from torch import Tensor
 
 from ..callbacks import Callback
 from ..checkpoint import load_checkpoint, save_atomic
+from ..checks import check_lr, check_non_negative_float, check_non_negative_int, check_positive_int
 from .objective import Objective
 from .optimizers import (
     EVALUATIONS_PER_ITERATION,
@@ -35,7 +36,6 @@ from .optimizers import (
     QUASI_NEWTON_CHUNK,
     OptimizerChoice,
     build_optimizer,
-    check_lr,
     check_optimizer_spec,
     check_options,
     step_kind,
@@ -135,11 +135,8 @@ class TrainingLoop:
         why in :attr:`stop_reason`. A non-finite loss raises :class:`NonFiniteLossError`. A history record is
         written every ``log_every`` steps (default :attr:`default_log_every`) and at the end.
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
-        log_every = self.default_log_every if log_every is None else log_every
-        if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
-            raise ValueError(f"log_every must be a positive integer; got {log_every!r}")
+        steps = check_non_negative_int(steps, "steps")
+        log_every = check_positive_int(self.default_log_every if log_every is None else log_every, "log_every")
         callbacks = tuple(callbacks)
         for cb in callbacks:
             if not isinstance(cb, Callback):
@@ -357,9 +354,7 @@ def check_loss_weights(loss_weights: Mapping[str, float] | None, terms: Sequence
     for key, value in loss_weights.items():
         if key not in weights:
             raise ValueError(f"loss_weights: unknown term {key!r}; the terms are {tuple(terms)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"loss_weights[{key!r}] must be a finite non-negative number; got {value!r}")
-        weights[key] = float(value)
+        weights[key] = check_non_negative_float(value, f"loss_weights[{key!r}]")
     return weights
 
 

@@ -20,12 +20,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_device, check_dtype, check_seed
 from ..nets.registry import spec_or_none
 from ..nets.taylor_mode import mlp_jet
 from ..pde.operator_problem import InputBatch, OperatorProblem, check_operator_backend
 from ..pde.problem import Batch
 from ..sampling import FixedPoints, Resample
-from .arguments import check_compile, check_device, check_dtype, check_seed
+from .arguments import check_compile
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
 

@@ -21,7 +21,6 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..nets.mlp import check_positive_float
 from ..optim import ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad
 
 #: Optimizers by name.
@@ -65,11 +64,6 @@ def check_optimizer_spec(spec: object) -> str | Callable:
     if callable(spec):
         return spec
     raise ValueError(f"optimizer must be a name or a function params -> optimizer; got {type(spec).__name__}")
-
-
-def check_lr(lr: object) -> float:
-    """The learning rate as a positive finite float (``True`` and other non-numbers refused)."""
-    return check_positive_float(lr, "lr")
 
 
 def build_optimizer(choice: OptimizerChoice, params: Sequence[Tensor], device: torch.device

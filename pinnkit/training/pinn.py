@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_device, check_dtype, check_seed
 from ..metrics import l2_relative_error
 from ..nets.registry import spec_or_none
 from ..nets.taylor_mode import mlp_jet
@@ -27,7 +28,7 @@ from ..pde.jet_derivatives import check_jet_net, network_jet
 from ..pde.problem import Batch, Problem, check_backend
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
-from .arguments import check_compile, check_device, check_dtype, check_seed
+from .arguments import check_compile
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
 from .prediction import predict_points, reference_arrays

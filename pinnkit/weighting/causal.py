@@ -32,15 +32,14 @@ The authors state a patent claim on commercial use of this method.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from ..checks import check_bool, check_choice, check_open_unit_interval, check_positive_float, check_positive_int
 from ..geometry import SpaceTimeDomain
-from ..geometry.unit_samples import check_count
 from ..pde import InitialCondition
 from .weighting import Weighting
 
@@ -73,19 +72,17 @@ class CausalWeighting(Weighting):
 
     def __init__(self, *, chunks: int = 32, epsilon: float | Sequence[float] = 1.0, chunking: str = "count",
                  include_initial: bool = False, advance_at: float = 0.99):
-        self.chunks = check_count(chunks, "chunks")
+        self.chunks = check_positive_int(chunks, "chunks")
         schedule = (epsilon,) if isinstance(epsilon, (int, float)) else tuple(epsilon)
-        if not schedule or any(isinstance(e, bool) or not isinstance(e, (int, float)) or not e > 0
-                               or not math.isfinite(e) for e in schedule):
+        if not schedule:
             raise ValueError(f"epsilon must be a positive number or a non-empty sequence of them; got {epsilon!r}")
+        schedule = tuple(check_positive_float(e, "epsilon") for e in schedule)
         if any(b <= a for a, b in zip(schedule, schedule[1:], strict=False)):
             raise ValueError(f"an epsilon schedule must be increasing; got {epsilon!r}")
-        if chunking not in CHUNKINGS:
-            raise ValueError(f"chunking must be one of {CHUNKINGS}; got {chunking!r}")
-        if isinstance(advance_at, bool) or not (isinstance(advance_at, (int, float)) and 0 < advance_at < 1):
-            raise ValueError(f"advance_at must be a number in (0, 1); got {advance_at!r}")
+        chunking = check_choice(chunking, "chunking", CHUNKINGS)
         self.schedule, self.chunking = tuple(float(e) for e in schedule), chunking
-        self.include_initial, self.advance_at = bool(include_initial), float(advance_at)
+        self.include_initial = check_bool(include_initial, "include_initial")
+        self.advance_at = check_open_unit_interval(advance_at, "advance_at")
         self.stage, self.converged = 0, False
         self.weights_per_chunk: Tensor | None = None  # w_i of the last evaluation, (M,), for inspection and logging
         self._chunk_of: tuple[Tensor, Tensor, Tensor] | None = None  # (points, chunk index, per-chunk count)

@@ -23,7 +23,8 @@ def condition_residual(domain, condition):
     problem = Problem(domain, lambda f: f.u_x - 1, "u", [condition])
     points = problem.sample_conditions(seed=3)
     batch = problem.batch(domain.sample_interior(4, seed=0, dtype=torch.float64), points)
-    return points[condition.name], problem.residuals(Linear().double(), batch)[condition.name].detach()
+    (bound,) = problem.conditions
+    return points[bound.name], problem.residuals(Linear().double(), batch)[bound.name].detach()
 
 
 def test_point_value_on_a_plane_domain():
@@ -39,7 +40,8 @@ def test_point_value_over_time_with_a_callable_value():
     t = points[:, 2]
     assert len(torch.unique(t)) == 12 and bool(((0 <= t) & (t <= 2)).all())
     torch.testing.assert_close(r, 0 * t)  # u(0.5, 0, t) = 1.5 t exactly
-    assert condition.name == "point_u"
+    problem = Problem(G.Rectangle([0, 0], [1, 1]) * G.TimeDomain(0, 2), lambda f: f.u_x - 1, "u", [condition])
+    assert problem.terms == ("pde", "point_u") and condition.name is None
 
 
 def test_mean_value_is_the_sample_mean_per_time_level():
@@ -67,7 +69,7 @@ def test_the_gauge_fixes_the_constant_in_training(gauge, constant):
     """Only grad p = (1, 0) is imposed, so p = x + c for any c; the gauge condition decides c."""
     domain = G.Rectangle([0, 0], [1, 1])
     problem = Problem(domain, lambda f: {"px": f.p_x - 1, "py": f.p_y}, "p", [gauge])
-    assert problem.terms == ("px", "py", gauge.default_name())
+    assert problem.terms == ("px", "py", problem.conditions[0].default_name())
     torch.manual_seed(0)
     net = pk.nets.MLP(2, 1, width=8, depth=1)
     trainer = pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(64), dtype=torch.float64)
@@ -79,7 +81,7 @@ def test_the_gauge_fixes_the_constant_in_training(gauge, constant):
 @pytest.mark.parametrize("make, match", [
     (lambda: PointValue([0.5]), "point must have 2 coordinates"),
     (lambda: PointValue([2.0, 0.5]), "outside the domain"),
-    (lambda: PointValue([[0.5, 0.5]]), "point must be a finite 1-D sequence"),
+    (lambda: PointValue([[0.5, 0.5]]), r"PointValue: point must be a vector \(non-empty, 1-D\); got shape \(1, 2\)"),
     (lambda: PointValue([0.5, 0.5], np.ones(3)), "value must be a number or a callable"),
     (lambda: MeanValue("zero"), "value must be a finite number"),
     (lambda: MeanValue(times=0), "times must be a positive integer"),

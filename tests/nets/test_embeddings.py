@@ -139,7 +139,7 @@ def test_periodic_embedding_derivatives_are_periodic():
     (lambda: FourierFeatures(0, 4), "inputs must be a positive integer"),
     (lambda: FourierFeatures(2, 0), "features must be a positive integer"),
     (lambda: FourierFeatures(2, 4, scale=0.0), "scale must be a positive finite"),
-    (lambda: FourierFeatures(2, 4, scale="big"), "scale must be a positive real"),
+    (lambda: FourierFeatures(2, 4, scale="big"), "scale must be a positive finite number; got 'big'"),
     (lambda: FourierFeatures(2, 4, seed=-1), "seed must be a non-negative integer or None"),
     (lambda: FourierFeatures(2, 4, seed=1.5), "seed must be a non-negative integer or None"),
     (lambda: PeriodicEmbedding(2, {2: 1.0}), r"periods: coordinate index must be an integer in \[0, 2\)"),

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+import pinnkit.nets as pk_nets
 from pinnkit.nets import (
     MLP,
     Expression,
@@ -16,6 +17,7 @@ from pinnkit.nets import (
     PeriodicEmbedding,
     build_net,
     net_spec,
+    register_net,
 )
 
 NETS = {
@@ -120,3 +122,65 @@ def test_user_embedding_has_no_spec():
     assert net(torch.rand(3, 2)).shape == (3, 1)
     with pytest.raises(ValueError, match="net must be one of pinnkit's nets .*got .*Identity2"):
         _ = net.config
+
+
+def test_registry_is_read_only_and_lists_pinnkit_nets():
+    assert {"MLP", "ModifiedMLP", "FourierFeatures", "PeriodicEmbedding", "InputScaling", "TimeWindows", "LocalTime",
+            "DeepONet", "Expression", "HardConstraint"} <= set(pk_nets.NETS)
+    with pytest.raises(TypeError):
+        pk_nets.NETS["MLP"] = nn.Linear  # type: ignore[index]
+
+
+def test_a_taken_name_is_refused():
+    class MLP(nn.Module):  # same class name as pinnkit's MLP, another class
+        config = {}
+
+    with pytest.raises(ValueError, match=r"the name 'MLP' is taken by pinnkit\.nets\.mlp\.MLP; register .*MLP under "
+                                         r"another name="):
+        register_net(MLP)
+    with pytest.raises(ValueError, match="the name 'Expression' is taken"):
+        register_net(name="Expression")(MLP)
+    assert pk_nets.NETS["MLP"] is pk_nets.MLP and pk_nets.NETS["Expression"] is Expression
+    with pytest.raises(ValueError, match="registers torch.nn.Module subclasses; got <class 'int'>"):
+        register_net(int)
+    with pytest.raises(ValueError, match="Identity2 must have a `config` property"):
+        register_net(name="identity-2")(Identity2)
+    with pytest.raises(ValueError, match=r"nested must be a sequence of config keys \(strings\); got 'net'"):
+        register_net(nested="net")
+
+
+@register_net(name="tests.Scaled", nested=("net",))
+class Scaled(nn.Module):
+    """A user network wrapping a nested net: ``factor * net(x)``."""
+
+    def __init__(self, net: nn.Module, factor: float = 2.0):
+        super().__init__()
+        self.net, self.factor = net, float(factor)
+        self.inputs = net.inputs
+
+    def forward(self, x):
+        return self.factor * self.net(x)
+
+    @property
+    def config(self) -> dict:
+        return {"net": net_spec(self.net), "factor": self.factor}
+
+
+def test_a_registered_user_net_round_trips():
+    assert pk_nets.NETS["tests.Scaled"] is Scaled
+    assert register_net(name="tests.Scaled", nested=("net",))(Scaled) is Scaled  # the same class again: no change
+    torch.manual_seed(0)
+    net = Scaled(MLP(2, 1, width=8, depth=2, embedding=FourierFeatures(2, 4, seed=1)), factor=0.5)
+    spec = json.loads(json.dumps(net_spec(net)))
+    assert spec["class"] == "tests.Scaled" and spec["config"]["net"]["class"] == "MLP"
+    rebuilt = build_net(spec["class"], spec["config"])
+    assert isinstance(rebuilt, Scaled) and isinstance(rebuilt.net, MLP) and rebuilt.factor == 0.5
+    rebuilt.load_state_dict(net.state_dict())
+    assert net_spec(rebuilt) == spec
+    x = torch.rand(5, 2)
+    assert torch.equal(rebuilt(x), net(x))
+    # and nested inside pinnkit's own nets
+    hc = HardConstraint(net, 0.0, Expression("x*(1 - x)", ("x", "y")))
+    again = build_net(**dict(zip(("class_name", "config"), net_spec(hc).values(), strict=True)))
+    again.load_state_dict(hc.state_dict())
+    assert torch.equal(again(x), hc(x))

@@ -138,3 +138,54 @@ def test_several_pde_terms_are_named():
     rect = G.Rectangle([0, 0], [1, 1])
     assert Problem(rect, lambda f: (f.u_xx, f.v_y), ("u", "v")).pde_terms == ("pde1", "pde2")
     assert Problem(rect, lambda f: {"momentum": f.u_x, "mass": f.v}, ("u", "v")).pde_terms == ("momentum", "mass")
+
+
+
+def snapshot(condition) -> dict:
+    """``vars(condition)`` with tensors cloned, so that in-place changes show too."""
+    return {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in vars(condition).items()}
+
+
+def assert_unchanged(condition, before: dict):
+    after = vars(condition)
+    assert after.keys() == before.keys(), type(condition).__name__
+    for key, value in before.items():
+        same = torch.equal(after[key], value) if isinstance(value, torch.Tensor) else after[key] == value
+        assert same, f"{type(condition).__name__}.{key} changed: {value!r} -> {after[key]!r}"
+
+
+def test_one_condition_in_two_problems_is_bound_twice_and_left_unchanged():
+    rect, disk = G.Rectangle([0, 0], [1, 2]), G.Disk([0.0, 0.0], 1.0)
+    wall = pk.DirichletBC(value=0.0, output="u", n=16)
+    data = pk.ObservedData([[0.5, 0.5], [0.2, 0.1]], [[1.0], [3.0]])  # the first output of each problem
+    start = pk.InitialCondition(1.0, n=8)
+    given = [(c, snapshot(c)) for c in (wall, data, start)]
+
+    first = Problem(rect, laplace_free, "u", [wall, data, wall])
+    second = Problem(disk, laplace_free, ("v", "u"), [data, wall])
+    line = Problem(G.Interval(0, 1) * G.TimeDomain(0, 2), lambda f: f.u_t - f.u_xx, "u", [start])
+    plane = Problem(rect * G.TimeDomain(0, 1, name="s"), lambda f: f.u_s - f.u_xx, "u", [start])
+    for c, before in given:
+        assert_unchanged(c, before)
+    assert wall.name is None and wall.where is None and data.output is None and data.data_outputs is None
+    assert not hasattr(start, "time_name")
+
+    w1, d1, w2 = first.conditions
+    d2, w3 = second.conditions
+    assert len({id(c) for c in (wall, w1, w2, w3)}) == 4 and len({id(c) for c in (data, d1, d2)}) == 3
+    assert (w1.where.geometry, w2.where.geometry, w3.where.geometry) == (rect, rect, disk)
+    assert (w1.output_index, w3.output_index) == (0, 1)
+    assert (d1.data_outputs, d1.output, d2.data_outputs, d2.output) == (("u",), "u", ("v",), "v")
+    base = w1.default_name()
+    assert first.terms == ("pde", base, "data", f"{base}_2") and second.terms == ("pde", "data", w3.default_name())
+    assert w1.points is None and d1.points is data.points  # the copies share what was given
+    (s1,), (s2,) = line.conditions, plane.conditions
+    assert (s1.time_name, s2.time_name) == ("t", "s")
+
+    # a time window binds copies of the problem's bound conditions, and leaves those unchanged too
+    bound = [(c, snapshot(c)) for c in line.conditions]
+    window = line.time_window(0.0, 1.0)
+    (s3,) = window.conditions
+    for c, before in bound:
+        assert_unchanged(c, before)
+    assert s3 is not s1 and s3.name == s1.name and window.terms == line.terms

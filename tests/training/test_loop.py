@@ -111,7 +111,7 @@ def test_bad_arguments_are_refused_the_same_way_everywhere():
         loop.fit(1, callbacks=[print], progress=False)
     with pytest.raises(ValueError, match="loss_weights: unknown term 'c'"):
         TrainingLoop(Quadratic(), loss_weights={"c": 1.0})
-    with pytest.raises(ValueError, match=r"loss_weights\['a'\] must be a finite non-negative"):
+    with pytest.raises(ValueError, match=r"loss_weights\['a'\] must be a non-negative finite"):
         TrainingLoop(Quadratic(), loss_weights={"a": float("nan")})
     with pytest.raises(ValueError, match="optimizer_options must be a mapping"):
         TrainingLoop(Quadratic(), optimizer_options=[("betas", (0.9, 0.99))])

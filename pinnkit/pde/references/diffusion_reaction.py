@@ -34,7 +34,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.linalg import solve_banded
 
-from ...nets.mlp import check_positive_int
+from ...checks import check_positive_int
 
 
 def diffusion_reaction(source: np.ndarray | Callable[[np.ndarray], np.ndarray], *, diffusion: float = 0.01,
