@@ -12,7 +12,7 @@ import math
 import os
 from typing import TYPE_CHECKING, Any
 
-import torch
+from .errors import NonFiniteLossError
 
 if TYPE_CHECKING:
     from .training import TrainingLoop
@@ -58,8 +58,8 @@ class EarlyStopping(Callback):
 class Checkpoint(Callback):
     """Save the full training state to ``path`` every ``every`` steps and at the end of each fit.
 
-    A state whose parameters are not all finite is never written, so a good checkpoint is never replaced by
-    a broken one.
+    A state whose loss is not finite is never written (it is counted in :attr:`skipped`), so a good checkpoint
+    is never replaced by a broken one; each file holds the loss of its state.
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1000):
@@ -70,10 +70,9 @@ class Checkpoint(Callback):
         self._last_step: int | None = None
 
     def _save(self, trainer):
-        finite = all(torch.isfinite(p).all() for p in trainer.trainable_parameters())
-        if finite:
+        try:
             trainer.save(self.path)
-        else:
+        except NonFiniteLossError:  # the loss of this state is not finite: keep the last good file
             self.skipped += 1
 
     def on_fit_start(self, trainer):

@@ -152,7 +152,7 @@ def test_the_graph_sees_relative_lazy_and_absolute_imports():
     assert "pinnkit.geometry.csg" in graph["pinnkit.geometry.geometry"]  # from .csg import ... (in a method)
     assert "pinnkit.checks" in graph["pinnkit.pde.references.diffusion_reaction"]  # from ...checks import (level 3)
     assert "pinnkit.geometry" in graph["pinnkit.sampling.sampler"]  # from ..geometry import Geometry: the package
-    assert "pinnkit.trainer" not in graph["pinnkit.callbacks"]  # only under TYPE_CHECKING
+    assert "pinnkit.training" not in graph["pinnkit.callbacks"]  # only under TYPE_CHECKING
     assert "pinnkit.nets" in graph["pinnkit"]  # the package re-exports its subpackages
 
 

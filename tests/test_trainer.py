@@ -82,19 +82,32 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_state(tmp_path):
     t = trainer()
     path = tmp_path / "ckpt.pt"
 
+    after = {}
+
     def poison(trainer_, step, loss):
+        if step == 11:
+            after[11] = [p.detach().clone() for p in trainer_.trainable_parameters()]
         if step == 12:
             with torch.no_grad():
                 next(trainer_.net.parameters()).view(-1)[0] = float("nan")  # as if an update had gone wrong
 
-    checkpoint = pk.Checkpoint(path, every=5)
-    with pytest.raises(pk.NonFiniteLossError, match="non-finite at step 13"):
+    checkpoint = pk.Checkpoint(path, every=12)
+    with pytest.raises(pk.NonFiniteLossError, match="loss at the parameters after step 12 is not finite.*after step 11"):
         t.fit(30, progress=False, callbacks=[pk.callbacks.LambdaCallback(on_step_end=poison), checkpoint])
-    assert t.step == 12
+    # back to the last state whose loss was evaluated finite: after step 11 (the loss of step 12's parameters was
+    # never evaluated finite), parameters, optimizer and step count alike
+    assert t.step == 11 and t.history[-1]["step"] <= 11
+    for a, b in zip(t.trainable_parameters(), after[11], strict=True):
+        assert torch.equal(a.detach(), b)
+    assert checkpoint.skipped == 1  # at step 12 the NaN state was refused
     saved = torch.load(path, weights_only=True)
-    assert saved["step"] == 10  # the NaN state of step 12 and later was never written
+    assert saved["step"] == 11 and math.isfinite(saved["loss"])  # the end of the fit saved the restored state
     assert all(torch.isfinite(v).all() for v in saved["net"].values())
-    assert checkpoint.skipped >= 1
+    with pytest.raises(pk.NonFiniteLossError, match="not saving"):
+        with torch.no_grad():
+            next(t.net.parameters()).view(-1)[0] = float("nan")
+        t.save(tmp_path / "broken.pt")
+    assert not (tmp_path / "broken.pt").exists()
 
 
 def test_non_finite_from_the_start_leaves_parameters_untouched():
@@ -104,7 +117,7 @@ def test_non_finite_from_the_start_leaves_parameters_untouched():
     net = pk.nets.MLP(1, 1, width=4, depth=1)
     before = [p.detach().clone() for p in net.parameters()]
     t = pk.Trainer(problem, net)
-    with pytest.raises(pk.NonFiniteLossError, match=r"step 1 .*pde=(nan|inf)"):
+    with pytest.raises(pk.NonFiniteLossError, match=r"after step 0 is not finite \(pde=(nan|inf)"):
         t.fit(5, progress=False)
     for a, b in zip(before, net.parameters(), strict=True):
         assert torch.equal(a, b)

@@ -7,16 +7,19 @@ Each step evaluates the objective's named loss terms ``L_k`` (:mod:`pinnkit.trai
 and takes one optimizer step (:mod:`pinnkit.training.optimizers`): first-order (``L.backward()``, then
 ``optimizer.step()``), multi-loss (MultiAdam, ConFIG, M-ConFIG, PCGrad get the weighted terms ``w_k L_k`` and
 do their own backward passes) or quasi-Newton (L-BFGS through a closure, in chunks of iterations with the
-objective held fixed for the line search, and the parameters and optimizer state of the chunk's start restored
-if it ends non-finite). Around the steps it keeps the step count, the time, a history of records (step,
-optimizer, loss, each term, learning rate, time and the objective's own scalars), a tqdm progress bar, the
-callbacks of :mod:`pinnkit.callbacks`, and checkpoints of the whole state (:meth:`TrainingLoop.save`,
+objective held fixed for the line search). Around the steps it keeps the step count, the time, a history of
+records (step, optimizer, loss, each term, learning rate, time and the objective's own scalars), a tqdm progress
+bar, the callbacks of :mod:`pinnkit.callbacks`, and checkpoints of the whole state (:meth:`TrainingLoop.save`,
 :meth:`TrainingLoop.load_state`).
+
+Non-finite training costs nothing (:mod:`pinnkit.training.rollback`): a NaN or infinite loss, a non-finite
+gradient, or a NaN inside L-BFGS's line search restores the last state whose loss was evaluated finite
+(parameters, optimizer, scheduler, points, step count, history) and raises :class:`NonFiniteLossError`; a
+checkpoint is written only for a state whose loss is finite, and holds that loss.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import time
@@ -29,6 +32,7 @@ from torch import Tensor
 from ..callbacks import Callback
 from ..checkpoint import load_checkpoint, save_atomic
 from ..checks import check_lr, check_non_negative_float, check_non_negative_int, check_positive_int
+from ..errors import NonFiniteLossError
 from .objective import Objective
 from .optimizers import (
     EVALUATIONS_PER_ITERATION,
@@ -40,10 +44,7 @@ from .optimizers import (
     check_options,
     step_kind,
 )
-
-
-class NonFiniteLossError(RuntimeError):
-    """The loss became NaN or infinite; training stopped at the last finite state (see the message)."""
+from .rollback import FiniteState, all_finite
 
 
 class TrainingLoop:
@@ -93,6 +94,8 @@ class TrainingLoop:
         self.history: list[dict[str, Any]] = []
         self.stop_training, self.stop_reason = False, None
         self._elapsed = 0.0
+        self._finite = FiniteState()
+        self._loss_now: float | None = None  # the loss at the current parameters, when known
 
     # ------------------------------------------------------------------ optimizer
     def trainable_parameters(self) -> list[Tensor]:
@@ -176,12 +179,18 @@ class TrainingLoop:
             total = sum(weighted.values())
             value = total.item()
             if not math.isfinite(value):
-                raise self._non_finite(evaluation.terms)
+                raise self._roll_back(evaluation.terms, "loss")
+            self._finite.take(self)  # this state's loss is finite: the one to come back to
             if multi_loss:  # it balances the terms and does its own backward pass(es)
                 self.optimizer.step_losses(weighted, self.objective.pde_terms)
+                if not all_finite(self.trainable_parameters()):
+                    raise self._roll_back(evaluation.terms, "update")
             else:
                 total.backward()
+                if not all_finite([p.grad for p in self.trainable_parameters() if p.grad is not None]):
+                    raise self._roll_back(evaluation.terms, "gradient")
                 self.optimizer.step()
+            self._loss_now = None
             if self.scheduler is not None:
                 self.scheduler.step()
             self.objective.after_step(self.step, evaluation)
@@ -215,23 +224,20 @@ class TrainingLoop:
             chunk = min(QUASI_NEWTON_CHUNK, end - self.step)
             group["max_iter"], group["max_eval"] = chunk, EVALUATIONS_PER_ITERATION * chunk
             n_before = self._quasi_newton_iterations(group)
-            saved = self._snapshot()
+            self._finite.take(self)  # the chunk's start: finite (the last chunk ended finite)
             self.objective.hold(True)  # one objective function for the chunk's line searches
             try:
                 self.optimizer.step(closure)
             except (IndexError, RuntimeError) as err:  # torch's line search can fail on a non-finite evaluation
                 if last and not bool(torch.isfinite(last["total"])):
-                    self._restore(saved)
-                    raise self._non_finite(last["evaluation"].terms) from err
+                    raise self._roll_back(last["evaluation"].terms, "loss in the line search") from err
                 raise
             finally:
                 self.objective.hold(False)
+            self._loss_now = None
             done = max(self._quasi_newton_iterations(group) - n_before, 0)
-            finite = bool(torch.isfinite(last["total"])) and all(
-                bool(torch.isfinite(p).all()) for p in self.trainable_parameters())
-            if not finite:
-                self._restore(saved)
-                raise self._non_finite(last["evaluation"].terms)
+            if not bool(torch.isfinite(last["total"])) or not all_finite(self.trainable_parameters()):
+                raise self._roll_back(last["evaluation"].terms, "loss")
             self.objective.after_step(self.step, last["evaluation"])
             self.step += done
             self._elapsed += time.perf_counter() - start
@@ -250,17 +256,6 @@ class TrainingLoop:
         parameter, as torch's L-BFGS does)."""
         return int(self.optimizer.state.get(group["params"][0], {}).get("n_iter", 0))
 
-    def _snapshot(self) -> tuple[list[Tensor], dict[str, Any]]:
-        """The parameters and the optimizer state, to go back to if a chunk ends non-finite."""
-        return [p.detach().clone() for p in self.trainable_parameters()], copy.deepcopy(self.optimizer.state_dict())
-
-    def _restore(self, saved: tuple[list[Tensor], dict[str, Any]]) -> None:
-        params, optimizer_state = saved
-        with torch.no_grad():
-            for p, b in zip(self.trainable_parameters(), params, strict=True):
-                p.copy_(b)
-        self.optimizer.load_state_dict(optimizer_state)
-
     def _quasi_newton_stop_reason(self, group: dict[str, Any], done: int) -> str:
         grads = [p.grad for p in self.trainable_parameters() if p.grad is not None]
         gmax = max(float(g.abs().max()) for g in grads) if grads else 0.0
@@ -272,20 +267,28 @@ class TrainingLoop:
                 f"step change <= tolerance_change = {group.get('tolerance_change', 0.0):g}; max |gradient| = "
                 f"{gmax:.3g}). Further iterations cannot improve this run; use dtype=torch.float64 for more.")
 
-    def _non_finite(self, terms: dict[str, Tensor]) -> NonFiniteLossError:
+    def _roll_back(self, terms: dict[str, Tensor], what: str) -> NonFiniteLossError:
+        """Go back to the last finite state; the error to raise, saying what was not finite and where it stands."""
+        at = self.step
         values = ", ".join(f"{k}={float(v.detach()):.3g}" for k, v in terms.items())
+        self._finite.restore(self)
+        self._loss_now = None
         return NonFiniteLossError(
-            f"the loss became non-finite at step {self.step + 1} ({values}); training stopped after step "
-            f"{self.step}. Try a smaller learning rate or dtype=torch.float64.")
+            f"the {what} at the parameters after step {at} is not finite ({values}); training stopped and went "
+            f"back to the last state whose loss was finite, after step {self.step}. Try a smaller learning rate "
+            "or dtype=torch.float64.")
 
     def _log(self, callbacks, bar, terms: dict[str, Tensor] | None = None) -> dict[str, Any]:
-        if terms is None:
+        current = terms is None
+        if current:
             with torch.enable_grad():
                 terms = self.objective.evaluate_for_log(self.step).terms
         values = {k: float(v.detach()) for k, v in terms.items()}
         record: dict[str, Any] = {"step": self.step, "optimizer": self.optimizer_name,
                                   "loss": sum(self.loss_weights[k] * v for k, v in values.items()), **values,
                                   "lr": float(self.optimizer.param_groups[0]["lr"]), "time": self._elapsed}
+        if current:
+            self._loss_now = record["loss"]
         record.update(self.objective.record())
         self.history.append(record)
         if bar is not None:
@@ -298,10 +301,22 @@ class TrainingLoop:
         return record
 
     # ------------------------------------------------------------------ checkpoints
+    def current_loss(self) -> float:
+        """The loss ``sum_k w_k L_k`` at the current parameters (evaluated if not known yet; NaN if any parameter
+        is not finite)."""
+        if not all_finite(self.trainable_parameters()):
+            return math.nan
+        if self._loss_now is None:
+            with torch.enable_grad():
+                terms = self.objective.evaluate_for_log(self.step).terms
+            self._loss_now = sum(self.loss_weights[k] * float(v.detach()) for k, v in terms.items())
+        return self._loss_now
+
     def state_dict(self) -> dict[str, Any]:
         """The full training state: the loop's (step, time, history, optimizer, scheduler, loss weights, torch's
-        random state) and the objective's (:meth:`Objective.state_dict`)."""
+        random state, the loss at this state) and the objective's (:meth:`Objective.state_dict`)."""
         own = {"kind": self.objective.kind, "step": self.step, "elapsed": self._elapsed, "history": self.history,
+               "loss": self.current_loss(),
                "optimizer_name": self.optimizer_name, "optimizer": self.optimizer.state_dict(),
                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
                "loss_weights": self.loss_weights,
@@ -315,8 +330,13 @@ class TrainingLoop:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`state_dict` to ``path`` atomically (:mod:`pinnkit.checkpoint`); :meth:`load_state`
-        resumes exactly."""
-        save_atomic(self.state_dict(), path)
+        resumes exactly. A state whose loss is not finite is refused (:class:`NonFiniteLossError`), so a good
+        checkpoint is never replaced by a broken one."""
+        state = self.state_dict()
+        if not math.isfinite(state["loss"]):
+            raise NonFiniteLossError(f"not saving to {path}: the loss of this state is {state['loss']} (step "
+                                     f"{self.step}); the file keeps what it held")
+        save_atomic(state, path)
 
     def load_state(self, path: str | os.PathLike) -> None:
         """Resume from a checkpoint written by :meth:`save` for the same set-up."""

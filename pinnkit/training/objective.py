@@ -16,7 +16,9 @@ and tells it
 * to hold everything that depends on the evaluation fixed, or to let it move again (:meth:`Objective.hold`:
   a quasi-Newton line search needs one objective function for a whole chunk of iterations).
 
-Everything else it reports is plain data: :meth:`Objective.record` adds scalars to each history record (PDE
+Before each step the loop keeps the last state whose loss was finite (the parameters, the optimizer and
+:meth:`Objective.snapshot`) and goes back to it when an evaluation is not finite. Everything else an objective
+reports is plain data: :meth:`Objective.record` adds scalars to each history record (PDE
 parameters, sampler schedules, a reference error) and :meth:`Objective.state_dict` /
 :meth:`Objective.load_state_dict` hold what a checkpoint needs to resume exactly (points, random streams,
 parameters). PINN training (:mod:`pinnkit.training.pinn`), operator training (:mod:`pinnkit.training.operator`)
@@ -82,6 +84,16 @@ class Objective(abc.ABC):
         """While ``hold`` is true, evaluations keep the same points, weights and batches (one objective function
         for a line search). Default: nothing to hold."""
         del hold
+
+    def snapshot(self) -> Any:
+        """The objective's state that moves during training apart from its parameters (points, random streams,
+        weights), as copies that later steps cannot change; :meth:`restore` puts it back when a step ends
+        non-finite. Default: nothing moves."""
+        return None
+
+    def restore(self, snapshot: Any) -> None:
+        """Go back to a :meth:`snapshot`."""
+        del snapshot
 
     def record(self) -> dict[str, float]:
         """Scalars added to every history record; default none."""

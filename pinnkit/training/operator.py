@@ -13,6 +13,7 @@ Through a quasi-Newton chunk the batch of functions is held (the line search nee
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..sampling import FixedPoints, Resample
 from .arguments import check_compile
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
+from .rollback import clone_tensors
 
 
 class OperatorObjective(Objective):
@@ -142,6 +144,18 @@ class OperatorObjective(Objective):
 
     def hold(self, hold: bool) -> None:
         self._hold, self._held_index = bool(hold), None
+
+    def snapshot(self) -> dict[str, Any]:
+        return clone_tensors({"sampler": self.sampler.state_dict(), "order": self._order.copy(),
+                              "cursor": self._cursor, "rng": copy.deepcopy(self.rng.bit_generator.state),
+                              "functions": copy.deepcopy(self.function_rng.bit_generator.state)})
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.sampler.load_state_dict(clone_tensors(snapshot["sampler"]))
+        self._order, self._cursor = snapshot["order"].copy(), snapshot["cursor"]
+        self.rng.bit_generator.state = copy.deepcopy(snapshot["rng"])
+        self.function_rng.bit_generator.state = copy.deepcopy(snapshot["functions"])
+        self._batch_points = None
 
     def record(self) -> dict[str, float]:
         return {key: float(p.detach()) for key, p in self.problem.parameters.items()}

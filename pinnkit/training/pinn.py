@@ -12,6 +12,7 @@ residual to the sampler (which may move its points) and lets the weighting advan
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,6 +33,7 @@ from .arguments import check_compile
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
 from .prediction import predict_points, reference_arrays
+from .rollback import clone_tensors
 
 
 class PINNObjective(Objective):
@@ -122,6 +124,18 @@ class PINNObjective(Objective):
     def hold(self, hold: bool) -> None:
         if self.weighting is not None:
             self.weighting.hold(hold)
+
+    def snapshot(self) -> dict[str, Any]:
+        return clone_tensors({"sampler": self.sampler.state_dict(),
+                              "weighting": None if self.weighting is None else self.weighting.state_dict(),
+                              "rng": copy.deepcopy(self.rng.bit_generator.state)})
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.sampler.load_state_dict(clone_tensors(snapshot["sampler"]))
+        if self.weighting is not None:
+            self.weighting.load_state_dict(clone_tensors(snapshot["weighting"]))
+        self.rng.bit_generator.state = copy.deepcopy(snapshot["rng"])
+        self._batch_points = None  # rebuild the batch's PDE rows from the restored points
 
     def record(self) -> dict[str, float]:
         out = {key: float(p.detach()) for key, p in self.problem.parameters.items()}

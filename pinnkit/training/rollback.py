@@ -1,0 +1,74 @@
+"""The last finite state of a training loop, kept so that a non-finite loss or gradient costs nothing.
+
+Before each optimizer step the loop records the state whose loss it has just evaluated finite: the trainable
+tensors (copied into buffers of their own), the optimizer's and the scheduler's state, the objective's moving
+state (points, random streams, weights: :meth:`~pinnkit.training.Objective.snapshot`), the step count, the time
+and the length of the history. When the next evaluation is not finite, :meth:`FiniteState.restore` puts all of
+it back, so the loop stops exactly where it last stood on finite ground.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+def clone_tensors(value: Any) -> Any:
+    """``value`` with every tensor in it (in dicts, lists and tuples, at any depth) replaced by a detached copy."""
+    if isinstance(value, Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: clone_tensors(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(clone_tensors(v) for v in value)
+    return value
+
+
+def all_finite(tensors: list[Tensor]) -> bool:
+    """Whether every entry of every tensor is finite (one synchronisation)."""
+    if not tensors:
+        return True
+    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+
+class FiniteState:
+    """A snapshot of a :class:`~pinnkit.training.TrainingLoop` (see the module docstring), taken in place: the
+    parameter buffers are allocated once and reused."""
+
+    def __init__(self):
+        self._buffers: list[Tensor] | None = None
+        self.taken = False
+
+    def take(self, loop) -> None:
+        params = loop.trainable_parameters()
+        with torch.no_grad():
+            if self._buffers is None or len(self._buffers) != len(params) or any(
+                    b.shape != p.shape or b.dtype != p.dtype or b.device != p.device
+                    for b, p in zip(self._buffers, params, strict=True)):
+                self._buffers = [p.detach().clone() for p in params]
+            else:
+                for b, p in zip(self._buffers, params, strict=True):
+                    b.copy_(p)
+        self.optimizer = clone_tensors(loop.optimizer.state_dict())
+        self.scheduler = None if loop.scheduler is None else clone_tensors(loop.scheduler.state_dict())
+        self.objective = loop.objective.snapshot()
+        self.step, self.elapsed, self.records = loop.step, loop._elapsed, len(loop.history)
+        self.taken = True
+
+    def restore(self, loop) -> None:
+        """Put the snapshot back into ``loop`` (its parameters in place, so optimizers keep their references)."""
+        if not self.taken:
+            return
+        with torch.no_grad():
+            for p, b in zip(loop.trainable_parameters(), self._buffers, strict=True):
+                p.copy_(b)
+        loop.optimizer.load_state_dict(clone_tensors(self.optimizer))
+        if loop.scheduler is not None and self.scheduler is not None:
+            loop.scheduler.load_state_dict(self.scheduler)
+        loop.objective.restore(self.objective)
+        loop.step, loop._elapsed = self.step, self.elapsed
+        del loop.history[self.records:]
+        for p in loop.trainable_parameters():
+            p.grad = None
