@@ -28,6 +28,7 @@ from ..pde.operator_problem import InputBatch, OperatorProblem, check_operator_b
 from ..pde.problem import Batch
 from ..sampling import FixedPoints, Resample
 from .arguments import check_compile
+from .fingerprint import load_net_weights, net_fingerprint
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
 from .rollback import clone_tensors
@@ -75,6 +76,7 @@ class OperatorObjective(Objective):
         if not isinstance(self.sampler, (FixedPoints, Resample)):
             raise ValueError(f"sampler must be FixedPoints or Resample (samplers that look at residuals are not "
                              f"supported for operator learning); got {type(self.sampler).__name__}")
+        self.sampler.claim(self, "sampler")
         self.sampler.setup(problem.domain, self.rng, dtype, device)
         self.condition_points = problem.sample_conditions(seed)
         self.sensor_values = problem.space.evaluate(self.features, problem.sensors).to(device, dtype)
@@ -171,10 +173,23 @@ class OperatorObjective(Objective):
                             "sensors": self.problem.sensors},
                 "dtype": str(self.dtype).removeprefix("torch.")}
 
+    def fingerprint(self) -> dict[str, Any]:
+        domain = self.problem.domain
+        return {"coordinates": list(domain.names), "domain": type(domain).__name__,
+                "bounds": domain.bbox.tolist(), "outputs": list(self.problem.outputs),
+                "conditions": [f"{c.name} ({c.kind})" for c in self.problem.conditions],
+                "parameters": sorted(self.problem.parameters), "function_space": type(self.problem.space).__name__,
+                "sensors": list(self.problem.sensors.shape), "dtype": str(self.dtype).removeprefix("torch."),
+                "net": net_fingerprint(self.net)}
+
+    def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
+        load_net_weights(self.net, state["net"], source)
+        with torch.no_grad():
+            for k, v in state.get("parameters", {}).items():
+                if k in self.problem.parameters:
+                    self.problem.parameters[k].copy_(v)
+
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
-        if state["problem"]["outputs"] != list(self.problem.outputs):
-            raise ValueError(f"{source} was written for outputs {state['problem']['outputs']}, not "
-                             f"{list(self.problem.outputs)}")
         self.net.load_state_dict(state["net"])
         self.sampler.load_state_dict(state["sampler"])
         self.condition_points, self.features = state["condition_points"], state["features"]

@@ -48,9 +48,34 @@ class OptimizerChoice:
     lr: float
     options: dict[str, Any] = field(default_factory=dict)
 
+    def plain(self) -> dict[str, Any] | None:
+        """The choice as plain data for a checkpoint, or None when it cannot be (a factory, or options that are
+        not plain values): the loop then needs the same ``optimizer=`` to resume."""
+        if not isinstance(self.spec, str) or not _plain(self.options):
+            return None
+        return {"name": self.spec, "lr": self.lr, "options": dict(self.options)}
+
+    @classmethod
+    def from_plain(cls, value: Mapping[str, Any] | None) -> OptimizerChoice | None:
+        """The inverse of :meth:`plain` (None for None or a name not in :data:`OPTIMIZERS`)."""
+        if not isinstance(value, Mapping) or value.get("name") not in OPTIMIZERS:
+            return None
+        return cls(value["name"], float(value["lr"]), dict(value["options"]))
+
     def same_as(self, other: OptimizerChoice) -> bool:
         same_spec = self.spec == other.spec if isinstance(self.spec, str) else self.spec is other.spec
         return same_spec and self.lr == other.lr and self.options == other.options
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is made of numbers, strings, None, lists, tuples and str-keyed dicts only."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
 
 
 def check_optimizer_spec(spec: object) -> str | Callable:

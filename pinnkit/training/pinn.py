@@ -25,11 +25,13 @@ from ..checks import check_device, check_dtype, check_seed
 from ..metrics import l2_relative_error
 from ..nets.registry import spec_or_none
 from ..nets.taylor_mode import mlp_jet
+from ..ownership import weak_method
 from ..pde.jet_derivatives import check_jet_net, network_jet
 from ..pde.problem import Batch, Problem, check_backend
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
 from .arguments import check_compile
+from .fingerprint import load_net_weights, net_fingerprint
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
 from .prediction import predict_points, reference_arrays
@@ -63,7 +65,10 @@ class PINNObjective(Objective):
             raise ValueError(f"sampler must be a pinnkit Sampler; got {type(self.sampler).__name__}")
         if weighting is not None and not isinstance(weighting, Weighting):
             raise ValueError(f"weighting must be a pinnkit.weighting Weighting; got {type(weighting).__name__}")
-        self.sampler.setup(problem.domain, self.rng, dtype, device, residual=self.pde_residual)
+        self.sampler.claim(self, "sampler")
+        if weighting is not None:
+            weighting.claim(self, "weighting")
+        self.sampler.setup(problem.domain, self.rng, dtype, device, residual=weak_method(self.pde_residual))
         self.weighting = combine([self.sampler.weighting(), weighting])
         if self.weighting is not None:
             self.weighting.setup(problem, dtype, device)
@@ -160,10 +165,22 @@ class PINNObjective(Objective):
                 "problem": {"outputs": list(self.problem.outputs), "coordinates": list(self.problem.domain.names)},
                 "dtype": str(self.dtype).removeprefix("torch.")}
 
+    def fingerprint(self) -> dict[str, Any]:
+        domain = self.problem.domain
+        return {"coordinates": list(domain.names), "domain": type(domain).__name__,
+                "bounds": domain.bbox.tolist(), "outputs": list(self.problem.outputs),
+                "conditions": [f"{c.name} ({c.kind})" for c in self.problem.conditions],
+                "parameters": sorted(self.problem.parameters), "dtype": str(self.dtype).removeprefix("torch."),
+                "net": net_fingerprint(self.net)}
+
+    def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
+        load_net_weights(self.net, state["net"], source)
+        with torch.no_grad():
+            for k, v in state.get("parameters", {}).items():
+                if k in self.problem.parameters:
+                    self.problem.parameters[k].copy_(v)
+
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
-        if state["problem"]["outputs"] != list(self.problem.outputs):
-            raise ValueError(f"{source} was written for outputs {state['problem']['outputs']}, not "
-                             f"{list(self.problem.outputs)}")
         self.net.load_state_dict(state["net"])
         self.sampler.load_state_dict(state["sampler"])
         if (state["weighting"] is None) != (self.weighting is None):
