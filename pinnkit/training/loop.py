@@ -43,6 +43,8 @@ from .optimizers import (
     build_optimizer,
     check_optimizer_spec,
     check_options,
+    quasi_newton_iterations,
+    quasi_newton_stop_reason,
     step_kind,
 )
 from .rollback import FiniteState, all_finite
@@ -233,7 +235,7 @@ class TrainingLoop:
             start = time.perf_counter()
             chunk = min(QUASI_NEWTON_CHUNK, end - self.step)
             group["max_iter"], group["max_eval"] = chunk, EVALUATIONS_PER_ITERATION * chunk
-            n_before = self._quasi_newton_iterations(group)
+            n_before = quasi_newton_iterations(self.optimizer)
             self._finite.take(self)  # the chunk's start: finite (the last chunk ended finite)
             self.objective.hold(True)  # one objective function for the chunk's line searches
             try:
@@ -245,7 +247,7 @@ class TrainingLoop:
             finally:
                 self.objective.hold(False)
             self._loss_now = None
-            done = max(self._quasi_newton_iterations(group) - n_before, 0)
+            done = max(quasi_newton_iterations(self.optimizer) - n_before, 0)
             if not bool(torch.isfinite(last["total"])) or not all_finite(self.trainable_parameters()):
                 raise self._roll_back(last["evaluation"].terms, "loss")
             self.objective.after_step(self.step, last["evaluation"])
@@ -257,25 +259,9 @@ class TrainingLoop:
                 cb.on_step_end(self, self.step, float(last["total"]))
             if done < chunk:
                 self.stop_training = True
-                self.stop_reason = self._quasi_newton_stop_reason(group, done)
+                self.stop_reason = quasi_newton_stop_reason(self.optimizer, self.optimizer_name, done)
             if self.step // log_every != (self.step - done) // log_every or self.stop_training:
                 self._log(callbacks, bar, last["evaluation"].terms)
-
-    def _quasi_newton_iterations(self, group: dict[str, Any]) -> int:
-        """The iterations the quasi-Newton optimizer has counted (its state, if any, is kept on the first
-        parameter, as torch's L-BFGS does)."""
-        return int(self.optimizer.state.get(group["params"][0], {}).get("n_iter", 0))
-
-    def _quasi_newton_stop_reason(self, group: dict[str, Any], done: int) -> str:
-        grads = [p.grad for p in self.trainable_parameters() if p.grad is not None]
-        gmax = max(float(g.abs().max()) for g in grads) if grads else 0.0
-        name = "L-BFGS" if self.optimizer_name == "lbfgs" else self.optimizer_name
-        if gmax <= group.get("tolerance_grad", 0.0):
-            return f"{name} converged: max |gradient| = {gmax:.3g} <= tolerance_grad = {group['tolerance_grad']:g}"
-        dtype = str(self.trainable_parameters()[0].dtype).removeprefix("torch.")
-        return (f"{name} stopped after {done} iterations of its last chunk: no descent possible in {dtype} (loss or "
-                f"step change <= tolerance_change = {group.get('tolerance_change', 0.0):g}; max |gradient| = "
-                f"{gmax:.3g}). Further iterations cannot improve this run; use dtype=torch.float64 for more.")
 
     def _roll_back(self, terms: dict[str, Tensor], what: str) -> NonFiniteLossError:
         """Go back to the last finite state; the error to raise, saying what was not finite and where it stands."""

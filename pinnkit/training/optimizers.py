@@ -124,6 +124,27 @@ def step_kind(optimizer: torch.optim.Optimizer) -> str:
     return "first_order"
 
 
+def quasi_newton_iterations(optimizer: torch.optim.Optimizer) -> int:
+    """The iterations a quasi-Newton optimizer has counted (its state, if any, is kept on the first parameter, as
+    torch's L-BFGS does)."""
+    return int(optimizer.state.get(optimizer.param_groups[0]["params"][0], {}).get("n_iter", 0))
+
+
+def quasi_newton_stop_reason(optimizer: torch.optim.Optimizer, name: str, done: int) -> str:
+    """Why a quasi-Newton chunk ended after ``done`` of its iterations: converged in gradient, or no descent
+    possible in the parameters' precision."""
+    group = optimizer.param_groups[0]
+    grads = [p.grad for p in group["params"] if p.grad is not None]
+    gmax = max(float(g.abs().max()) for g in grads) if grads else 0.0
+    name = "L-BFGS" if name == "lbfgs" else name
+    if gmax <= group.get("tolerance_grad", 0.0):
+        return f"{name} converged: max |gradient| = {gmax:.3g} <= tolerance_grad = {group['tolerance_grad']:g}"
+    dtype = str(group["params"][0].dtype).removeprefix("torch.")
+    return (f"{name} stopped after {done} iterations of its last chunk: no descent possible in {dtype} (loss or "
+            f"step change <= tolerance_change = {group.get('tolerance_change', 0.0):g}; max |gradient| = "
+            f"{gmax:.3g}). Further iterations cannot improve this run; use dtype=torch.float64 for more.")
+
+
 def check_options(options: object) -> dict[str, Any]:
     """``optimizer_options`` as a dict (``None`` is empty)."""
     if options is None:
