@@ -2,7 +2,7 @@
 
 A sampler holds its trainer's points, schedule and random stream; a weighting its trainer's problem and stage.
 Given to a second trainer while the first is still alive, it would move the first one's points too, or keep
-points of the first domain in the second. :meth:`SingleOwner.claim` therefore refuses an object that another
+points of the first domain in the second. :meth:`TrainerPart.claim` therefore refuses an object that another
 live trainer holds; an object whose trainer is gone (or never came to be, after an error) is bound afresh, and
 its ``setup`` starts its state again from the new domain and seed. A copy (``copy.deepcopy``) has no owner.
 """
@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 
-class SingleOwner:
-    """Mixin: :meth:`claim` binds the object to one owner (held by a weak reference, so it does not keep the
-    owner alive)."""
+class TrainerPart:
+    """Base of the objects that hold part of one trainer's moving state: :meth:`claim` binds one to its owner
+    (held by a weak reference, so it does not keep the owner alive); :meth:`info` adds scalars to the history and
+    :meth:`state_dict` / :meth:`load_state_dict` carry the state through checkpoints (defaults: nothing)."""
 
     def claim(self, owner: object, argument: str) -> None:
         """Bind to ``owner``; a ``ValueError`` naming ``argument`` if another live owner holds this object."""
@@ -30,6 +31,18 @@ class SingleOwner:
                 f"state it holds; give each trainer its own {argument} (a new one, or copy.deepcopy of one that "
                 "no trainer has used yet)")
         self._owner = weakref.ref(owner)
+
+    def info(self) -> dict[str, float]:
+        """Scalars worth logging with the history (e.g. a schedule's position); default none."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The moving state, as plain data for a ``weights_only`` checkpoint; default none."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+        del state
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

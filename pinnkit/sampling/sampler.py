@@ -23,11 +23,11 @@ from torch import Tensor
 
 from ..geometry import Geometry
 from ..geometry.unit_samples import check_count, check_method
-from ..ownership import SingleOwner
+from ..ownership import TrainerPart
 from ..weighting import Weighting
 
 
-class Sampler(SingleOwner, abc.ABC):
+class Sampler(TrainerPart, abc.ABC):
     """Collocation points for the PDE terms; one trainer's at a time (:mod:`pinnkit.ownership`)."""
 
     def setup(self, domain: Geometry, rng: np.random.Generator, dtype: torch.dtype, device: torch.device,
@@ -51,15 +51,6 @@ class Sampler(SingleOwner, abc.ABC):
         """Receive the detached PDE residual at this step's points (N,) or (N, m). Default: nothing."""
         del step, residual  # fixed samplers ignore the residual
 
-    def info(self) -> dict[str, float]:
-        """Scalars worth logging with the history (e.g. a schedule's position); default none."""
-        return {}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        del state
 
 
 class Period:

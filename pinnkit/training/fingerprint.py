@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import nn
 
 from ..errors import CheckpointError
@@ -27,6 +28,16 @@ def net_fingerprint(net: nn.Module) -> Any:
         return spec
     return {"class": type(net).__name__,
             "tensors": {k: list(v.shape) for k, v in net.state_dict().items()}}
+
+
+def problem_fingerprint(problem: Any, net: nn.Module, dtype: Any) -> dict[str, Any]:
+    """The fingerprint of a PINN or operator problem with its network: coordinate names, the domain's type and
+    bounding box, outputs, condition names and kinds, PDE parameter names, dtype and :func:`net_fingerprint`."""
+    domain = problem.domain
+    return {"coordinates": list(domain.names), "domain": type(domain).__name__, "bounds": domain.bbox.tolist(),
+            "outputs": list(problem.outputs), "conditions": [f"{c.name} ({c.kind})" for c in problem.conditions],
+            "parameters": sorted(problem.parameters), "dtype": str(dtype).removeprefix("torch."),
+            "net": net_fingerprint(net)}
 
 
 def differences(found: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
@@ -50,6 +61,16 @@ def check_fingerprint(state: Mapping[str, Any], expected: Mapping[str, Any], sou
         listing = "\n  ".join(lines)
         raise CheckpointError(f"{source} was written for another set-up:\n  {listing}\nPass strict=False to start "
                               "from its network weights only (transfer learning).")
+
+
+def load_weights(net: nn.Module, parameters: Mapping[str, Any], state: Mapping[str, Any], source: str) -> None:
+    """Transfer learning: the network weights ``state["net"]`` into ``net`` (:func:`load_net_weights`) and the
+    values of the PDE parameters in ``state["parameters"]`` whose names ``parameters`` (name -> tensor) has."""
+    load_net_weights(net, state["net"], source)
+    with torch.no_grad():
+        for k, v in state.get("parameters", {}).items():
+            if k in parameters:
+                parameters[k].copy_(v)
 
 
 def load_net_weights(net: nn.Module, weights: Mapping[str, Any], source: str) -> None:

@@ -31,7 +31,7 @@ from ..pde.problem import Batch, Problem, check_backend
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
 from .arguments import check_compile
-from .fingerprint import load_net_weights, net_fingerprint
+from .fingerprint import load_weights, problem_fingerprint
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
 from .prediction import predict_points, reference_arrays
@@ -166,19 +166,10 @@ class PINNObjective(Objective):
                 "dtype": str(self.dtype).removeprefix("torch.")}
 
     def fingerprint(self) -> dict[str, Any]:
-        domain = self.problem.domain
-        return {"coordinates": list(domain.names), "domain": type(domain).__name__,
-                "bounds": domain.bbox.tolist(), "outputs": list(self.problem.outputs),
-                "conditions": [f"{c.name} ({c.kind})" for c in self.problem.conditions],
-                "parameters": sorted(self.problem.parameters), "dtype": str(self.dtype).removeprefix("torch."),
-                "net": net_fingerprint(self.net)}
+        return problem_fingerprint(self.problem, self.net, self.dtype)
 
     def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
-        load_net_weights(self.net, state["net"], source)
-        with torch.no_grad():
-            for k, v in state.get("parameters", {}).items():
-                if k in self.problem.parameters:
-                    self.problem.parameters[k].copy_(v)
+        load_weights(self.net, self.problem.parameters, state, source)
 
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
         self.net.load_state_dict(state["net"])

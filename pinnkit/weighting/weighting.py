@@ -27,13 +27,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..ownership import SingleOwner
+from ..ownership import TrainerPart
 
 #: What a weighting returns: per-point weights (N,) for every PDE term, or weights per term.
 Weights = Tensor | Mapping[str, Tensor] | None
 
 
-class Weighting(SingleOwner, abc.ABC):
+class Weighting(TrainerPart, abc.ABC):
     """Weights of the loss terms (see the module docstring); one trainer's at a time (:mod:`pinnkit.ownership`)."""
 
     _hold: bool = False
@@ -66,16 +66,6 @@ class Weighting(SingleOwner, abc.ABC):
     def update(self, step: int) -> None:
         """After step ``step`` (0-based): advance schedules. Default: nothing."""
         del step
-
-    def info(self) -> dict[str, float]:
-        """Scalars worth logging with the history; default none."""
-        return {}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        del state
 
 
 class PointWeights(Weighting):

@@ -37,27 +37,10 @@ exactly.
 Time: ETDRK4
 ------------
 With ``v = (c_j)``, the linear part ``L_j = r - d k_j^2`` (diagonal) is split from the nonlinear part
-``N(v) = DFT(-r u^3)`` (computed on the grid, without dealiasing). One step of length ``h`` of the fourth-order
-exponential time-differencing Runge–Kutta scheme of Cox & Matthews (2002) is, with ``z = h L``,
-
-.. math::
-
-    a = e^{z/2} v + \tfrac{h}{2}\varphi_1(\tfrac{z}{2}) N(v), \quad
-    b = e^{z/2} v + \tfrac{h}{2}\varphi_1(\tfrac{z}{2}) N(a), \quad
-    c = e^{z/2} a + \tfrac{h}{2}\varphi_1(\tfrac{z}{2}) \big(2 N(b) - N(v)\big),
-
-    v(t + h) = e^{z} v + h\big[f_1 N(v) + 2 f_2 \big(N(a) + N(b)\big) + f_3 N(c)\big],
-
-    f_1 = \varphi_1 - 3\varphi_2 + 4\varphi_3, \quad f_2 = \varphi_2 - 2\varphi_3, \quad
-    f_3 = 4\varphi_3 - \varphi_2, \qquad \varphi_k = \varphi_k(z),
-
-where ``phi_1(z) = (e^z - 1) / z``, ``phi_2(z) = (e^z - 1 - z) / z^2``, ``phi_3(z) = (e^z - 1 - z - z^2/2) / z^3``.
-These suffer catastrophic cancellation for small ``|z|`` (the difficulty addressed by the contour integrals of
-Kassam & Trefethen 2005). Here ``z`` is real, and for ``|z| < 1`` ``phi_3`` is evaluated by its Taylor series
-``sum_m z^m / (m + 3)!`` (Horner, at most 17 terms) and ``phi_2 = 1/2 + z phi_3``, ``phi_1 = 1 + z phi_2``;
-for ``|z| >= 1`` by ``phi_1 = expm1(z) / z`` and ``phi_{k+1} = (phi_k - 1/k!) / z``. Neither recurrence cancels
-more than a few bits in its range: all three are within 3 ulp of 120-digit values for real ``z`` in
-``[-1000, 300]`` (checked with mpmath).
+``N(v) = DFT(-r u^3)`` (computed on the grid, without dealiasing), and ``v`` is advanced by the fourth-order
+exponential time-differencing Runge–Kutta scheme of Cox & Matthews (2002), :mod:`pinnkit.pde.references.etdrk4`
+(its ``phi_k`` functions are within 3 ulp of 120-digit values for real ``z`` in ``[-1000, 300]``, checked with
+mpmath).
 
 Arbitrary times
 ---------------
