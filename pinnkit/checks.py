@@ -162,11 +162,26 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
     raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
 
 
+_DTYPE_NAMES = {"float32": torch.float32, "float64": torch.float64}
+_HALF = (torch.float16, torch.bfloat16)
+
+
 def check_dtype(value, name: str = "dtype") -> torch.dtype:
-    """``value`` as a floating-point ``torch.dtype`` (``torch.float32``, ``torch.float64``, ...)."""
+    """``value`` as ``torch.float32`` or ``torch.float64``: a ``torch.dtype``, or the string ``"float32"`` /
+    ``"float64"`` (``"torch.float64"``, case and surrounding spaces ignored), normalised to the ``torch.dtype``.
+
+    Half precision (``float16``, ``bfloat16``) is refused: with 3 to 4 significant digits, the second derivatives
+    of a PINN residual (differences of nearly equal numbers) are mostly rounding error, and the loss stalls.
+    """
+    if isinstance(value, str):
+        key = value.strip().lower().removeprefix("torch.")
+        value = _DTYPE_NAMES.get(key, getattr(torch, key, value) if key in ("float16", "bfloat16") else value)
+    if value in _HALF:
+        raise ValueError(f"{name} must be torch.float32 or torch.float64: half precision ({value}) has 3 to 4 "
+                         f"significant digits, too few for the derivatives in a PINN residual; got {value!r}")
     if not isinstance(value, torch.dtype) or not value.is_floating_point:
-        raise ValueError(f"{name} must be a floating-point torch dtype such as torch.float32 or torch.float64; "
-                         f"got {value!r}")
+        raise ValueError(f"{name} must be a floating-point torch dtype such as torch.float32 or torch.float64 (or "
+                         f"the string 'float32' or 'float64'); got {value!r}")
     return value
 
 
@@ -176,6 +191,9 @@ def check_device(value, name: str = "device") -> torch.device:
     index beyond the devices present."""
     if isinstance(value, bool) or not isinstance(value, (str, torch.device)):
         raise ValueError(f"{name} must be a torch.device or a string such as 'cpu' or 'cuda'; got {value!r}")
+    if isinstance(value, str) and value.strip().lower().split(":")[0] == "gpu":
+        raise ValueError(f"{name} must be a torch.device or a string such as 'cpu' or 'cuda': torch calls an "
+                         f"NVIDIA (or ROCm) GPU 'cuda', use 'cuda' or 'cuda:0'; got {value!r}")
     try:
         device = torch.device(value)
     except (RuntimeError, ValueError):

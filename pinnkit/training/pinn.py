@@ -220,7 +220,9 @@ class Trainer(TrainingLoop):
     compile : bool
         ``backend="taylor"`` only: run the MLP's jet pass through ``torch.compile``.
     device, dtype
-        Where and in which precision to train; the net and PDE parameters are moved there.
+        Where and in which precision to train; the net and PDE parameters are moved there. ``dtype`` is
+        ``torch.float32`` or ``torch.float64`` (or the string ``"float32"`` / ``"float64"``); half precision
+        is refused (see :func:`~pinnkit.checks.check_dtype`), and so is a device this machine does not have.
     seed : int
         Seeds the sampling of collocation and condition points (the net's initialisation is the caller's).
     reference : (points, values), optional
@@ -230,9 +232,9 @@ class Trainer(TrainingLoop):
     def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None = None,
                  weighting: Weighting | None = None, optimizer: str | Callable = "adam", lr: float = 1e-3,
                  optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
-                 backend: str = "autograd", device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                 loss_weights: Mapping[str, float] | None = None, seed: int = 0,
-                 reference: tuple[Any, Any] | None = None, compile: bool = False):
+                 backend: str = "autograd", device: str | torch.device = "cpu",
+                 dtype: torch.dtype | str = torch.float32, loss_weights: Mapping[str, float] | None = None,
+                 seed: int = 0, reference: tuple[Any, Any] | None = None, compile: bool = False):
         device, dtype, seed = check_device(device), check_dtype(dtype), check_seed(seed)
         objective = PINNObjective(problem, net, sampler=sampler, weighting=weighting, backend=backend,
                                   compile=compile, device=device, dtype=dtype, seed=seed, reference=reference)
