@@ -7,6 +7,7 @@ PINN trainer, and bad CLI values (``parser.error``).
 """
 
 import argparse
+import math
 
 import pytest
 import torch
@@ -14,7 +15,8 @@ from torch import nn
 
 import pinnkit as pk
 from pinnkit.geometry import Interval
-from pinnkit.pde import DirichletBC
+from pinnkit.pde import DirichletBC, InitialCondition
+from pinnkit.sampling import R3, RAD, RARD, CausalR3
 
 
 def problem(**kw) -> pk.Problem:
@@ -58,6 +60,64 @@ def test_absent_accelerator_is_refused_at_construction(device):
         pytest.skip(f"{device} is present")
     with pytest.raises(ValueError, match=r"^device must be a device this machine has"):
         pk.Trainer(problem(), mlp(), device=device)
+
+
+# ---------------------------------------------------------------------------------------------------- values
+@pytest.mark.parametrize("make", [lambda v: DirichletBC(value=v, n=2), lambda v: pk.pde.NeumannBC(value=v, n=2),
+                                  lambda v: pk.pde.RobinBC(alpha=v, n=2)])
+@pytest.mark.parametrize("value", ["a", None, math.nan, math.inf, [1.0, "x"]])
+def test_non_numeric_or_non_finite_condition_value_is_refused(make, value):
+    with pytest.raises(ValueError, match=r"(value|alpha) must be"):
+        make(value)
+
+
+def test_initial_condition_value_is_checked():
+    with pytest.raises(ValueError, match=r"InitialCondition: value must be"):
+        InitialCondition(value=math.nan)
+
+
+@pytest.mark.parametrize("value", ["x", None, True, math.nan, math.inf, [1.0, 2.0]])
+def test_bad_pde_parameter_is_refused_naming_it(value):
+    with pytest.raises(ValueError, match=r"^parameters\['a'\] must be a finite number"):
+        problem(parameters={"a": value})
+
+
+def test_pde_parameter_accepts_a_scalar_tensor():
+    assert float(problem(parameters={"a": torch.tensor(0.5)}).parameters["a"]) == 0.5
+
+
+@pytest.mark.parametrize("value", ["x", None, True, -1.0, math.nan, math.inf])
+def test_bad_loss_weight_is_refused_naming_it(value):
+    with pytest.raises(ValueError, match=r"^loss_weights\['pde'\] must be a non-negative finite number"):
+        pk.Trainer(problem(), mlp(), loss_weights={"pde": value})
+
+
+@pytest.mark.parametrize("lr", [True, math.inf, math.nan, 0, -1e-3, "1e-3"])
+def test_bad_lr_is_refused(lr):
+    with pytest.raises(ValueError, match=r"^lr must be a positive finite number"):
+        pk.Trainer(problem(), mlp(), lr=lr)
+
+
+@pytest.mark.parametrize("weights", [(1.0, -1.0), (1.0, math.inf), (math.nan,), ("a",)])
+def test_bad_multiadam_weights_are_refused(weights):
+    with pytest.raises(ValueError, match=r"^weights must be"):
+        pk.Trainer(problem(), mlp(), optimizer="multiadam", optimizer_options={"weights": weights})
+
+
+@pytest.mark.parametrize("make, name", [(lambda: R3(threshold_scale=math.inf), "threshold_scale"),
+                                        (lambda: CausalR3(threshold_scale=math.inf), "threshold_scale"),
+                                        (lambda: RAD(c=math.inf), "c"), (lambda: RAD(k=math.inf), "k"),
+                                        (lambda: RARD(c=math.nan), "c"), (lambda: RAD(c=-1), "c")])
+def test_infinite_thresholds_and_density_constants_are_refused(make, name):
+    with pytest.raises(ValueError, match=rf"^{name} must be a (positive|non-negative) finite number"):
+        make()
+
+
+# ---------------------------------------------------------------------------------------------------- callables
+@pytest.mark.parametrize("out", [None, [], {}, (), 3.0])
+def test_residual_returning_no_term_is_refused_naming_it(out):
+    with pytest.raises(ValueError, match=r"^residual must return"):
+        pk.Problem(Interval(0, 1), lambda f: out, "u")
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
