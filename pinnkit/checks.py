@@ -255,3 +255,58 @@ def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite; got {array.tolist()!r}")
     return array
+
+
+# ---------------------------------------------------------------------------------------------------- objects
+#: Modules whose output at one point depends on the other points of the batch (in training mode at least).
+_BATCH_COUPLING = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.instancenorm._InstanceNorm,
+                   torch.nn.MultiheadAttention, torch.nn.Transformer, torch.nn.TransformerEncoderLayer,
+                   torch.nn.TransformerDecoderLayer)
+
+
+def check_pointwise_net(net: torch.nn.Module, x: torch.Tensor, name: str = "net") -> None:
+    """Refuse ``net`` unless its output at each row of a batch depends on that row alone, as the derivatives of
+    a PINN assume (a batch-coupled net, BatchNorm say, gives derivatives wrt a point that include its effect on
+    the batch statistics: wrong).
+
+    Two checks: no module of a batch-coupling type (BatchNorm*, InstanceNorm*, attention) in ``net.modules()``;
+    and, with ``x`` (n >= 3 points of the domain), the outputs of the rows ``1 .. n-2`` of ``x[:-1]`` stay as
+    they were when its row 0 is replaced by ``x[-1]``. The two evaluations run without gradients under the
+    same forked torch random state (so dropout draws the same masks), which leaves torch's global random state
+    as it was.
+    """
+    for module in net.modules():
+        if isinstance(module, _BATCH_COUPLING):
+            raise ValueError(f"{name} must be pointwise (each output row a function of its input row alone): it "
+                             f"holds a {type(module).__name__}, which couples the rows of a batch, so the PDE "
+                             f"derivatives would be wrong; remove it (LayerNorm over features is fine); got "
+                             f"{type(net).__name__}")
+    batch = x[:-1]
+    moved = batch.clone()
+    moved[0] = x[-1]
+    outputs = []
+    devices = [x.device] if x.device.type == "cuda" else []
+    for points in (batch, moved):
+        with torch.random.fork_rng(devices=devices), torch.no_grad():
+            torch.manual_seed(0)
+            outputs.append(net(points))
+    if not all(isinstance(y, torch.Tensor) for y in outputs) or outputs[0].shape[:1] != batch.shape[:1]:
+        return  # the caller's shape check says what is wrong
+    a, b = outputs[0][1:], outputs[1][1:]
+    tol = 1e-5 if x.dtype == torch.float64 else 1e-4
+    if not torch.allclose(a, b, rtol=tol, atol=tol * (1 + float(a.abs().max()))):
+        raise ValueError(f"{name} must be pointwise (each output row a function of its input row alone): moving "
+                         f"one point of a batch changed the outputs at the others (by up to "
+                         f"{float((a - b).abs().max()):.3g}), so the PDE derivatives would be wrong; got "
+                         f"{type(net).__name__}")
+
+
+def check_scheduler(scheduler, name: str = "scheduler"):
+    """``scheduler`` (the result of a scheduler factory) if it is a learning-rate scheduler: it has callable
+    ``step``, ``state_dict`` and ``load_state_dict`` and is not the optimizer itself; else ``TypeError``."""
+    ok = not isinstance(scheduler, torch.optim.Optimizer) and all(
+        callable(getattr(scheduler, attr, None)) for attr in ("step", "state_dict", "load_state_dict"))
+    if not ok:
+        raise TypeError(f"{name} must be a function optimizer -> LRScheduler (e.g. lambda opt: "
+                        f"torch.optim.lr_scheduler.StepLR(opt, 1000)); it returned {type(scheduler).__name__}")
+    return scheduler

@@ -114,10 +114,61 @@ def test_infinite_thresholds_and_density_constants_are_refused(make, name):
 
 
 # ---------------------------------------------------------------------------------------------------- callables
+@pytest.mark.parametrize("factory", [lambda opt: None, lambda opt: 3, lambda opt: opt])
+def test_scheduler_factory_must_return_a_scheduler(factory):
+    with pytest.raises(TypeError, match=r"^scheduler must be a function optimizer -> LRScheduler.*returned"):
+        pk.Trainer(problem(), mlp(), scheduler=factory)
+
+
+def test_scheduler_factory_returning_a_scheduler_is_accepted():
+    trainer = pk.Trainer(problem(), mlp(), scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, 10))
+    assert isinstance(trainer.scheduler, torch.optim.lr_scheduler.StepLR)
+
+
 @pytest.mark.parametrize("out", [None, [], {}, (), 3.0])
 def test_residual_returning_no_term_is_refused_naming_it(out):
     with pytest.raises(ValueError, match=r"^residual must return"):
         pk.Problem(Interval(0, 1), lambda f: out, "u")
+
+
+# ---------------------------------------------------------------------------------------------------- networks
+class BatchMean(nn.Module):
+    """Couples the rows of the batch through their mean (as BatchNorm does): not pointwise."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+
+    def forward(self, x):
+        return self.linear(x) + x.mean(0, keepdim=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Sequential(nn.Linear(1, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1)),
+    lambda: nn.Sequential(nn.Linear(1, 8), nn.InstanceNorm1d(8), nn.Tanh(), nn.Linear(8, 1)),
+    BatchMean])
+def test_network_that_is_not_pointwise_is_refused(make):
+    with pytest.raises(ValueError, match=r"^net must be pointwise"):
+        pk.Trainer(problem(), make())
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Sequential(nn.Linear(1, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 1)),  # per row: pointwise
+    lambda: nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Dropout(0.1), nn.Linear(8, 1)),  # random, per row
+    lambda: pk.nets.MLP(1, 1, width=8, depth=2)])
+def test_pointwise_networks_are_accepted_and_the_check_leaves_torch_rng_alone(make):
+    net = make()
+    pk.Trainer(problem(), net)
+    x = torch.rand(5, 1)
+    state = torch.get_rng_state()
+    pk.checks.check_pointwise_net(net, x)  # dropout draws its masks under a forked random state
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_deeponet_given_to_the_pinn_trainer_points_at_operator_trainer():
+    net = pk.nets.DeepONet([4, 8, 8], [1, 8, 8])
+    with pytest.raises(TypeError, match=r"^net must .*OperatorTrainer"):
+        pk.Trainer(problem(), net)
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
@@ -131,3 +182,25 @@ def test_bad_cli_values_are_parser_errors(argv, expected, capsys):
         pk.cli.resolve_options(parser, parser.parse_args(argv), {"adam": 10, "lr": 1e-3}, {},
                                keys={"steps": "adam"}, positive_finite=("lr",))
     assert expected in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------- time-marching
+def space_time_problem() -> pk.Problem:
+    domain = Interval(0, 1) * pk.geometry.TimeDomain(0, 1)
+    return pk.Problem(domain, lambda f: f.d("u", "t") + f.d("u", "x"), "u", [InitialCondition(value=0.0, n=4)])
+
+
+@pytest.mark.parametrize("options, error, match", [
+    ({"dtype": "float16"}, ValueError, r"^dtype must be torch.float32 or torch.float64"),
+    ({"device": "gpu"}, ValueError, r"^device must be .*use 'cuda'"),
+    ({"lr": math.inf}, ValueError, r"^lr must be a positive finite number"),
+    ({"loss_weights": {"pde": math.nan}}, ValueError, r"^loss_weights\['pde'\] must be"),
+    ({"lrr": 1e-3}, TypeError, r"unknown trainer options \['lrr'\]")])
+def test_time_marching_checks_the_trainer_options_at_construction(options, error, match):
+    with pytest.raises(error, match=match):
+        pk.TimeMarching(space_time_problem(), pk.nets.MLP(2, 1, width=8, depth=2), 2, **options)
+
+
+def test_time_marching_normalises_the_dtype_string():
+    run = pk.TimeMarching(space_time_problem(), pk.nets.MLP(2, 1, width=8, depth=2), 2, dtype="float64")
+    assert run.trainer_options["dtype"] is torch.float64

@@ -21,8 +21,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_device, check_dtype, check_seed
+from ..checks import check_device, check_dtype, check_pointwise_net, check_seed
 from ..metrics import l2_relative_error
+from ..nets.deeponet import DeepONet
 from ..nets.registry import spec_or_none
 from ..nets.taylor_mode import mlp_jet
 from ..pde.jet_derivatives import check_jet_net, network_jet
@@ -48,10 +49,14 @@ class PINNObjective(Objective):
             raise ValueError(f"problem must be a pinnkit Problem; got {type(problem).__name__}")
         if not isinstance(net, nn.Module):
             raise ValueError(f"net must be a torch.nn.Module; got {type(net).__name__}")
+        if isinstance(net, DeepONet):
+            raise TypeError("net must map points to outputs; a DeepONet maps input functions to solutions: train "
+                            "it with pinnkit.OperatorTrainer on an OperatorProblem; got DeepONet")
         self.device, self.dtype, self.seed = device, dtype, seed
         self.problem, self.net = problem, net.to(device=device, dtype=dtype)
         problem.parameters.to(device=device, dtype=dtype)
         problem.check_net(self.net, dtype, device)
+        check_pointwise_net(self.net, problem.domain.sample_interior(5, "sobol", seed=0, dtype=dtype, device=device))
         self.backend = check_backend(backend)
         if self.backend == "taylor":
             check_jet_net(self.net, "net (backend='taylor')")
@@ -205,7 +210,9 @@ class Trainer(TrainingLoop):
     ----------
     problem : Problem
     net : nn.Module
-        Maps points ``(N, d)`` in the problem's coordinate order to outputs ``(N, k)``.
+        Maps points ``(N, d)`` in the problem's coordinate order to outputs ``(N, k)``, each row from its own
+        point alone (checked: :func:`~pinnkit.checks.check_pointwise_net`; BatchNorm is refused). An operator
+        network (:class:`~pinnkit.nets.DeepONet`) is trained by :class:`~pinnkit.OperatorTrainer` instead.
     sampler : Sampler, optional
         Collocation points of the PDE terms; default ``FixedPoints(2000, "sobol")``.
     weighting : Weighting, optional
