@@ -162,11 +162,26 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
     raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
 
 
+_DTYPE_NAMES = {"float32": torch.float32, "float64": torch.float64}
+_HALF = (torch.float16, torch.bfloat16)
+
+
 def check_dtype(value, name: str = "dtype") -> torch.dtype:
-    """``value`` as a floating-point ``torch.dtype`` (``torch.float32``, ``torch.float64``, ...)."""
+    """``value`` as ``torch.float32`` or ``torch.float64``: a ``torch.dtype``, or the string ``"float32"`` /
+    ``"float64"`` (``"torch.float64"``, case and surrounding spaces ignored), normalised to the ``torch.dtype``.
+
+    Half precision (``float16``, ``bfloat16``) is refused: with 3 to 4 significant digits, the second derivatives
+    of a PINN residual (differences of nearly equal numbers) are mostly rounding error, and the loss stalls.
+    """
+    if isinstance(value, str):
+        key = value.strip().lower().removeprefix("torch.")
+        value = _DTYPE_NAMES.get(key, getattr(torch, key, value) if key in ("float16", "bfloat16") else value)
+    if value in _HALF:
+        raise ValueError(f"{name} must be torch.float32 or torch.float64: half precision ({value}) has 3 to 4 "
+                         f"significant digits, too few for the derivatives in a PINN residual; got {value!r}")
     if not isinstance(value, torch.dtype) or not value.is_floating_point:
-        raise ValueError(f"{name} must be a floating-point torch dtype such as torch.float32 or torch.float64; "
-                         f"got {value!r}")
+        raise ValueError(f"{name} must be a floating-point torch dtype such as torch.float32 or torch.float64 (or "
+                         f"the string 'float32' or 'float64'); got {value!r}")
     return value
 
 
@@ -176,6 +191,9 @@ def check_device(value, name: str = "device") -> torch.device:
     index beyond the devices present."""
     if isinstance(value, bool) or not isinstance(value, (str, torch.device)):
         raise ValueError(f"{name} must be a torch.device or a string such as 'cpu' or 'cuda'; got {value!r}")
+    if isinstance(value, str) and value.strip().lower().split(":")[0] == "gpu":
+        raise ValueError(f"{name} must be a torch.device or a string such as 'cpu' or 'cuda': torch calls an "
+                         f"NVIDIA (or ROCm) GPU 'cuda', use 'cuda' or 'cuda:0'; got {value!r}")
     try:
         device = torch.device(value)
     except (RuntimeError, ValueError):
@@ -237,3 +255,58 @@ def check_vector(value, name: str, dim: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite; got {array.tolist()!r}")
     return array
+
+
+# ---------------------------------------------------------------------------------------------------- objects
+#: Modules whose output at one point depends on the other points of the batch (in training mode at least).
+_BATCH_COUPLING = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.instancenorm._InstanceNorm,
+                   torch.nn.MultiheadAttention, torch.nn.Transformer, torch.nn.TransformerEncoderLayer,
+                   torch.nn.TransformerDecoderLayer)
+
+
+def check_pointwise_net(net: torch.nn.Module, x: torch.Tensor, name: str = "net") -> None:
+    """Refuse ``net`` unless its output at each row of a batch depends on that row alone, as the derivatives of
+    a PINN assume (a batch-coupled net, BatchNorm say, gives derivatives wrt a point that include its effect on
+    the batch statistics: wrong).
+
+    Two checks: no module of a batch-coupling type (BatchNorm*, InstanceNorm*, attention) in ``net.modules()``;
+    and, with ``x`` (n >= 3 points of the domain), the outputs of the rows ``1 .. n-2`` of ``x[:-1]`` stay as
+    they were when its row 0 is replaced by ``x[-1]``. The two evaluations run without gradients under the
+    same forked torch random state (so dropout draws the same masks), which leaves torch's global random state
+    as it was.
+    """
+    for module in net.modules():
+        if isinstance(module, _BATCH_COUPLING):
+            raise ValueError(f"{name} must be pointwise (each output row a function of its input row alone): it "
+                             f"holds a {type(module).__name__}, which couples the rows of a batch, so the PDE "
+                             f"derivatives would be wrong; remove it (LayerNorm over features is fine); got "
+                             f"{type(net).__name__}")
+    batch = x[:-1]
+    moved = batch.clone()
+    moved[0] = x[-1]
+    outputs = []
+    devices = [x.device] if x.device.type == "cuda" else []
+    for points in (batch, moved):
+        with torch.random.fork_rng(devices=devices), torch.no_grad():
+            torch.manual_seed(0)
+            outputs.append(net(points))
+    if not all(isinstance(y, torch.Tensor) for y in outputs) or outputs[0].shape[:1] != batch.shape[:1]:
+        return  # the caller's shape check says what is wrong
+    a, b = outputs[0][1:], outputs[1][1:]
+    tol = 1e-5 if x.dtype == torch.float64 else 1e-4
+    if not torch.allclose(a, b, rtol=tol, atol=tol * (1 + float(a.abs().max()))):
+        raise ValueError(f"{name} must be pointwise (each output row a function of its input row alone): moving "
+                         f"one point of a batch changed the outputs at the others (by up to "
+                         f"{float((a - b).abs().max()):.3g}), so the PDE derivatives would be wrong; got "
+                         f"{type(net).__name__}")
+
+
+def check_scheduler(scheduler, name: str = "scheduler"):
+    """``scheduler`` (the result of a scheduler factory) if it is a learning-rate scheduler: it has callable
+    ``step``, ``state_dict`` and ``load_state_dict`` and is not the optimizer itself; else ``TypeError``."""
+    ok = not isinstance(scheduler, torch.optim.Optimizer) and all(
+        callable(getattr(scheduler, attr, None)) for attr in ("step", "state_dict", "load_state_dict"))
+    if not ok:
+        raise TypeError(f"{name} must be a function optimizer -> LRScheduler (e.g. lambda opt: "
+                        f"torch.optim.lr_scheduler.StepLR(opt, 1000)); it returned {type(scheduler).__name__}")
+    return scheduler

@@ -35,6 +35,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .checks import check_device
 from .pde import BACKENDS
 
 __all__ = ["add_common_options", "fit_adam_then_lbfgs", "resolve_options", "run_metrics", "timed_fit", "write_json"]
@@ -111,7 +112,8 @@ def resolve_options(parser: argparse.ArgumentParser, args: argparse.Namespace, d
     the program through ``parser.error`` with a message naming the option: ``--steps`` and ``--lbfgs-steps``
     must be >= 0; ``--points``, ``--width``, ``--depth`` and the options named in ``positive`` >= 1; the
     options named in ``positive_finite`` (e.g. loss weights) positive finite numbers; and
-    ``--device cuda...`` needs CUDA. Returns ``args``, filled in place.
+    ``--device`` must name a device this machine has (``cuda...`` needs CUDA; ``gpu`` is refused with a hint).
+    Returns ``args``, filled in place.
     """
     base = quick if getattr(args, "quick", False) else defaults
     option_of = {key: name for name, key in (keys or {}).items()}
@@ -134,6 +136,11 @@ def resolve_options(parser: argparse.ArgumentParser, args: argparse.Namespace, d
     device = getattr(args, "device", None)
     if isinstance(device, str) and device.startswith("cuda") and not torch.cuda.is_available():
         parser.error(f"--device {device}: CUDA is not available here")
+    if isinstance(device, str):
+        try:
+            check_device(device)
+        except ValueError as err:  # "gpu", "mps" where absent, "cuda:7" on a one-GPU machine, ...
+            parser.error(f"--device {device}: {err}")
     return args
 
 

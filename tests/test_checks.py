@@ -169,8 +169,10 @@ def test_choice():
 
 def test_dtype():
     assert C.check_dtype(torch.float64) is torch.float64 and C.check_dtype(torch.float32, "dtype") is torch.float32
-    assert C.check_dtype(torch.bfloat16) is torch.bfloat16
-    for value in (torch.int64, torch.bool, torch.complex64, "float64", np.float64, float, None, True):
+    assert C.check_dtype("float64") is torch.float64 and C.check_dtype(" torch.float32") is torch.float32
+    for value in (torch.float16, torch.bfloat16, "float16"):
+        refuses(C.check_dtype, value, "dtype", expected="half precision")
+    for value in (torch.int64, torch.bool, torch.complex64, "double", "int64", np.float64, float, None, True):
         refuses(C.check_dtype, value, "dtype", expected="a floating-point torch dtype")
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import abc
 import copy
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..checks import check_array, check_int, check_non_negative_int
+from ..checks import check_array, check_finite_float, check_int, check_non_negative_int
 from ..geometry import Boundary, Geometry, SpaceTimeDomain
 from ..geometry.unit_samples import check_count, check_method
 from .fields import Fields
@@ -55,6 +56,20 @@ def evaluate_value(value: Value, points: Tensor, name: str) -> Tensor:
         return out.reshape(n)
     raise ValueError(f"{name}: a value must be a number, one value per point, or a callable returning (N,) or "
                      f"(N, 1); got shape {tuple(out.shape)} for N = {n} points")
+
+
+def check_value(value: Value, name: str) -> Value:
+    """``value`` if it is a condition's value: a finite number, an array of finite numbers (a tensor, a numpy
+    array, a nested sequence; kept as given) or a callable of the points; else ``ValueError`` naming ``name``."""
+    if callable(value) and not isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return check_finite_float(value, name)
+    if isinstance(value, (Tensor, np.ndarray, list, tuple)) and not isinstance(value, bool):
+        check_array(value, name)
+        return value
+    raise ValueError(f"{name} must be a number, an array of one value per point, or a callable of the points "
+                     f"(N, d); got {value!r}")
 
 
 class Condition(abc.ABC):
@@ -126,7 +141,7 @@ class _OnBoundary(Condition):
 
     def __init__(self, where, value: Value, output, n, method, points, name):
         super().__init__(output, n, method, points, name)
-        self.where, self.value = where, value
+        self.where, self.value = where, check_value(value, f"{type(self).__name__}: value")
         self._where_spec = where  # as given; bind() resolves it against a domain (in the bound copy's `where`)
         if isinstance(value, (Tensor, np.ndarray)) and np.ndim(value) > 0 and points is None:
             raise ValueError(f"{type(self).__name__}: a value array needs the points it belongs to (points=)")
@@ -220,7 +235,7 @@ class RobinBC(NeumannBC):
                  output: str | None = None, n: int = 256, method: str = "sobol", points=None,
                  name: str | None = None):
         super().__init__(where, value, output=output, n=n, method=method, points=points, name=name)
-        self.alpha, self.beta = alpha, beta
+        self.alpha, self.beta = check_value(alpha, "RobinBC: alpha"), check_value(beta, "RobinBC: beta")
 
     def prepare(self, points):
         data = super().prepare(points)
@@ -281,7 +296,7 @@ class InitialCondition(Condition):
     def __init__(self, value: Value = 0.0, *, output: str | None = None, derivative: int = 0, n: int = 256,
                  method: str = "sobol", points=None, name: str | None = None):
         super().__init__(output, n, method, points, name)
-        self.value = value
+        self.value = check_value(value, "InitialCondition: value")
         self.derivative = check_int(derivative, "InitialCondition: derivative (0 the value, 1 the first time "
                                                 "derivative)", minimum=0, maximum=1)
 

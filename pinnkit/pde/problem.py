@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..checks import check_finite_float
 from ..geometry import Geometry, SpaceTimeDomain, TimeDomain
 from .conditions import Condition
 from .derivatives import BACKENDS, Derivatives, derivatives
@@ -79,9 +80,8 @@ class Problem:
         self.names = NameResolver(self.outputs, domain.names, tuple(parameters))
         self.parameters = nn.ParameterDict()
         for key, value in parameters.items():
-            tensor = torch.as_tensor(value, dtype=torch.get_default_dtype())
-            if tensor.ndim != 0 or not torch.isfinite(tensor):
-                raise ValueError(f"parameters[{key!r}] must be a finite number; got {value!r}")
+            value = value.item() if isinstance(value, Tensor) and value.numel() == 1 and value.ndim == 0 else value
+            tensor = torch.tensor(check_finite_float(value, f"parameters[{key!r}]"), dtype=torch.get_default_dtype())
             self.parameters[key] = nn.Parameter(tensor.clone())
         self.conditions = []
         for c in conditions:
@@ -135,6 +135,9 @@ class Problem:
             out = self.residual_fn(Fields(engine, self.names, params))
         except AttributeError as err:
             raise ValueError(f"the residual function uses a name the problem does not have: {err}") from err
+        if out is None or (isinstance(out, (Sequence, Mapping)) and not isinstance(out, str) and len(out) == 0):
+            raise ValueError(f"residual must return the PDE residual: a tensor, or a non-empty sequence or mapping of "
+                             f"tensors (did it forget to return?); got {out!r}")
         terms = list(self._split_residual(out, len(x)))
         # the multi-indices the residual (and, after a first step, the conditions) asks for: what the "taylor"
         # backend propagates
@@ -266,7 +269,7 @@ def named_residual_terms(out, single: tuple[type, ...] = (Tensor,)) -> list[tupl
         return [(str(k), v) for k, v in out.items()]
     if isinstance(out, Sequence) and not isinstance(out, str):
         return [(f"pde{i + 1}", v) for i, v in enumerate(out)]
-    raise ValueError(f"the residual function must return a tensor, a sequence or a mapping of tensors; got "
+    raise ValueError(f"residual must return a tensor, a sequence or a mapping of tensors; got "
                      f"{type(out).__name__}")
 
 

@@ -32,7 +32,14 @@ from torch import Tensor
 
 from ..callbacks import Callback
 from ..checkpoint import load_checkpoint, save_atomic
-from ..checks import check_bool, check_lr, check_non_negative_float, check_non_negative_int, check_positive_int
+from ..checks import (
+    check_bool,
+    check_lr,
+    check_non_negative_float,
+    check_non_negative_int,
+    check_positive_int,
+    check_scheduler,
+)
 from ..errors import CheckpointError, NonFiniteLossError
 from .fingerprint import check_fingerprint
 from .objective import Objective
@@ -114,7 +121,7 @@ class TrainingLoop:
             self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
         self.scheduler = None
         if self.scheduler_factory is not None and self.step_kind != "quasi_newton":
-            self.scheduler = self.scheduler_factory(self.optimizer)
+            self.scheduler = check_scheduler(self.scheduler_factory(self.optimizer))
 
     def select_optimizer(self, optimizer: str | Callable | None = None, lr: float | None = None,
                          optimizer_options: Mapping | None = None) -> None:

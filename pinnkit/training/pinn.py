@@ -21,8 +21,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_device, check_dtype, check_seed
+from ..checks import check_device, check_dtype, check_pointwise_net, check_seed
 from ..metrics import l2_relative_error
+from ..nets.deeponet import DeepONet
 from ..nets.registry import spec_or_none
 from ..nets.taylor_mode import mlp_jet
 from ..ownership import weak_method
@@ -50,10 +51,14 @@ class PINNObjective(Objective):
             raise ValueError(f"problem must be a pinnkit Problem; got {type(problem).__name__}")
         if not isinstance(net, nn.Module):
             raise ValueError(f"net must be a torch.nn.Module; got {type(net).__name__}")
+        if isinstance(net, DeepONet):
+            raise TypeError("net must map points to outputs; a DeepONet maps input functions to solutions: train "
+                            "it with pinnkit.OperatorTrainer on an OperatorProblem; got DeepONet")
         self.device, self.dtype, self.seed = device, dtype, seed
         self.problem, self.net = problem, net.to(device=device, dtype=dtype)
         problem.parameters.to(device=device, dtype=dtype)
         problem.check_net(self.net, dtype, device)
+        check_pointwise_net(self.net, problem.domain.sample_interior(5, "sobol", seed=0, dtype=dtype, device=device))
         self.backend = check_backend(backend)
         if self.backend == "taylor":
             check_jet_net(self.net, "net (backend='taylor')")
@@ -213,7 +218,9 @@ class Trainer(TrainingLoop):
     ----------
     problem : Problem
     net : nn.Module
-        Maps points ``(N, d)`` in the problem's coordinate order to outputs ``(N, k)``.
+        Maps points ``(N, d)`` in the problem's coordinate order to outputs ``(N, k)``, each row from its own
+        point alone (checked: :func:`~pinnkit.checks.check_pointwise_net`; BatchNorm is refused). An operator
+        network (:class:`~pinnkit.nets.DeepONet`) is trained by :class:`~pinnkit.OperatorTrainer` instead.
     sampler : Sampler, optional
         Collocation points of the PDE terms; default ``FixedPoints(2000, "sobol")``.
     weighting : Weighting, optional
@@ -228,7 +235,9 @@ class Trainer(TrainingLoop):
     compile : bool
         ``backend="taylor"`` only: run the MLP's jet pass through ``torch.compile``.
     device, dtype
-        Where and in which precision to train; the net and PDE parameters are moved there.
+        Where and in which precision to train; the net and PDE parameters are moved there. ``dtype`` is
+        ``torch.float32`` or ``torch.float64`` (or the string ``"float32"`` / ``"float64"``); half precision
+        is refused (see :func:`~pinnkit.checks.check_dtype`), and so is a device this machine does not have.
     seed : int
         Seeds the sampling of collocation and condition points (the net's initialisation is the caller's).
     reference : (points, values), optional
@@ -238,9 +247,9 @@ class Trainer(TrainingLoop):
     def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None = None,
                  weighting: Weighting | None = None, optimizer: str | Callable = "adam", lr: float = 1e-3,
                  optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
-                 backend: str = "autograd", device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                 loss_weights: Mapping[str, float] | None = None, seed: int = 0,
-                 reference: tuple[Any, Any] | None = None, compile: bool = False):
+                 backend: str = "autograd", device: str | torch.device = "cpu",
+                 dtype: torch.dtype | str = torch.float32, loss_weights: Mapping[str, float] | None = None,
+                 seed: int = 0, reference: tuple[Any, Any] | None = None, compile: bool = False):
         device, dtype, seed = check_device(device), check_dtype(dtype), check_seed(seed)
         objective = PINNObjective(problem, net, sampler=sampler, weighting=weighting, backend=backend,
                                   compile=compile, device=device, dtype=dtype, seed=seed, reference=reference)

@@ -22,12 +22,14 @@ import torch
 from torch import Tensor, nn
 
 from ..checkpoint import load_checkpoint, save_atomic
+from ..checks import check_device, check_dtype, check_lr, check_seed
 from ..geometry import SpaceTimeDomain
 from ..nets.registry import spec_or_none
 from ..nets.time_windows import LocalTime, TimeWindows
 from ..pde import InitialCondition, Problem
 from ..sampling import Sampler
 from ..weighting import Weighting
+from .loop import check_loss_weights
 from .pinn import Trainer
 from .prediction import predict_points
 
@@ -89,8 +91,9 @@ class TimeMarching:
         if weighting is not None and not isinstance(weighting, Weighting):
             raise ValueError(f"weighting must be a pinnkit Weighting; got {type(weighting).__name__}")
         self.edges = self._edges(problem, windows)
+        trainer_options = _check_trainer_options(trainer_options, problem)
         self.problem, self.net0, self.sampler0, self.weighting0 = problem, net, sampler, weighting
-        self.warm_start, self.seed, self.trainer_options = bool(warm_start), seed, dict(trainer_options)
+        self.warm_start, self.seed, self.trainer_options = bool(warm_start), check_seed(seed), trainer_options
         self.reference = None if reference is None else (np.asarray(reference[0]), np.asarray(reference[1]))
         self.trainers: list[Trainer] = []
 
@@ -206,3 +209,28 @@ class TimeMarching:
             trainer = self._trainer(k)
             trainer.load_state_dict(window, source=f"window {k}")
             self.trainers.append(trainer)
+
+
+#: Keywords of :class:`Trainer` that :class:`TimeMarching` passes on to each window's trainer.
+_TRAINER_OPTIONS = ("optimizer", "lr", "optimizer_options", "scheduler", "backend", "device", "dtype",
+                    "loss_weights", "compile")
+
+
+def _check_trainer_options(options: Mapping[str, Any], problem: Problem) -> dict[str, Any]:
+    """The keywords for the window trainers, checked now rather than when the first window is trained: known
+    names only, and ``device``, ``dtype``, ``lr`` and ``loss_weights`` as :class:`Trainer` checks them
+    (``device`` and ``dtype`` normalised)."""
+    unknown = sorted(set(options) - set(_TRAINER_OPTIONS))
+    if unknown:
+        raise TypeError(f"TimeMarching got unknown trainer options {unknown}; the options passed on to each "
+                        f"window's Trainer are {list(_TRAINER_OPTIONS)}")
+    options = dict(options)
+    if "device" in options:
+        options["device"] = check_device(options["device"])
+    if "dtype" in options:
+        options["dtype"] = check_dtype(options["dtype"])
+    if "lr" in options:
+        options["lr"] = check_lr(options["lr"])
+    if options.get("loss_weights") is not None:
+        check_loss_weights(options["loss_weights"], problem.terms)
+    return options

@@ -1,0 +1,206 @@
+"""Issue 16 item 5: every argument is checked at construction, with a message naming the argument.
+
+One test (parametrised) per case: dtype and device strings, half precision, non-numeric or non-finite condition
+values / PDE parameters / loss weights, learning rates, thresholds, a scheduler factory that returns no
+scheduler, a residual that returns no term, a network that is not pointwise, an operator network given to the
+PINN trainer, and bad CLI values (``parser.error``).
+"""
+
+import argparse
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import pinnkit as pk
+from pinnkit.geometry import Interval
+from pinnkit.pde import DirichletBC, InitialCondition
+from pinnkit.sampling import R3, RAD, RARD, CausalR3
+
+
+def problem(**kw) -> pk.Problem:
+    return pk.Problem(Interval(0, 1), lambda f: f.d("u", "x", "x") + f.u, "u", [DirichletBC(n=2)], **kw)
+
+
+def mlp() -> nn.Module:
+    return nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+# ---------------------------------------------------------------------------------------------------- dtype
+@pytest.mark.parametrize("given, expected", [("float32", torch.float32), ("float64", torch.float64),
+                                             (" Float64 ", torch.float64), ("torch.float64", torch.float64)])
+def test_dtype_string_is_normalised(given, expected):
+    trainer = pk.Trainer(problem(), mlp(), dtype=given)
+    assert trainer.dtype is expected and next(trainer.net.parameters()).dtype is expected
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, "float16", "bfloat16"])
+def test_half_precision_is_refused_saying_why(dtype):
+    with pytest.raises(ValueError, match=r"dtype must be torch.float32 or torch.float64.*half precision"):
+        pk.Trainer(problem(), mlp(), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float", "int64", "float128"])
+def test_unknown_dtype_string_is_refused(dtype):
+    with pytest.raises(ValueError, match=r"^dtype must be .*'float32'.*; got"):
+        pk.Trainer(problem(), mlp(), dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------------- device
+def test_device_gpu_is_refused_with_a_hint():
+    with pytest.raises(ValueError, match=r"^device must be .*use 'cuda'.*; got 'gpu'"):
+        pk.Trainer(problem(), mlp(), device="gpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available() and torch.backends.mps.is_available(), reason="both present")
+@pytest.mark.parametrize("device", ["cuda", "mps"])
+def test_absent_accelerator_is_refused_at_construction(device):
+    if device == "cuda" and torch.cuda.is_available() or device == "mps" and torch.backends.mps.is_available():
+        pytest.skip(f"{device} is present")
+    with pytest.raises(ValueError, match=r"^device must be a device this machine has"):
+        pk.Trainer(problem(), mlp(), device=device)
+
+
+# ---------------------------------------------------------------------------------------------------- values
+@pytest.mark.parametrize("make", [lambda v: DirichletBC(value=v, n=2), lambda v: pk.pde.NeumannBC(value=v, n=2),
+                                  lambda v: pk.pde.RobinBC(alpha=v, n=2)])
+@pytest.mark.parametrize("value", ["a", None, math.nan, math.inf, [1.0, "x"]])
+def test_non_numeric_or_non_finite_condition_value_is_refused(make, value):
+    with pytest.raises(ValueError, match=r"(value|alpha) must be"):
+        make(value)
+
+
+def test_initial_condition_value_is_checked():
+    with pytest.raises(ValueError, match=r"InitialCondition: value must be"):
+        InitialCondition(value=math.nan)
+
+
+@pytest.mark.parametrize("value", ["x", None, True, math.nan, math.inf, [1.0, 2.0]])
+def test_bad_pde_parameter_is_refused_naming_it(value):
+    with pytest.raises(ValueError, match=r"^parameters\['a'\] must be a finite number"):
+        problem(parameters={"a": value})
+
+
+def test_pde_parameter_accepts_a_scalar_tensor():
+    assert float(problem(parameters={"a": torch.tensor(0.5)}).parameters["a"]) == 0.5
+
+
+@pytest.mark.parametrize("value", ["x", None, True, -1.0, math.nan, math.inf])
+def test_bad_loss_weight_is_refused_naming_it(value):
+    with pytest.raises(ValueError, match=r"^loss_weights\['pde'\] must be a non-negative finite number"):
+        pk.Trainer(problem(), mlp(), loss_weights={"pde": value})
+
+
+@pytest.mark.parametrize("lr", [True, math.inf, math.nan, 0, -1e-3, "1e-3"])
+def test_bad_lr_is_refused(lr):
+    with pytest.raises(ValueError, match=r"^lr must be a positive finite number"):
+        pk.Trainer(problem(), mlp(), lr=lr)
+
+
+@pytest.mark.parametrize("weights", [(1.0, -1.0), (1.0, math.inf), (math.nan,), ("a",)])
+def test_bad_multiadam_weights_are_refused(weights):
+    with pytest.raises(ValueError, match=r"^weights must be"):
+        pk.Trainer(problem(), mlp(), optimizer="multiadam", optimizer_options={"weights": weights})
+
+
+@pytest.mark.parametrize("make, name", [(lambda: R3(threshold_scale=math.inf), "threshold_scale"),
+                                        (lambda: CausalR3(threshold_scale=math.inf), "threshold_scale"),
+                                        (lambda: RAD(c=math.inf), "c"), (lambda: RAD(k=math.inf), "k"),
+                                        (lambda: RARD(c=math.nan), "c"), (lambda: RAD(c=-1), "c")])
+def test_infinite_thresholds_and_density_constants_are_refused(make, name):
+    with pytest.raises(ValueError, match=rf"^{name} must be a (positive|non-negative) finite number"):
+        make()
+
+
+# ---------------------------------------------------------------------------------------------------- callables
+@pytest.mark.parametrize("factory", [lambda opt: None, lambda opt: 3, lambda opt: opt])
+def test_scheduler_factory_must_return_a_scheduler(factory):
+    with pytest.raises(TypeError, match=r"^scheduler must be a function optimizer -> LRScheduler.*returned"):
+        pk.Trainer(problem(), mlp(), scheduler=factory)
+
+
+def test_scheduler_factory_returning_a_scheduler_is_accepted():
+    trainer = pk.Trainer(problem(), mlp(), scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, 10))
+    assert isinstance(trainer.scheduler, torch.optim.lr_scheduler.StepLR)
+
+
+@pytest.mark.parametrize("out", [None, [], {}, (), 3.0])
+def test_residual_returning_no_term_is_refused_naming_it(out):
+    with pytest.raises(ValueError, match=r"^residual must return"):
+        pk.Problem(Interval(0, 1), lambda f: out, "u")
+
+
+# ---------------------------------------------------------------------------------------------------- networks
+class BatchMean(nn.Module):
+    """Couples the rows of the batch through their mean (as BatchNorm does): not pointwise."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+
+    def forward(self, x):
+        return self.linear(x) + x.mean(0, keepdim=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Sequential(nn.Linear(1, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1)),
+    lambda: nn.Sequential(nn.Linear(1, 8), nn.InstanceNorm1d(8), nn.Tanh(), nn.Linear(8, 1)),
+    BatchMean])
+def test_network_that_is_not_pointwise_is_refused(make):
+    with pytest.raises(ValueError, match=r"^net must be pointwise"):
+        pk.Trainer(problem(), make())
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Sequential(nn.Linear(1, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 1)),  # per row: pointwise
+    lambda: nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Dropout(0.1), nn.Linear(8, 1)),  # random, per row
+    lambda: pk.nets.MLP(1, 1, width=8, depth=2)])
+def test_pointwise_networks_are_accepted_and_the_check_leaves_torch_rng_alone(make):
+    net = make()
+    pk.Trainer(problem(), net)
+    x = torch.rand(5, 1)
+    state = torch.get_rng_state()
+    pk.checks.check_pointwise_net(net, x)  # dropout draws its masks under a forked random state
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_deeponet_given_to_the_pinn_trainer_points_at_operator_trainer():
+    net = pk.nets.DeepONet([4, 8, 8], [1, 8, 8])
+    with pytest.raises(TypeError, match=r"^net must .*OperatorTrainer"):
+        pk.Trainer(problem(), net)
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+@pytest.mark.parametrize("argv, expected", [(["--device", "gpu"], "--device gpu: device must"),
+                                            (["--lr", "inf"], "--lr must be a positive finite number"),
+                                            (["--steps", "-1"], "--steps must be >= 0")])
+def test_bad_cli_values_are_parser_errors(argv, expected, capsys):
+    parser = argparse.ArgumentParser(prog="problem")
+    pk.cli.add_common_options(parser, ("steps", "lr", "device"), {"adam": 10}, keys={"steps": "adam"})
+    with pytest.raises(SystemExit):
+        pk.cli.resolve_options(parser, parser.parse_args(argv), {"adam": 10, "lr": 1e-3}, {},
+                               keys={"steps": "adam"}, positive_finite=("lr",))
+    assert expected in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------- time-marching
+def space_time_problem() -> pk.Problem:
+    domain = Interval(0, 1) * pk.geometry.TimeDomain(0, 1)
+    return pk.Problem(domain, lambda f: f.d("u", "t") + f.d("u", "x"), "u", [InitialCondition(value=0.0, n=4)])
+
+
+@pytest.mark.parametrize("options, error, match", [
+    ({"dtype": "float16"}, ValueError, r"^dtype must be torch.float32 or torch.float64"),
+    ({"device": "gpu"}, ValueError, r"^device must be .*use 'cuda'"),
+    ({"lr": math.inf}, ValueError, r"^lr must be a positive finite number"),
+    ({"loss_weights": {"pde": math.nan}}, ValueError, r"^loss_weights\['pde'\] must be"),
+    ({"lrr": 1e-3}, TypeError, r"unknown trainer options \['lrr'\]")])
+def test_time_marching_checks_the_trainer_options_at_construction(options, error, match):
+    with pytest.raises(error, match=match):
+        pk.TimeMarching(space_time_problem(), pk.nets.MLP(2, 1, width=8, depth=2), 2, **options)
+
+
+def test_time_marching_normalises_the_dtype_string():
+    run = pk.TimeMarching(space_time_problem(), pk.nets.MLP(2, 1, width=8, depth=2), 2, dtype="float64")
+    assert run.trainer_options["dtype"] is torch.float64
