@@ -340,7 +340,8 @@ class TrainingLoop:
 
     def load_state(self, path: str | os.PathLike) -> None:
         """Resume from a checkpoint written by :meth:`save` for the same set-up."""
-        self.load_state_dict(load_checkpoint(path, map_location=self.device), source=str(path))
+        state = load_checkpoint(path, map_location=self.device, kind=self.objective.kind)
+        self.load_state_dict(state, source=str(path))
 
     def load_state_dict(self, state: Mapping[str, Any], source: str = "the state") -> None:
         """Resume from :meth:`state_dict` (see :meth:`load_state`)."""
