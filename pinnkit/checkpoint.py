@@ -1,19 +1,23 @@
 """Checkpoint files: written atomically, read with ``torch.load(weights_only=True)``.
 
 A checkpoint is a plain dictionary of tensors, numbers, strings, lists and dicts (no pickled objects), so
-loading it runs no code. Writing goes to a temporary file in the same directory, then ``os.replace``: a crash
-mid-write never leaves a truncated file in place of a good one.
+loading it runs no code. Writing goes to a temporary file in the same directory (``.{name}.tmp-{pid}-{random}``,
+with the mode a plain ``open()`` gives), which is flushed and fsynced, then renamed over the target with
+``os.replace``, and the directory is fsynced: a crash mid-write never leaves a truncated file in place of a good
+one. A failed write removes its temporary file; the next save to the same target removes the temporary files
+that interrupted saves (of processes no longer running) left behind.
 
 Every way a file can fail to be a checkpoint (missing, empty, truncated, not a torch file, pickled objects that
 ``weights_only=True`` refuses, a torch file that is not a pinnkit checkpoint, of another kind or missing keys)
-is a :class:`~pinnkit.errors.CheckpointError` naming the file and what is wrong.
+is a :class:`~pinnkit.errors.CheckpointError` naming the file and what is wrong; so is a path that cannot be
+written (:func:`check_writable`, called before training by :class:`~pinnkit.callbacks.Checkpoint`).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import tempfile
+import secrets
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,11 +31,100 @@ FORMAT = "pinnkit-checkpoint"
 VERSION = 1
 
 
-def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Write ``state`` to ``path`` atomically; returns the path."""
+def unwritable_reason(path: str | os.PathLike) -> str | None:
+    """Why a file cannot be created (or replaced) at ``path``, or None if it can, as far as can be told without
+    writing: ``path`` must not be a directory, and its nearest existing ancestor must be a directory this process
+    may write to and enter (missing directories below it are created when saving)."""
     path = Path(path)
+    if path.is_dir():
+        return "it is a directory"
+    parent = path.parent
+    while not parent.exists():
+        if parent.is_symlink():
+            return f"{parent} is a broken symbolic link"
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"the directory {parent} is not writable"
+    return None
+
+
+def check_writable(path: str | os.PathLike, what: str = "checkpoint") -> Path:
+    """``path`` as a ``Path`` if a file can be written there (see :func:`unwritable_reason`), else a
+    :class:`~pinnkit.errors.CheckpointError` naming ``what``, the path and the reason. Call it before a long
+    run whose result goes to ``path``."""
+    reason = unwritable_reason(path)
+    if reason is not None:
+        raise CheckpointError(f"cannot write the {what} {os.fspath(path)!r}: {reason}")
+    return Path(path)
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def _pid_running(pid: int) -> bool:
+    """Whether a process ``pid`` exists (POSIX; elsewhere assume it does, so its file is left alone)."""
+    if pid == os.getpid():
+        return False  # a temp of this process is never in use between saves
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """The temporary files that interrupted saves to ``path`` left in its directory (``.{name}.tmp-{pid}-*``
+    of a process that is no longer running, or of this one)."""
+    path = Path(path)
+    prefix = _temp_prefix(path)
+    found = []
+    try:
+        with os.scandir(path.parent) as entries:
+            for entry in entries:
+                if not entry.name.startswith(prefix):
+                    continue
+                pid = entry.name[len(prefix):].split("-", 1)[0]
+                if pid.isdigit() and not _pid_running(int(pid)):
+                    found.append(Path(entry.path))
+    except OSError:
+        return []
+    return found
+
+
+def _fsync_directory(directory: Path) -> None:
+    """fsync ``directory`` so that a rename in it is durable (skipped where directories cannot be opened)."""
+    flag = getattr(os, "O_DIRECTORY", None)
+    if flag is None:
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY | flag)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems do not support fsync on directories
+    finally:
+        os.close(fd)
+
+
+def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write ``state`` to ``path`` atomically; returns the path. A path that cannot be written is a
+    :class:`~pinnkit.errors.CheckpointError` before anything is written."""
+    path = check_writable(path)
+    for stale in stale_temporaries(path):
+        stale.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f"{_temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}"
+    # O_EXCL: never write into someone else's file; mode 0o666 & ~umask, as open() gives (mkstemp gives 0600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save({"format": FORMAT, "version": VERSION, **state}, handle)
@@ -39,9 +132,9 @@ def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> Path:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+    _fsync_directory(path.parent)
     return path
 
 

@@ -1,8 +1,10 @@
-"""Reading checkpoint files safely: every bad file is one error (CheckpointError) naming the file and what is
-wrong; specs and formulas from files are checked before anything is built."""
+"""Reading and writing checkpoint files safely: every bad file is one error (CheckpointError) naming the file and
+what is wrong; specs and formulas from files are checked before anything is built; paths are checked before
+training; saves leave no temporary files, ordinary file modes, and a synced directory."""
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -198,3 +200,144 @@ def test_oversized_expressions_are_refused_before_they_are_compiled(text, match)
         pk.nets.Expression(text, ("x",))
     with pytest.raises(ValueError, match=match):
         build_net("Expression", {"text": text, "coordinates": ["x"]})
+
+
+# ------------------------------------------------------------------ paths checked before training
+def test_a_checkpoint_path_under_a_file_fails_before_any_training_step(tmp_path):
+    (tmp_path / "afile").write_text("")
+    t = small_trainer()
+    with pytest.raises(CheckpointError, match=r"Checkpoint path .*afile.*c\.pt.*afile is not a directory"):
+        t.fit(50, callbacks=[pk.callbacks.Checkpoint(tmp_path / "afile" / "c.pt", every=10)], progress=False)
+    assert t.step == 0
+
+
+def test_save_to_a_path_under_a_file_is_a_checkpoint_error_and_writes_nothing(tmp_path):
+    (tmp_path / "afile").write_text("keep")
+    t = small_trainer()
+    with pytest.raises(CheckpointError, match=r"cannot write the checkpoint .*afile.*m\.pt.*not a directory"):
+        t.save(tmp_path / "afile" / "sub" / "m.pt")
+    assert (tmp_path / "afile").read_text() == "keep" and sorted(os.listdir(tmp_path)) == ["afile"]
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(CheckpointError, match="it is a directory"):
+        t.save(tmp_path / "adir")
+
+
+def cli_parser() -> "pk.cli.argparse.ArgumentParser":
+    import argparse
+
+    p = argparse.ArgumentParser(prog="problem")
+    pk.cli.add_common_options(p, ("steps", "out"), {"steps": 10}, out={"default": Path("out/x")})
+    return p
+
+
+@pytest.mark.parametrize("where, match", [("afile/run", "afile is not a directory"),
+                                          ("afile", "it exists and is not a directory")])
+def test_an_unusable_out_is_an_argument_error(tmp_path, capsys, where, match):
+    (tmp_path / "afile").write_text("")
+    p = cli_parser()
+    with pytest.raises(SystemExit):
+        pk.cli.resolve_options(p, p.parse_args(["--out", str(tmp_path / where)]), {"steps": 10}, {"steps": 1})
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path / where}: " in err and match in err
+    args = pk.cli.resolve_options(p, p.parse_args(["--out", str(tmp_path / "new" / "run")]), {"steps": 10}, {})
+    assert args.out == tmp_path / "new" / "run"
+
+
+@pytest.mark.parametrize("script", ["collocation_points", "lotka_volterra_ude", "neural_ode_spiral", "neural_sde_ou"])
+def test_scripts_with_their_own_options_check_out_too(tmp_path, capsys, script):
+    import importlib.util
+
+    (tmp_path / "afile").write_text("")
+    path = Path(pk.__file__).parent.parent / "examples" / f"{script}.py"
+    spec = importlib.util.spec_from_file_location(f"_check_out_{script}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit):
+        module.parse_args(["--quick", "--out", str(tmp_path / "afile" / "run")])
+    assert "afile is not a directory" in capsys.readouterr().err
+
+
+def read_only(directory: Path) -> bool:
+    """Make ``directory`` read-only; False where that has no effect (running as root)."""
+    directory.chmod(0o555)
+    return not os.access(directory, os.W_OK)
+
+
+def test_read_only_directories_are_refused_before_training(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    try:
+        if not read_only(ro):
+            pytest.skip("chmod does not stop this user (root) from writing")
+        t = small_trainer()
+        with pytest.raises(CheckpointError, match="is not writable"):
+            t.fit(5, callbacks=[pk.callbacks.Checkpoint(ro / "c.pt")], progress=False)
+        assert t.step == 0
+        with pytest.raises(CheckpointError, match="is not writable"):
+            t.save(ro / "m.pt")
+        p = cli_parser()
+        with pytest.raises(SystemExit):
+            pk.cli.resolve_options(p, p.parse_args(["--out", str(ro / "run")]), {"steps": 10}, {})
+        assert "is not writable" in capsys.readouterr().err
+    finally:
+        ro.chmod(0o755)
+
+
+# ------------------------------------------------------------------ temporary files, modes, fsync
+_INTERRUPTED = textwrap.dedent("""
+    import os, sys
+    from pinnkit.checkpoint import save_atomic
+    os.replace = lambda *a: os._exit(3)      # the process dies between writing the temporary file and renaming it
+    save_atomic({"x": 1}, sys.argv[1])
+""")
+
+
+def temporaries(directory: Path, name: str) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(f".{name}."))
+
+
+def test_temporary_files_are_removed_on_errors_and_after_interrupted_saves(tmp_path, monkeypatch):
+    path = tmp_path / "c.pt"
+    save_atomic({"x": 0}, path)
+    # a save that fails in this process removes its temporary file and keeps the old checkpoint
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+        with pytest.raises(OSError, match="disk full"):
+            save_atomic({"x": 1}, path)
+    assert temporaries(tmp_path, "c.pt") == [] and load_checkpoint(path)["x"] == 0
+    # a process killed mid-save leaves its temporary file; the next save to the same target removes it
+    done = subprocess.run([sys.executable, "-c", _INTERRUPTED, str(path)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(Path(pk.__file__).parent.parent)})
+    assert done.returncode == 3, done.stderr[-2000:]
+    left = temporaries(tmp_path, "c.pt")
+    assert len(left) == 1 and load_checkpoint(path)["x"] == 0
+    other = tmp_path / ".other.pt.tmp-1-0000"  # another target's temporary file is not touched
+    other.write_bytes(b"")
+    save_atomic({"x": 2}, path)
+    assert temporaries(tmp_path, "c.pt") == [] and load_checkpoint(path)["x"] == 2 and other.exists()
+
+
+def test_checkpoints_get_the_mode_a_plain_open_gives(tmp_path):
+    with open(tmp_path / "plain", "wb"):
+        pass
+    save_atomic({"x": 1}, tmp_path / "c.pt")
+    assert stat.S_IMODE(os.stat(tmp_path / "c.pt").st_mode) == stat.S_IMODE(os.stat(tmp_path / "plain").st_mode)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_DIRECTORY"), reason="directories cannot be fsynced here")
+def test_the_directory_is_fsynced_after_the_rename(tmp_path, monkeypatch):
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append("fsync dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(a, b):
+        events.append("replace")
+        real_replace(a, b)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    save_atomic({"x": 1}, tmp_path / "c.pt")
+    assert events == ["fsync file", "replace", "fsync dir"]
