@@ -49,6 +49,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy.stats import qmc
 
+import pinnkit as pk
 import pinnkit.geometry as G
 
 DEFAULT_COUNTS = {"interior": 8000, "boundary": 200, "initial": 200}
@@ -92,6 +93,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="small default counts, for a smoke test that runs in a few seconds")
     parser.add_argument("--device", default="cpu", help="torch device for the sampled tensors (default: cpu)")
     args = parser.parse_args(argv)
+    pk.cli.check_out(parser, args.out)
     counts = QUICK_COUNTS if args.quick else DEFAULT_COUNTS
     for key, value in counts.items():
         if getattr(args, f"n_{key}") is None:

@@ -12,6 +12,7 @@ import math
 import os
 from typing import TYPE_CHECKING, Any
 
+from .checkpoint import check_writable
 from .errors import NonFiniteLossError
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ class Checkpoint(Callback):
     """Save the full training state to ``path`` every ``every`` steps and at the end of each fit.
 
     A state whose loss is not finite is never written (it is counted in :attr:`skipped`), so a good checkpoint
-    is never replaced by a broken one; each file holds the loss of its state.
+    is never replaced by a broken one; each file holds the loss of its state. A ``path`` that cannot be written
+    (its directory is a file, or not writable) is a :class:`~pinnkit.errors.CheckpointError` at the start of the
+    fit, before any training step.
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1000):
@@ -76,6 +79,7 @@ class Checkpoint(Callback):
             self.skipped += 1
 
     def on_fit_start(self, trainer):
+        check_writable(self.path, "Checkpoint path")
         self._last_step = trainer.step
 
     def on_step_end(self, trainer, step, loss):

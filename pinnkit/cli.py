@@ -35,10 +35,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from .checkpoint import unwritable_reason
 from .checks import check_device
 from .pde import BACKENDS
 
-__all__ = ["add_common_options", "fit_adam_then_lbfgs", "resolve_options", "run_metrics", "timed_fit", "write_json"]
+__all__ = ["add_common_options", "check_out", "fit_adam_then_lbfgs", "resolve_options", "run_metrics", "timed_fit",
+           "write_json"]
 
 # argparse settings of each common option, by its name (the argparse ``dest``); "{default}" in a help text is
 # replaced by the option's default (for the options filled from DEFAULTS: the value there).
@@ -112,8 +114,9 @@ def resolve_options(parser: argparse.ArgumentParser, args: argparse.Namespace, d
     the program through ``parser.error`` with a message naming the option: ``--steps`` and ``--lbfgs-steps``
     must be >= 0; ``--points``, ``--width``, ``--depth`` and the options named in ``positive`` >= 1; the
     options named in ``positive_finite`` (e.g. loss weights) positive finite numbers; and
-    ``--device`` must name a device this machine has (``cuda...`` needs CUDA; ``gpu`` is refused with a hint).
-    Returns ``args``, filled in place.
+    ``--device`` must name a device this machine has (``cuda...`` needs CUDA; ``gpu`` is refused with a hint);
+    ``--out`` must be a directory this process can create or write to (so a read-only output folder is reported
+    now, not after the run). Returns ``args``, filled in place.
     """
     base = quick if getattr(args, "quick", False) else defaults
     option_of = {key: name for name, key in (keys or {}).items()}
@@ -141,7 +144,30 @@ def resolve_options(parser: argparse.ArgumentParser, args: argparse.Namespace, d
             check_device(device)
         except ValueError as err:  # "gpu", "mps" where absent, "cuda:7" on a one-GPU machine, ...
             parser.error(f"--device {device}: {err}")
+    out = getattr(args, "out", None)
+    if out is not None:
+        check_out(parser, out)
     return args
+
+
+def check_out(parser: argparse.ArgumentParser, out: str | os.PathLike, option: str = "--out") -> None:
+    """End the program through ``parser.error`` (naming ``option``) unless ``out`` is a directory this process
+    can write to, or can create: so that a run whose results go there fails now, not after training.
+    :func:`resolve_options` calls it for ``--out``; scripts with their own option parsing call it themselves."""
+    reason = _unwritable_directory(Path(out))
+    if reason is not None:
+        parser.error(f"{option} {out}: {reason}")
+
+
+def _unwritable_directory(path: Path) -> str | None:
+    """Why ``path`` cannot be used (or created) as an output directory, or None if it can."""
+    if path.exists():
+        if not path.is_dir():
+            return "it exists and is not a directory"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return "the directory is not writable"
+        return None
+    return unwritable_reason(path)
 
 
 def fit_adam_then_lbfgs(trainer: Any, steps: int, lbfgs_steps: int, *, log_every: int | None = None,

@@ -10,4 +10,5 @@ class NonFiniteLossError(RuntimeError):
 
 class CheckpointError(ValueError):
     """A file that should hold a pinnkit checkpoint cannot be read as one (missing, empty, truncated, foreign, or
-    asking for more than a checkpoint may build); the message names the file and what is wrong."""
+    asking for more than a checkpoint may build), or a checkpoint path that cannot be written; the message names
+    the file and what is wrong."""

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checkpoint import load_checkpoint
+from .checkpoint import load_checkpoint, torch_reason
+from .errors import CheckpointError
 
 
 def _points(x, coordinates: tuple[str, ...], dtype: torch.dtype) -> torch.Tensor:
@@ -66,25 +67,42 @@ class OperatorModel:
             return torch.cat([self.net(part, points) for part in v.split(256)]).double().numpy()
 
 
-def load(path: str | os.PathLike, net: nn.Module | None = None) -> Model | OperatorModel:
+def load(path: str | os.PathLike, net: nn.Module | None = None, *,
+         max_parameters: int | None = None) -> Model | OperatorModel:
     """Read the model of a checkpoint written by :meth:`pinnkit.Trainer.save` or
     :meth:`pinnkit.OperatorTrainer.save` (``weights_only=True``): a :class:`Model` or an :class:`OperatorModel`.
 
     Networks from :mod:`pinnkit.nets` are rebuilt from their recorded configuration; for any other network
-    pass an instance of the same architecture as ``net``.
+    pass an instance of the same architecture as ``net``. The recorded network is checked before it is built:
+    one of more than ``max_parameters`` parameters and buffers (default
+    :data:`~pinnkit.nets.registry.MAX_PARAMETERS`, 10^8) is refused, as is an oversized formula (see
+    :func:`~pinnkit.nets.registry.build_net`). Every file that does not hold such a model is a
+    :class:`~pinnkit.errors.CheckpointError` naming it and what is wrong.
     """
-    from .nets.registry import build_net
+    from .nets.registry import MAX_PARAMETERS, build_net
 
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, keys=("net", "problem", "parameters"))
+    name = os.fspath(path)
     if net is None:
         spec = state.get("net_spec")
         if spec is None:
-            raise ValueError(f"{path} holds a network pinnkit cannot rebuild by itself; pass net= (an instance of "
-                             "the same architecture)")
-        net = build_net(spec["class"], spec["config"])
-    dtype = getattr(torch, state.get("dtype", "float32"))
+            raise CheckpointError(f"{name!r} holds a network pinnkit cannot rebuild by itself; pass net= (an "
+                                  "instance of the same architecture)")
+        if not isinstance(spec, dict) or set(spec) != {"class", "config"}:
+            raise CheckpointError(f"{name!r}: its net_spec is not {{'class': ..., 'config': ...}}")
+        limit = MAX_PARAMETERS if max_parameters is None else max_parameters
+        try:
+            net = build_net(spec["class"], spec["config"], max_parameters=limit)
+        except (TypeError, ValueError) as err:
+            raise CheckpointError(f"{name!r}: its network cannot be rebuilt: {err}") from None
+    dtype = getattr(torch, str(state.get("dtype", "float32")), None)
+    if not isinstance(dtype, torch.dtype):
+        raise CheckpointError(f"{name!r}: dtype {state.get('dtype')!r} is not a torch dtype")
     net = net.to(dtype=dtype)
-    net.load_state_dict(state["net"])
+    try:
+        net.load_state_dict(state["net"])
+    except (RuntimeError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{name!r}: its weights do not fit the network: {torch_reason(err)}") from None
     params = {k: float(v) for k, v in state["parameters"].items()}
     problem = state["problem"]
     if "sensors" in problem:

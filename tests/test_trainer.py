@@ -75,7 +75,7 @@ def test_checkpoints_load_with_weights_only_and_predict(tmp_path):
     assert model.coordinates == ("x", "t") and model.outputs == ("u",)
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         model.predict(np.zeros((3, 3)))
-    assert not list(tmp_path.glob(".*tmp"))  # the atomic write left no temporary file
+    assert not list(tmp_path.glob(".model.pt.tmp-*"))  # the atomic write left no temporary file
 
 
 def test_non_finite_loss_stops_and_keeps_the_last_good_state(tmp_path):

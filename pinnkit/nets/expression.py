@@ -8,6 +8,10 @@ The grammar is a small, safe subset of Python's: numbers, the coordinate names, 
 ``e``, the operators ``+ - * / **`` (and unary ``-``, ``+``), and the functions of :data:`FUNCTIONS` applied
 to one argument. Nothing else is evaluated: a name, attribute or call outside this list is a ``ValueError``
 at construction.
+
+A formula may come from a file, so its size is checked before it is parsed or compiled: at most
+:data:`MAX_LENGTH` characters, :data:`MAX_NODES` syntax-tree nodes and :data:`MAX_NESTING` levels of nesting,
+and every number finite in float64 (else a ``ValueError`` saying which limit).
 """
 
 from __future__ import annotations
@@ -31,6 +35,24 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 _BINARY = {ast.Add: torch.add, ast.Sub: torch.sub, ast.Mult: torch.mul, ast.Div: torch.div, ast.Pow: torch.pow}
 
 Node = Callable[[Tensor], "Tensor | float"]
+
+#: The longest formula text, in characters.
+MAX_LENGTH = 10_000
+#: The most syntax-tree nodes of a formula (numbers, names, operators, calls).
+MAX_NODES = 2_000
+#: The deepest nesting of a formula's syntax tree (parentheses, operators and calls inside each other).
+MAX_NESTING = 100
+
+
+def _nesting(tree: ast.AST) -> int:
+    """The depth of ``tree``, without recursion (a deep tree must not overflow the stack here)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if level <= MAX_NESTING:
+            stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 @register_net
@@ -64,17 +86,32 @@ class Expression(nn.Module):
             raise ValueError(f"coordinates must not be named like a function or constant: {clash}")
         self.text, self.coordinates = text, coordinates
         self.inputs = len(coordinates)
+        if len(text) > MAX_LENGTH:
+            raise ValueError(f"text is a formula of {len(text):,} characters, more than MAX_LENGTH={MAX_LENGTH:,} "
+                             f"(it starts {text[:40]!r})")
         try:
             tree = ast.parse(text.strip(), mode="eval")
-        except SyntaxError as err:
-            raise ValueError(f"text {text!r} is not a valid formula: {err.msg}") from None
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
+            reason = err.msg if isinstance(err, SyntaxError) else f"{type(err).__name__}: {err}"
+            raise ValueError(f"text {text[:80]!r} is not a valid formula: {reason}") from None
+        nodes = sum(1 for _ in ast.walk(tree))
+        if nodes > MAX_NODES:
+            raise ValueError(f"text {text[:40]!r}... has {nodes:,} syntax-tree nodes, more than "
+                             f"MAX_NODES={MAX_NODES:,}")
+        if _nesting(tree) > MAX_NESTING:
+            raise ValueError(f"text {text[:40]!r}... nests deeper than MAX_NESTING={MAX_NESTING}")
         self._evaluate = self._compile(tree.body)
 
     def _compile(self, node: ast.AST) -> Node:
         """A function of the points for ``node``, checked against the grammar (see the module docstring)."""
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
                 node.value, bool):
-            value = float(node.value)
+            try:
+                value = float(node.value)
+            except OverflowError:
+                value = math.inf
+            if not math.isfinite(value):
+                raise ValueError(f"{self.text[:80]!r}: the number {str(node.value)[:40]} is not finite in float64")
             return lambda x: value
         if isinstance(node, ast.Name):
             if node.id in self.coordinates:

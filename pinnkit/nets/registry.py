@@ -12,6 +12,14 @@ so move it first (``net2.double()``) where the checkpoint was float64, since ``l
 module's dtype. Only registered nets (:data:`NETS`) have specs; a :class:`~pinnkit.nets.HardConstraint` has one
 when its functions are :class:`~pinnkit.nets.Expression` formulas (or numbers), not Python callables.
 
+Limits
+------
+A spec may come from a file, so :func:`build_net` checks it before building anything: at most
+:data:`MAX_NETS` networks in all, nested at most :data:`MAX_NESTING` deep, a ``depth`` (and any list in a config)
+of at most :data:`MAX_LAYERS`, and at most ``max_parameters`` parameters and buffers in all (default
+:data:`MAX_PARAMETERS`, 10^8, about 400 MB in float32; pass a larger number to build a larger network). The
+count is exact: the network is first built on torch's ``"meta"`` device, which allocates no memory.
+
 Registering
 -----------
 A class joins :data:`NETS` with the decorator :func:`register_net`; pinnkit's nets register themselves where
@@ -37,9 +45,19 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TypeVar
 
+import torch
 from torch import nn
 
 M = TypeVar("M", bound=nn.Module)
+
+#: The default limit of :func:`build_net` on a network's parameters and buffers (elements, all of them).
+MAX_PARAMETERS = 10**8
+#: The most hidden layers (a config's ``depth``) and entries of any list in a config that a spec may ask for.
+MAX_LAYERS = 1000
+#: The most networks one spec may hold, itself and all nested ones.
+MAX_NETS = 1000
+#: The deepest nesting of specs (a spec inside a spec inside ...).
+MAX_NESTING = 16
 
 
 @dataclass(frozen=True)
@@ -130,11 +148,81 @@ def _is_spec(value) -> bool:
     return isinstance(value, Mapping) and set(value) == {"class", "config"}
 
 
-def build_net(class_name: str, config: Mapping) -> nn.Module:
+def _check_spec(class_name, config, level: int, count: list[int]) -> None:
+    """Check the structure and sizes of a spec (recursively) against the limits, building nothing."""
+    if class_name not in _ENTRIES:
+        raise ValueError(f"class_name must be one of {sorted(NETS)}; got {class_name!r}")
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a dict of constructor arguments; got {type(config).__name__}")
+    count[0] += 1
+    if count[0] > MAX_NETS:
+        raise ValueError(f"the spec holds more than MAX_NETS={MAX_NETS} networks")
+    if level > MAX_NESTING:
+        raise ValueError(f"the spec nests networks more than MAX_NESTING={MAX_NESTING} deep")
+    depth = config.get("depth")
+    if isinstance(depth, int) and not isinstance(depth, bool) and depth > MAX_LAYERS:
+        raise ValueError(f"{class_name} config asks for depth={depth}; at most MAX_LAYERS={MAX_LAYERS}")
+    for key, value in config.items():
+        if isinstance(value, (list, tuple)) and len(value) > MAX_LAYERS:
+            raise ValueError(f"{class_name} config[{key!r}] has {len(value)} entries; at most "
+                             f"MAX_LAYERS={MAX_LAYERS}")
+    entry = _ENTRIES[class_name]
+    for key in entry.nested:
+        spec = config.get(key)
+        if _is_spec(spec):
+            _check_spec(spec["class"], spec["config"], level + 1, count)
+    for key in entry.nested_lists:
+        specs = config.get(key)
+        if isinstance(specs, (list, tuple)):
+            for spec in specs:
+                if _is_spec(spec):
+                    _check_spec(spec["class"], spec["config"], level + 1, count)
+
+
+def _size(net: nn.Module) -> int:
+    return sum(t.numel() for t in net.parameters()) + sum(t.numel() for t in net.buffers())
+
+
+def build_net(class_name: str, config: Mapping, *, max_parameters: int = MAX_PARAMETERS) -> nn.Module:
     """A new network of class ``class_name`` (a key of :data:`NETS`) from its ``config`` (as given by the net's
     ``config`` / :func:`net_spec`, possibly after a JSON round trip). Nested specs (an MLP's ``embedding``, a
     HardConstraint's ``net``, a TimeWindows' ``nets``) are built recursively. Weights are freshly initialised:
-    load the state dict to restore them."""
+    load the state dict to restore them.
+
+    Before anything is allocated the spec is checked against the limits (see *Limits* above): a network of more
+    than ``max_parameters`` parameters and buffers, or a spec beyond :data:`MAX_LAYERS`, :data:`MAX_NETS` or
+    :data:`MAX_NESTING`, is a ``ValueError`` saying which. (A registered class that cannot be built on the
+    ``"meta"`` device, failing there with other than a ``ValueError`` or ``TypeError``, is built without the
+    parameter count.)"""
+    if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 1:
+        raise ValueError(f"max_parameters must be a positive integer; got {max_parameters!r}")
+    _check_spec(class_name, config, 0, [0])
+    try:
+        with torch.device("meta"):
+            probe = _build(class_name, config)
+    except (ValueError, TypeError):
+        raise
+    except Exception:  # noqa: BLE001 - a class that cannot be built on "meta": build it without the count
+        probe = None
+    if probe is not None:
+        size = _size(probe)
+        del probe
+        if size > max_parameters:
+            raise ValueError(f"{class_name} config asks for {size:,} parameters and buffers, more than "
+                             f"max_parameters={max_parameters:,} (config {_summary(config)}); pass a larger "
+                             f"max_parameters= to build it")
+    return _build(class_name, config)
+
+
+def _summary(config: Mapping) -> str:
+    """The config's numbers and short strings, for messages (nested specs and long values left out)."""
+    shown = {k: v for k, v in config.items()
+             if isinstance(v, (int, float, type(None))) or (isinstance(v, str) and len(v) <= 40)}
+    return repr(shown)
+
+
+def _build(class_name: str, config: Mapping) -> nn.Module:
+    """:func:`build_net` without the limits (checked once, at the top)."""
     if class_name not in _ENTRIES:
         raise ValueError(f"class_name must be one of {sorted(NETS)}; got {class_name!r}")
     if not isinstance(config, Mapping):
@@ -152,12 +240,12 @@ def build_net(class_name: str, config: Mapping) -> nn.Module:
         if not _is_spec(spec):
             raise ValueError(f"config[{key!r}] must be None or a nested spec {{'class': ..., 'config': ...}}; "
                              f"got {spec!r}")
-        kwargs[key] = build_net(spec["class"], spec["config"])
+        kwargs[key] = _build(spec["class"], spec["config"])
     for key in entry.nested_lists:
         specs = kwargs.get(key)
         if specs is not None:
             if not isinstance(specs, (list, tuple)) or not all(_is_spec(s) for s in specs):
                 raise ValueError(f"config[{key!r}] must be a list of nested specs {{'class': ..., 'config': ...}}; "
                                  f"got {specs!r}")
-            kwargs[key] = [build_net(s["class"], s["config"]) for s in specs]
+            kwargs[key] = [_build(s["class"], s["config"]) for s in specs]
     return entry.cls(**kwargs)

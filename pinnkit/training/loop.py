@@ -351,8 +351,9 @@ class TrainingLoop:
         that lists the differences (:mod:`pinnkit.training.fingerprint`). ``strict=False`` is for deliberate
         transfer learning: it loads only the network's weights (and PDE parameters of the same names), and the
         optimizer, points, step count and history start afresh."""
-        self.load_state_dict(load_checkpoint(path, map_location=self.device), source=str(path),
-                             strict=check_bool(strict, "strict"))
+        strict = check_bool(strict, "strict")
+        state = load_checkpoint(path, map_location=self.device, kind=self.objective.kind)
+        self.load_state_dict(state, source=str(path), strict=strict)
 
     def load_state_dict(self, state: Mapping[str, Any], source: str = "the state", strict: bool = True) -> None:
         """Resume from :meth:`state_dict` (see :meth:`load_state`)."""
