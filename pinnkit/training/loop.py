@@ -165,10 +165,10 @@ class TrainingLoop:
         self.select_optimizer(optimizer, lr, optimizer_options)
         self._restored_from = None  # the restored optimizer (if any) is now in use
         self.stop_training, self.stop_reason = False, None
+        for cb in callbacks:  # before the progress bar: a callback may refuse to start (an unwritable path)
+            cb.on_fit_start(self)
         label = self.optimizer_name if self.progress_label is None else f"{self.progress_label} ({self.optimizer_name})"
         bar = _progress_bar(steps, label, progress)
-        for cb in callbacks:
-            cb.on_fit_start(self)
         end = self.step + steps
         try:
             if self.step_kind == "quasi_newton":
