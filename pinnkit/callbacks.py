@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .checkpoint import check_writable
+from .checks import check_in_interval, check_positive_int
 from .errors import NonFiniteLossError
 
 if TYPE_CHECKING:
@@ -40,8 +41,18 @@ class EarlyStopping(Callback):
     (relative) for ``patience`` log records."""
 
     def __init__(self, monitor: str = "loss", patience: int = 10, min_delta: float = 0.0):
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"monitor must be the name of a history entry (e.g. 'loss'); got {monitor!r}")
+        self.monitor = monitor
+        self.patience = check_positive_int(patience, "patience")
+        self.min_delta = check_in_interval(min_delta, "min_delta", 0.0, 1.0, high_open=True)
         self.best, self.waited = math.inf, 0
+
+    def on_fit_start(self, trainer):
+        keys = trainer.record_keys()
+        if self.monitor not in keys:
+            raise ValueError(f"EarlyStopping: monitor={self.monitor!r} is not in the history; its entries are "
+                             f"{sorted(keys)}")
 
     def on_log(self, trainer, record):
         value = record.get(self.monitor)
@@ -66,9 +77,9 @@ class Checkpoint(Callback):
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1000):
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer; got {every!r}")
-        self.path, self.every = path, every
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise ValueError(f"path must be a file path (str or os.PathLike); got {path!r}")
+        self.path, self.every = path, check_positive_int(every, "every")
         self.skipped = 0
         self._last_step: int | None = None
 
@@ -101,4 +112,6 @@ class LambdaCallback(Callback):
         if unknown:
             raise ValueError(f"LambdaCallback: unknown hooks {sorted(unknown)}")
         for name, fn in hooks.items():
+            if not callable(fn):
+                raise ValueError(f"LambdaCallback: {name} must be a function; got {type(fn).__name__}")
             setattr(self, name, fn)

@@ -32,7 +32,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from .checkpoint import unwritable_reason
@@ -62,7 +61,7 @@ _OPTIONS: dict[str, dict[str, Any]] = {
 }
 _FILLED = ("steps", "lbfgs_steps", "points", "width", "depth")  # default None, filled from DEFAULTS / QUICK
 _NON_NEGATIVE = ("steps", "lbfgs_steps")
-_POSITIVE = ("points", "width", "depth")
+_POSITIVE = ("points", "width", "depth", "period")
 
 
 def _flag(name: str) -> str:
@@ -112,8 +111,8 @@ def resolve_options(parser: argparse.ArgumentParser, args: argparse.Namespace, d
     Each entry of the chosen dict fills the option ``name`` with ``keys.get(name, name)`` equal to its key;
     entries that name no option of ``args`` (settings the script reads itself) are left alone. The checks end
     the program through ``parser.error`` with a message naming the option: ``--steps`` and ``--lbfgs-steps``
-    must be >= 0; ``--points``, ``--width``, ``--depth`` and the options named in ``positive`` >= 1; the
-    options named in ``positive_finite`` (e.g. loss weights) positive finite numbers; and
+    must be >= 0; ``--points``, ``--width``, ``--depth``, ``--period`` and the options named in ``positive``
+    >= 1; ``--lr`` and the options named in ``positive_finite`` (e.g. loss weights) positive finite numbers;
     ``--device`` must name a device this machine has (``cuda...`` needs CUDA; ``gpu`` is refused with a hint);
     ``--out`` must be a directory this process can create or write to (so a read-only output folder is reported
     now, not after the run). Returns ``args``, filled in place.
@@ -132,13 +131,13 @@ def resolve_options(parser: argparse.ArgumentParser, args: argparse.Namespace, d
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"{_flag(name)} must be >= 1; got {value}")
-    for name in positive_finite:
-        value = getattr(args, name)
+    for name in ("lr", *positive_finite):
+        value = getattr(args, name, None)
+        if value is None and name == "lr":
+            continue
         if not (math.isfinite(value) and value > 0):
             parser.error(f"{_flag(name)} must be a positive finite number; got {value}")
     device = getattr(args, "device", None)
-    if isinstance(device, str) and device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error(f"--device {device}: CUDA is not available here")
     if isinstance(device, str):
         try:
             check_device(device)

@@ -61,8 +61,8 @@ class Period:
     have been completed (the points then stay as they are: e.g. a fixed set for L-BFGS after adaptive Adam).
     """
 
-    def __init__(self, period: int, until: int | None = None):
-        self.period = check_count(period, "period")
+    def __init__(self, period: int, until: int | None = None, name: str = "period"):
+        self.period = check_count(period, name)
         if until is not None and (isinstance(until, bool) or not isinstance(until, int) or until < 0):
             raise ValueError(f"until must be None or a non-negative integer number of steps; got {until!r}")
         self.until = until
@@ -132,7 +132,7 @@ class Resample(PointPool):
 
     def __init__(self, n: int = 2000, every: int = 1, method: str = "random", until: int | None = None):
         super().__init__(n, method)
-        self.every = Period(every, until)
+        self.every = Period(every, until, "every")
 
     def setup(self, domain, rng, dtype, device, residual=None):
         super().setup(domain, rng, dtype, device, residual)

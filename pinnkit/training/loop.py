@@ -110,8 +110,8 @@ class TrainingLoop:
 
     # ------------------------------------------------------------------ optimizer
     def trainable_parameters(self) -> list[Tensor]:
-        """The objective's trainable tensors."""
-        return self.objective.parameters()
+        """The objective's tensors that require gradients (frozen ones, ``requires_grad=False``, are left out)."""
+        return [p for p in self.objective.parameters() if p.requires_grad]
 
     def _build_optimizer(self) -> None:
         self.optimizer, self.optimizer_name = build_optimizer(self._choice, self.trainable_parameters(),
@@ -280,6 +280,12 @@ class TrainingLoop:
             f"the {what} at the parameters after step {at} is not finite ({values}); training stopped and went "
             f"back to the last state whose loss was finite, after step {self.step}. Try a smaller learning rate "
             "or dtype=torch.float64.")
+
+    def record_keys(self) -> set[str]:
+        """The entries of a history record (the loop's, the terms and the objective's :meth:`~Objective.record`)."""
+        with torch.no_grad():
+            extra = self.objective.record()
+        return {"step", "optimizer", "loss", "lr", "time", *self.objective.terms, *extra}
 
     def _log(self, callbacks, bar, terms: dict[str, Tensor] | None = None) -> dict[str, Any]:
         current = terms is None

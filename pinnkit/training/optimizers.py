@@ -96,7 +96,8 @@ def build_optimizer(choice: OptimizerChoice, params: Sequence[Tensor], device: t
     """``(optimizer, name)`` for ``params``: a named one with ``choice.lr`` (L-BFGS: :data:`LBFGS_DEFAULTS`) and
     ``choice.options``, or what the factory returns (which must be a ``torch.optim.Optimizer``)."""
     if not params:
-        raise ValueError("nothing to train: there are no parameters that require gradients")
+        raise ValueError("nothing to train: no parameter of the network (or of the problem) requires gradients; "
+                         "unfreeze some (requires_grad=True) or add trainable ones")
     options = dict(choice.options)
     if isinstance(choice.spec, str):
         key = choice.spec

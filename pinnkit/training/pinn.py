@@ -28,6 +28,7 @@ from ..nets.registry import spec_or_none
 from ..nets.taylor_mode import mlp_jet
 from ..ownership import weak_method
 from ..pde.jet_derivatives import check_jet_net, network_jet
+from ..pde.operator_problem import OperatorProblem
 from ..pde.problem import Batch, Problem, check_backend
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
@@ -47,6 +48,9 @@ class PINNObjective(Objective):
     def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None, weighting: Weighting | None,
                  backend: str, compile: bool, device: torch.device, dtype: torch.dtype, seed: int,
                  reference: tuple[Any, Any] | None):
+        if isinstance(problem, OperatorProblem):
+            raise TypeError("problem is an OperatorProblem (a family of problems, one per input function): train "
+                            "it with pinnkit.OperatorTrainer and a DeepONet")
         if not isinstance(problem, Problem):
             raise ValueError(f"problem must be a pinnkit Problem; got {type(problem).__name__}")
         if not isinstance(net, nn.Module):
