@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from .unit_samples import Seed, check_count, check_method, make_rng
+from .unit_samples import ORDERED_METHODS, Seed, check_count, check_method, make_rng
 
 if TYPE_CHECKING:  # only annotations: Geometry.boundary builds a Boundary, so geometry.py imports this module
     from .geometry import Geometry, Mask
@@ -103,7 +103,7 @@ class Boundary:
     def sample(self, n: int, method: str = "sobol", *, seed: Seed = None, dtype: torch.dtype | None = None,
                device: torch.device | str | None = None) -> Tensor:
         """Exactly ``n`` distinct points of this part, uniform by length / area (see ``sample_boundary``)."""
-        n, method = check_count(n), check_method(method)
+        n, method, rng = check_count(n), check_method(method), make_rng(seed)
         patches = self.geometry._boundary_patches()
         if self.faces is not None:
             patches = [p for p in patches if p.label in self.faces]
@@ -114,5 +114,7 @@ class Boundary:
                     return mask if p.keep is None else mask & p.keep(x)
                 return keep
             patches = [replace(p, keep=keep_with(p)) for p in patches]
-        x = self.geometry._boundary_points(n, method, make_rng(seed), patches)
-        return self.geometry._finish(x, dtype, device)
+        x = self.geometry._boundary_points(n, method, rng, patches, what=repr(self))
+        redraw_method = "random" if method in ORDERED_METHODS else method
+        return self.geometry._finish(x, dtype, device, lambda k: self.geometry._boundary_points(
+            k, redraw_method, rng, patches, what=repr(self)), f"points of {self!r}")

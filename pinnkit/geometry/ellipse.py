@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_finite_float, check_positive_float, check_vector
-from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
+from .geometry import BoundaryPatch, Primitive, check_measure, check_names, check_size, normalize_rows
 
 
 class Ellipse(Primitive):
@@ -34,6 +34,13 @@ class Ellipse(Primitive):
             raise ValueError(f"semimajor must be >= semiminor; got semimajor={self.a}, semiminor={self.b} "
                              "(swap them and add pi/2 to angle)")
         self.angle = check_finite_float(angle, "angle")
+        with np.errstate(over="ignore"):
+            scale = float(np.abs(c).max() + self.a)
+            check_size(self.b, scale, "center, semimajor and semiminor", "semiminor axis")
+            for value, what in ((np.float64(self.a) ** 2, "squared semimajor axis"),
+                                ((np.float64(self.a) / self.b) ** 2, "squared axis ratio semimajor / semiminor"),
+                                (4 * np.float64(self.a) * math.pi, "perimeter")):
+                check_measure(float(value), "semimajor and semiminor", what)
         cs, sn = math.cos(self.angle), math.sin(self.angle)
         self._c = torch.from_numpy(c)
         self._rot = torch.tensor([[cs, -sn], [sn, cs]], dtype=torch.float64)  # columns: major, minor axis

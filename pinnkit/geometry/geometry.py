@@ -27,13 +27,14 @@ import abc
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from ..checks import check_device, check_dtype
-from .unit_samples import Seed, check_count, check_method, make_rng, select, unit_samples
+from .unit_samples import ORDERED_METHODS, Seed, check_count, check_method, make_rng, select, unit_samples
 
 Mask = Tensor  # bool (N,)
 
@@ -47,6 +48,8 @@ def check_names(names, dim: int) -> tuple[str, ...]:
     """Validate user-given coordinate names: ``dim`` distinct non-empty identifiers."""
     if names is None:
         return default_names(dim)
+    if not isinstance(names, str) and not isinstance(names, (tuple, list)):
+        raise ValueError(f"names must be {dim} distinct identifiers (one per coordinate); got {names!r}")
     names = (names,) if isinstance(names, str) else tuple(names)
     if len(names) != dim or len(set(names)) != dim or not all(isinstance(s, str) and s.isidentifier()
                                                               for s in names):
@@ -74,6 +77,68 @@ class BoundaryPatch:
     label: str | None = None
 
 
+def _top_up_method(method: str) -> str:
+    """The method for points that replace rows merged by rounding: a sequence method continues, a grid-like
+    (ordered) one would repeat its points, so pseudo-random points are drawn instead."""
+    return "random" if method in ORDERED_METHODS else method
+
+
+def _room(bbox: Tensor, dtype: torch.dtype) -> int:
+    """How many points with coordinates of ``dtype`` the box ``bbox`` (2, d) holds: the product over the axes of
+    the numbers of ``dtype`` between the rounded ends (an upper bound for any set of distinct points in it)."""
+    ints = {2: torch.int16, 4: torch.int32}[torch.finfo(dtype).bits // 8]
+    ends = bbox.to(dtype).view(ints).to(torch.int64)  # sign and magnitude: the order of the numbers, -0 = +0
+    sign = torch.iinfo(ints).min
+    ordinal = torch.where(ends < 0, -(ends - sign), ends)
+    return math.prod(int(k) for k in (ordinal[1] - ordinal[0] + 1).tolist())
+
+
+def _first_rows(y: Tensor) -> Mask:
+    """``(N,)`` bool: is each row of ``y`` the first occurrence of its values? (``-0.0`` equals ``0.0``.)
+
+    Rows are hashed to one integer (exact for equal rows), so the usual case, all hashes distinct, costs one
+    sort of N integers; rows whose hash repeats are then compared exactly.
+    """
+    bits = (y.detach().cpu().double() + 0.0).numpy().view(np.uint64)
+    key = bits[:, 0].copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, bits.shape[1]):
+            key = key * np.uint64(0x9E3779B97F4A7C15) + bits[:, j]
+    first = np.zeros(len(key), dtype=bool)
+    _, index = np.unique(key, return_index=True)
+    first[index] = True
+    if first.all():
+        return torch.from_numpy(first)
+    _, index = np.unique(bits, axis=0, return_index=True)
+    first[:] = False
+    first[index] = True
+    return torch.from_numpy(first)
+
+
+_RESOLUTION: Final = 1024 * float(np.finfo(np.float64).eps)  # relative size below which inside ~ boundary
+_SMALLEST: Final = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)  # full precision above this
+
+
+def check_size(size: float, scale: float, names: str, what: str) -> None:
+    """A width, radius or semi-axis ``size`` of a domain at coordinates of magnitude ``scale``: finite, and large
+    enough that float64 points tell its interior from its boundary (``> 1024 eps scale`` and ``> tiny / eps``);
+    else a ``ValueError`` naming the arguments ``names`` it comes from."""
+    if not (math.isfinite(size) and math.isfinite(scale)):
+        raise ValueError(f"{names} must give a finite {what}; got {size!r} (coordinates and sizes up to about "
+                         "1e150 keep lengths, areas and volumes finite)")
+    smallest = max(_RESOLUTION * scale, _SMALLEST)
+    if size <= smallest:
+        raise ValueError(f"{names} must give a {what} above {smallest:.3g} (1024 float64 roundings at coordinates "
+                         f"of size {scale:.3g}), or inside and boundary cannot be told apart; got {size!r}")
+
+
+def check_measure(value: float, names: str, what: str) -> None:
+    """A length / area / volume of a domain or of its boundary must be finite (``ValueError`` naming ``names``)."""
+    if not math.isfinite(value):
+        raise ValueError(f"{names} must give a finite {what}; got {value!r} (coordinates and sizes up to about "
+                         "1e150 keep lengths, areas and volumes finite)")
+
+
 def largest_remainder(n: int, weights: list[float]) -> list[int]:
     """Split ``n`` into integer parts proportional to ``weights`` (Hamilton's method); sums to ``n``."""
     w = np.asarray(weights, dtype=np.float64)
@@ -84,6 +149,27 @@ def largest_remainder(n: int, weights: list[float]) -> list[int]:
     order = np.argsort(-(quota - counts), kind="stable")
     counts[order[: n - int(counts.sum())]] += 1
     return counts.tolist()
+
+
+# Bounds of rejection sampling (interior points of domains without an interior map, and boundary selections):
+# at most _ROUNDS rounds of at most max(_ROUND_CANDIDATES, _CANDIDATES_PER_POINT n) candidates each. A domain
+# whose 4096-point acceptance estimate is below _MIN_ESTIMATE, or a selection that keeps fewer than n /
+# _MIN_ESTIMATE_COUNT of its first candidates, is probed with _PROBE points in chunks of _PROBE_CHUNK (a few MB)
+# and refused when none is accepted.
+_ROUNDS: Final = 10
+_ROUND_CANDIDATES: Final = 2**22
+_CANDIDATES_PER_POINT: Final = 32
+_PROBE: Final = 2**20
+_PROBE_CHUNK: Final = 2**16
+_MIN_ESTIMATE: Final = 1e-4
+_MIN_ESTIMATE_COUNT: Final = 64
+
+
+def _check_budget(m: int, budget: int, n: int, accept: float, what: str) -> None:
+    if m > budget:
+        raise ValueError(f"{n} {what} would need about {m} candidates per round at the acceptance rate seen "
+                         f"({accept:.3g}), more than the budget of {budget}: the domain or selection is too thin "
+                         "for rejection sampling; ask for fewer points, or use a tighter domain")
 
 
 class Geometry(abc.ABC):
@@ -217,9 +303,10 @@ class Geometry(abc.ABC):
         that fall inside (for ``"uniform"`` always: a Cartesian grid restricted to the domain). ``seed`` (int
         or generator) makes the result reproducible; ``dtype`` defaults to torch's default dtype.
         """
-        n, method = check_count(n), check_method(method)
-        x = self._interior_points(n, method, make_rng(seed))
-        return self._finish(x, dtype, device)
+        n, method, rng = check_count(n), check_method(method), make_rng(seed)
+        x = self._interior_points(n, method, rng)
+        return self._finish(x, dtype, device, lambda k: self._interior_points(k, _top_up_method(method), rng),
+                            f"interior points of {self!r}")
 
     def sample_boundary(self, n: int, method: str = "sobol", *, seed: Seed = None,
                         dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Tensor:
@@ -229,9 +316,10 @@ class Geometry(abc.ABC):
         remainder), and each piece is sampled with ``method`` in its own parameters. A 1-D domain has a finite
         boundary; there ``n`` may not exceed the number of boundary points.
         """
-        n, method = check_count(n), check_method(method)
-        x = self._boundary_points(n, method, make_rng(seed))
-        return self._finish(x, dtype, device)
+        n, method, rng = check_count(n), check_method(method), make_rng(seed)
+        x = self._boundary_points(n, method, rng)
+        return self._finish(x, dtype, device, lambda k: self._boundary_points(k, _top_up_method(method), rng),
+                            f"boundary points of {self!r}")
 
     def sample_periodic_pairs(self, n: int, coordinate: str | int, method: str = "sobol", *, seed: Seed = None,
                               dtype: torch.dtype | None = None, device: torch.device | str | None = None
@@ -252,13 +340,21 @@ class Geometry(abc.ABC):
         others = [i for i in range(self.dim) if i != axis]
         if not others and n != 1:
             raise ValueError(f"n must be 1 for a 1-D domain (its faces are single points); got n={n}")
-        u = torch.from_numpy(unit_samples(n, len(others), method, make_rng(seed),
-                                          aspect=(hi - lo)[others].numpy()))
-        low = torch.empty(n, self.dim, dtype=torch.float64)
-        low[:, others] = lo[others] + u * (hi - lo)[others]
-        high = low.clone()
-        low[:, axis], high[:, axis] = lo[axis], hi[axis]
-        return self._finish(low, dtype, device), self._finish(high, dtype, device)
+        rng = make_rng(seed)
+
+        def face_points(k: int, method: str) -> Tensor:
+            u = torch.from_numpy(unit_samples(k, len(others), method, rng, aspect=(hi - lo)[others].numpy()))
+            low = torch.empty(k, self.dim, dtype=torch.float64)
+            low[:, others] = lo[others] + u * (hi - lo)[others]
+            low[:, axis] = lo[axis]
+            return low
+
+        low = self._finish(face_points(n, method), dtype, device,
+                           (lambda k: face_points(k, _top_up_method(method))) if others else None,
+                           f"points of the face {self.names[axis]} = {float(lo[axis])} of {self!r}")
+        high = low.clone()  # the same rows with the other end: distinct where low's rows are
+        high[:, axis] = float(hi[axis])
+        return low, high
 
     def _axis(self, coordinate: str | int) -> int:
         if isinstance(coordinate, str):
@@ -282,27 +378,51 @@ class Geometry(abc.ABC):
         sides = (hi - lo).numpy()
         tol = self.tol(torch.float64)
         accept = self._acceptance_estimate()
+        if accept < _MIN_ESTIMATE:  # too small to trust 4096 points: measure it, chunk by chunk, or refuse
+            accept = self._probe_acceptance(lambda u: self._classify(lo + u * (hi - lo), tol)[0], self.dim,
+                                            f"{self!r}", "interior")
         grid = method == "uniform"  # a grid is kept as small as possible: a box gets an exact k1 x ... x kd grid
         margin, extra = ((1.0 if accept == 1.0 else 1.02), 0) if grid else (1.1, 16)
         m = int(math.ceil(n / accept * margin)) + extra
-        for _ in range(40):
+        budget = max(_ROUND_CANDIDATES, _CANDIDATES_PER_POINT * n)
+        for _ in range(_ROUNDS):
+            _check_budget(m, budget, n, accept, f"interior points of {self!r}")
             u = torch.from_numpy(unit_samples(m, self.dim, method, rng, aspect=sides, exact=not grid))
             x = lo + u * (hi - lo)
             x = x[self._classify(x, tol)[0]]
             if len(x) >= n:
                 return select(x, n, method)
+            drawn, accept = len(u), max(len(x), 1) / len(u)
             m = max(m + 1, int(math.ceil(m * n / max(len(x), 1) * (1.01 if grid else 1.2))) + extra)
-        raise RuntimeError(f"could not find {n} interior points of {self!r}: is its interior empty?")
+        raise ValueError(f"could not find {n} interior points of {self!r} in {_ROUNDS} rounds of rejection "
+                         f"sampling (last round: {len(x)} of {drawn} candidates inside): its interior seems empty "
+                         "or too thin; ask for fewer points or use a larger domain")
+
+    @staticmethod
+    def _probe_acceptance(accepts: Callable[[Tensor], Mask], dim: int, what: str, kind: str) -> float:
+        """Fraction of ``_PROBE`` scrambled Sobol' parameters (fixed seed, chunks of ``_PROBE_CHUNK``: a few MB)
+        that ``accepts``; a ``ValueError`` naming ``what`` where none is accepted."""
+        engine_rng, found = make_rng(0), 0
+        u = unit_samples(_PROBE, dim, "sobol", engine_rng)
+        for start in range(0, _PROBE, _PROBE_CHUNK):
+            found += int(accepts(torch.from_numpy(u[start:start + _PROBE_CHUNK])).sum())
+        if found == 0:
+            raise ValueError(f"{what} seems empty or too thin to sample: none of {_PROBE} candidate points "
+                             f"(a quasi-random sample of its {'bounding box' if kind == 'interior' else 'pieces'}) "
+                             f"lies in its {kind}; check the geometry or the boundary selection")
+        return found / _PROBE
 
     def _acceptance_estimate(self) -> float:
         """Fraction of the bounding box inside the domain (exact where the measure is known)."""
         box = float(torch.prod(self._bbox[1] - self._bbox[0]))
         vol = self.measure if self.measure is not None else self.estimate_measure(4096)
-        return min(1.0, max(vol / box, 1e-4))
+        return min(1.0, max(vol / box, 1e-4)) if vol / box >= _MIN_ESTIMATE else vol / box
 
     def _boundary_points(self, n: int, method: str, rng: np.random.Generator,
-                         patches: list[BoundaryPatch] | None = None) -> Tensor:
-        """Float64 boundary points (n, d) on the CPU, from ``patches`` (default: the whole boundary)."""
+                         patches: list[BoundaryPatch] | None = None, what: str | None = None) -> Tensor:
+        """Float64 boundary points (n, d) on the CPU, from ``patches`` (default: the whole boundary); ``what``
+        names the selection in errors."""
+        what = f"the boundary of {self!r}" if what is None else what
         patches = self._boundary_patches() if patches is None else patches
         if not patches:
             raise ValueError(f"no boundary piece of {self!r} is selected")
@@ -310,7 +430,10 @@ class Geometry(abc.ABC):
             return self._finite_boundary(patches, n, method, rng)
         filtered = any(p.keep is not None for p in patches)
         m = int(math.ceil(1.25 * n)) + 8 if filtered else n
-        for _ in range(20):
+        budget = max(_ROUND_CANDIDATES, _CANDIDATES_PER_POINT * n)
+        accept, probed = 1.0, False
+        for _ in range(_ROUNDS):
+            _check_budget(m, budget, n, accept, f"points of {what}")
             kept = []
             for p, c in zip(patches, largest_remainder(m, [p.measure for p in patches]), strict=True):
                 x = p.to_points(torch.from_numpy(unit_samples(c, p.dim, method, rng, aspect=p.extent)))
@@ -319,8 +442,29 @@ class Geometry(abc.ABC):
             if total >= n:
                 counts = largest_remainder(n, [len(k) for k in kept])
                 return torch.cat([select(k, c, method) for k, c in zip(kept, counts, strict=True)])
-            m = int(math.ceil(m * n / max(total, 1) * 1.25)) + 8
-        raise RuntimeError(f"could not find {n} boundary points of {self!r}: is its boundary empty?")
+            accept = max(total, 1) / m
+            if total * _MIN_ESTIMATE_COUNT < n and not probed:  # few or none kept: is anything there at all?
+                accept, probed = min(accept, self._probe_boundary(patches, what)), True
+            m = int(math.ceil(m * n / max(total, 1) * 1.25)) + 8 if total else int(math.ceil(1.25 * n / accept)) + 8
+        raise ValueError(f"could not find {n} points of {what} in {_ROUNDS} rounds (last round: {total} of {m} "
+                         "candidates kept): it seems empty or too small; ask for fewer points or widen the selection")
+
+    def _probe_boundary(self, patches: list[BoundaryPatch], what: str) -> float:
+        """Fraction of boundary candidates the patches' filters keep, from ``_PROBE`` points spread over the
+        pieces by measure (fixed seed, chunks of ``_PROBE_CHUNK``); a ``ValueError`` where none is kept."""
+        rng, found = make_rng(0), 0
+        for p, c in zip(patches, largest_remainder(_PROBE, [p.measure for p in patches]), strict=True):
+            if p.keep is None:
+                found += c
+                continue
+            u = unit_samples(c, p.dim, "sobol", rng)
+            for start in range(0, c, _PROBE_CHUNK):
+                found += int(p.keep(p.to_points(torch.from_numpy(u[start:start + _PROBE_CHUNK]))).sum())
+        if found == 0:
+            raise ValueError(f"{what} seems empty or too thin to sample: none of {_PROBE} candidate points on "
+                             "its pieces passes its selection (face names, predicates, or the parts of a CSG "
+                             "result's pieces that are on its boundary); check the geometry or the selection")
+        return found / _PROBE
 
     def _finite_boundary(self, patches, n, method, rng) -> Tensor:
         pts = [p.to_points(torch.zeros(1, 0, dtype=torch.float64)) for p in patches]
@@ -347,10 +491,41 @@ class Geometry(abc.ABC):
                              f"(coordinates {', '.join(self.names)}); got shape {tuple(x.shape)}")
         return x
 
-    @staticmethod
-    def _finish(x: Tensor, dtype, device) -> Tensor:
+    def _finish(self, x: Tensor, dtype, device, redraw: Callable[[int], Tensor] | None = None,
+                what: str = "points") -> Tensor:
+        """Float64 points ``x`` (n, d) in ``dtype`` on ``device``, still ``n`` distinct rows.
+
+        Rounding to a narrower dtype can merge points (``Interval(1e6, 1e6 + 1)`` holds only 17 float32
+        numbers); merged rows are replaced by fresh points from ``redraw(k)`` (float64, ``k`` rows), at most
+        ``_ROUNDS`` times, and a ``ValueError`` says so where the dtype cannot hold ``n`` distinct points.
+        """
         dtype = torch.get_default_dtype() if dtype is None else check_dtype(dtype)
-        return x.to(dtype=dtype, device=None if device is None else check_device(device))
+        device = None if device is None else check_device(device)
+        y = x.to(dtype=dtype)
+        if dtype != torch.float64 and len(y) > 1:
+            n, room = len(y), _room(self._bbox, dtype)
+            if n > room:
+                raise ValueError(f"{what} in {dtype} cannot be {n} distinct points: its bounding box holds only "
+                                 f"{room} points of {dtype} numbers; use dtype=torch.float64, fewer points, or "
+                                 "coordinates nearer 0")
+            keep = _first_rows(y)
+            for _ in range(_ROUNDS if redraw is not None else 0):
+                if int(keep.sum()) >= n:
+                    break
+                before = int(keep.sum())
+                y = torch.cat([y[keep], redraw(2 * (n - before) + 16).to(dtype)])
+                keep = _first_rows(y)
+                if int(keep.sum()) == before:  # nothing new: the dtype holds no more distinct points here
+                    break
+            found = int(keep.sum())
+            if found < n:
+                raise ValueError(f"{what} in {dtype} cannot be {n} distinct points: rounding to {dtype} leaves "
+                                 f"{found} distinct ones (the spacing of {dtype} numbers is too coarse for "
+                                 "these coordinates); use dtype=torch.float64, fewer points, or coordinates "
+                                 "nearer 0")
+            if found < len(y) or len(y) > n:
+                y = y[keep][:n]
+        return y if device is None else y.to(device=device)
 
     # ------------------------------------------------------------------ operators
     def __or__(self, other: Geometry) -> Geometry:

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_finite_float, check_vector
-from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
+from .geometry import BoundaryPatch, Primitive, check_measure, check_names, check_size, normalize_rows
 from .rfunctions import r_and
 
 
@@ -22,12 +22,24 @@ class Hypercube(Primitive):
     ``(x_i - lo_i)(hi_i - x_i) / (hi_i - lo_i)``. The boundary is its ``2d`` faces.
     """
 
+    _bound_names = ("xmin", "xmax")  # the arguments the bounds come from, for messages
+
     def __init__(self, xmin, xmax, *, names=None):
         lo = check_vector(xmin, "xmin")
         hi = check_vector(xmax, "xmax", len(lo))
         if np.any(hi <= lo):
             raise ValueError(f"xmin must be < xmax in every coordinate (a box of positive width); "
                              f"got xmin={lo.tolist()}, xmax={hi.tolist()}")
+        args = " and ".join(self._bound_names)
+        with np.errstate(over="ignore"):
+            sides = hi - lo
+            scale = float(max(np.abs(lo).max(), np.abs(hi).max()))
+            for side in sides.tolist():
+                check_size(side, scale, args, "width")
+            volume = float(np.prod(sides))
+            check_measure(volume, args, "length" if len(sides) == 1 else "volume")
+            if len(sides) > 1:
+                check_measure(float(sum(volume / sides)), args, "boundary measure")
         self._lo, self._hi = torch.from_numpy(lo), torch.from_numpy(hi)
         super().__init__(len(lo), check_names(names, len(lo)), torch.stack([self._lo, self._hi]))
 
@@ -98,6 +110,8 @@ class Hypercube(Primitive):
 
 class Interval(Hypercube):
     """The interval ``[a, b]`` (1-D), coordinate ``x`` by default. Its boundary is the two points ``a, b``."""
+
+    _bound_names = ("a", "b")
 
     def __init__(self, a: float, b: float, *, names=None):
         a, b = check_finite_float(a, "a"), check_finite_float(b, "b")

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_positive_float, check_vector
-from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
+from .geometry import BoundaryPatch, Primitive, check_measure, check_names, check_size, normalize_rows
 
 
 def _inverse_sin_power_cdf(u: Tensor, power: int) -> Tensor:
@@ -55,6 +55,13 @@ class Hypersphere(Primitive):
         if len(c) < 2:
             raise ValueError(f"center must have at least 2 coordinates (use Interval in 1-D); got {c.tolist()}")
         self.radius = check_positive_float(radius, "radius")
+        with np.errstate(over="ignore"):
+            scale = float(np.abs(c).max() + self.radius)
+            check_size(self.radius, scale, "center and radius", "radius")
+            d, r = len(c), np.float64(self.radius)
+            for value, what in ((math.pi ** (d / 2) / math.gamma(d / 2 + 1) * r**d, "volume"),
+                                (2 * math.pi ** (d / 2) / math.gamma(d / 2) * r ** (d - 1), "boundary measure")):
+                check_measure(float(value), "radius", what)
         self._c = torch.from_numpy(c)
         super().__init__(len(c), check_names(names, len(c)), torch.stack([self._c - self.radius,
                                                                            self._c + self.radius]))

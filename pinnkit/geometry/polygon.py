@@ -6,9 +6,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..checks import check_array
+from ..checks import check_array, check_vector
 from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
 
+_LARGEST = 1e150  # coordinates whose squares (areas) stay finite
 _CHUNK = 2**21  # point-edge pairs per vectorised block (bounds memory for polygons with many edges)
 
 
@@ -65,6 +66,9 @@ class Polygon(Primitive):
             v = v[:-1]
         if len(v) < 3:
             raise ValueError(f"vertices must hold at least 3 distinct points; got {len(v)}")
+        if float(np.abs(v).max()) > _LARGEST:
+            raise ValueError(f"vertices must have coordinates of magnitude at most {_LARGEST:g} (areas and "
+                             f"lengths must be finite); got {float(np.abs(v).max())!r}")
         if np.any(np.all(v == np.roll(v, -1, axis=0), axis=1)):
             raise ValueError("vertices must not repeat a point twice in a row")
         area = 0.5 * float(np.sum(_orient(np.zeros(2), v, np.roll(v, -1, axis=0))))
@@ -187,4 +191,10 @@ class Triangle(Polygon):
     """The triangle with vertices ``a, b, c`` (any orientation; not collinear)."""
 
     def __init__(self, a, b, c, *, names=None):
-        super().__init__([a, b, c], names=names)
+        a, b, c = (check_vector(p, name, 2) for p, name in ((a, "a"), (b, "b"), (c, "c")))
+        v = np.stack([a, b, c])
+        if float(np.abs(v).max()) <= _LARGEST and abs(float(_orient(a, b, c))) <= 1e-14 * float(
+                np.ptp(v, axis=0).max()) ** 2:
+            raise ValueError(f"a, b and c must not lie on one line (a triangle of positive area); got a={a.tolist()}, "
+                             f"b={b.tolist()}, c={c.tolist()}")
+        super().__init__(v, names=names)

@@ -7,7 +7,7 @@ from torch import Tensor
 
 from .geometry import BoundaryPatch, Geometry, Mask
 from .time_domain import TimeDomain
-from .unit_samples import Seed, check_count, check_method, make_rng
+from .unit_samples import ORDERED_METHODS, Seed, check_count, check_method, make_rng
 
 
 class SpaceTimeDomain(Geometry):
@@ -103,7 +103,12 @@ class SpaceTimeDomain(Geometry):
     def sample_initial(self, n: int, method: str = "sobol", *, seed: Seed = None,
                        dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Tensor:
         """Exactly ``n`` distinct points ``(x, t0)`` with ``x`` in the open interior of ``G``, shape ``(n, d)``."""
-        n, method = check_count(n), check_method(method)
-        space = self.geometry._interior_points(n, method, make_rng(seed))
-        x = torch.cat([space, torch.full((n, 1), self.time.t0, dtype=torch.float64)], dim=1)
-        return self._finish(x, dtype, device)
+        n, method, rng = check_count(n), check_method(method), make_rng(seed)
+
+        def initial_points(k: int, method: str) -> Tensor:
+            space = self.geometry._interior_points(k, method, rng)
+            return torch.cat([space, torch.full((k, 1), self.time.t0, dtype=torch.float64)], dim=1)
+
+        redraw_method = "random" if method in ORDERED_METHODS else method
+        return self._finish(initial_points(n, method), dtype, device, lambda k: initial_points(k, redraw_method),
+                            f"initial points of {self!r}")

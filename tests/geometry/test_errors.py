@@ -14,7 +14,7 @@ import pinnkit.geometry as G
     (lambda: G.Interval(2.0, 1.0), "a < b"),
     (lambda: G.Interval(0.0, math.inf), "b must be a finite number; got inf"),
     (lambda: G.Interval("a", 1.0), "a must be a finite number; got 'a'"),
-    (lambda: G.TimeDomain(1.0, 1.0), "a < b"),
+    (lambda: G.TimeDomain(1.0, 1.0), "t0 < t1"),
     (lambda: G.Rectangle([0, 0], [1, 0]), "xmin must be < xmax"),
     (lambda: G.Rectangle([0, 0, 0], [1, 1, 1]), "xmin must be a vector of length 2"),
     (lambda: G.Hypercube([0, 0], [1]), "xmax must be a vector of length 2"),
@@ -33,7 +33,7 @@ import pinnkit.geometry as G
     (lambda: G.Polygon([[0, 0], [2, 0], [2, 2], [1, 0], [0, 2]]), "simple polygon"),  # vertex on an edge
     (lambda: G.Polygon([[0, 0], [2, 0], [1, 0], [1, 1]]), "simple polygon"),  # folds back on itself
     (lambda: G.Polygon([[0, 0], [1, 0], [1, 0], [0, 1]]), "repeat a point"),
-    (lambda: G.Triangle([0, 0], [1, 1], [2, 2]), "positive area"),
+    (lambda: G.Triangle([0, 0], [1, 1], [2, 2]), "a, b and c must not lie on one line"),
     (lambda: G.Rectangle([0, 0], [1, 1], names=("x", "x")), "names must be 2 distinct"),
     (lambda: G.Rectangle([0, 0], [1, 1]) & G.Rectangle([2, 2], [3, 3]), "intersection .* is empty"),
     (lambda: G.Rectangle([0, 0], [1, 1]) | G.Sphere([0, 0, 0], 1.0), "same dimension"),
