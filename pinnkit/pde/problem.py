@@ -73,10 +73,14 @@ class Problem:
         if not callable(residual):
             raise ValueError(f"residual must be a function of the fields f; got {type(residual).__name__}")
         self.domain, self.residual_fn = domain, residual
-        self.outputs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
-        if not self.outputs:
-            raise ValueError("outputs must name at least one output")
+        self.outputs = check_outputs(outputs)
+        if parameters is not None and not isinstance(parameters, Mapping):
+            raise ValueError(f"parameters must be a mapping name -> initial value, e.g. {{'nu': 0.1}}; got "
+                             f"{type(parameters).__name__}")
         parameters = dict(parameters or {})
+        bad = [k for k in parameters if not isinstance(k, str) or not k.isidentifier()]
+        if bad:
+            raise ValueError(f"parameters: names must be identifiers; got {bad!r}")
         self.names = NameResolver(self.outputs, domain.names, tuple(parameters))
         self.parameters = nn.ParameterDict()
         for key, value in parameters.items():
@@ -277,3 +281,12 @@ def check_backend(backend: str) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
     return backend
+
+
+def check_outputs(outputs: object) -> tuple[str, ...]:
+    """``outputs`` (a name or a sequence of names) as a tuple of distinct identifiers, at least one."""
+    names = (outputs,) if isinstance(outputs, str) else tuple(outputs) if isinstance(outputs, (list, tuple)) else None
+    if not names or not all(isinstance(n, str) and n.isidentifier() for n in names) or len(set(names)) != len(names):
+        raise ValueError(f"outputs must be a name or a sequence of distinct names (identifiers such as 'u'); got "
+                         f"{outputs!r}")
+    return names
