@@ -35,6 +35,24 @@ ALLOWED = {
 TEMPORARY: dict[tuple[str, str], str] = {}
 
 
+#: pinnkit's packages and top-level modules from the lowest layer up. A module may import from its own package and
+#: from packages of lower layers, never from a higher layer or from another package of its own layer.
+LAYERS = (
+    ("checks", "errors", "ownership", "metrics"),  # argument checks, error types: no pinnkit imports
+    ("checkpoint",),  # atomic files
+    ("geometry", "functions", "optim", "derivatives"),  # domains, function spaces, multi-loss optimizers, engines
+    ("nets",),  # networks and their jets (the protocol of pinnkit.derivatives)
+    ("pde",),  # problems, conditions, equations, references
+    ("weighting",),  # loss weights from residuals
+    ("sampling",),  # collocation points
+    ("callbacks",),
+    ("training",),  # the loop and its objectives
+    ("dynamics", "model"),  # neural ODE / SDE fits on the loop; loading saved models
+    ("plotting", "cli"),  # what example scripts use
+    ("pinnkit",),  # the package's namespace
+)
+
+
 def module_names() -> dict[str, Path]:
     """Dotted module name -> file, for every module of pinnkit (packages by their ``__init__``)."""
     names = {}
@@ -165,6 +183,31 @@ def test_checks_is_the_lowest_layer():
 
 def test_registry_imports_no_net():
     assert import_graph()["pinnkit.nets.registry"] == set()
+
+
+def layer_of(module: str) -> tuple[str, int]:
+    """``(package, layer index)`` of a pinnkit module: ``pinnkit.nets.mlp`` is in package ``nets``."""
+    package = module.split(".")[1] if "." in module else "pinnkit"
+    for index, layer in enumerate(LAYERS):
+        if package in layer:
+            return package, index
+    raise AssertionError(f"{package} (of {module}) is in no layer of LAYERS: place it there")
+
+
+def test_no_import_from_a_higher_layer():
+    upward = []
+    for importer, imported in import_graph().items():
+        package, layer = layer_of(importer)
+        for target in imported:
+            other, other_layer = layer_of(target)
+            if other != package and other_layer >= layer:
+                upward.append(f"{importer} -> {target} ({package} is in layer {layer}, {other} in {other_layer})")
+    assert not upward, "imports that go up (or sideways) the layers:\n" + "\n".join(sorted(upward))
+
+
+def test_the_layer_check_sees_an_upward_import():
+    assert layer_of("pinnkit.nets.mlp") == ("nets", 3) and layer_of("pinnkit") == ("pinnkit", len(LAYERS) - 1)
+    assert layer_of("pinnkit.training.loop")[1] > layer_of("pinnkit.pde.problem")[1]
 
 
 def test_no_import_cycles():

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ..training import Evaluation, Objective, TrainingLoop
+from ..training.fingerprint import load_net_weights, net_fingerprint
 
 
 class FitObjective(Objective):
@@ -48,6 +49,13 @@ class FitObjective(Objective):
     def state_dict(self) -> dict[str, Any]:
         return {"module": self.fit.module.state_dict(),
                 "extra": {k: v.detach().clone() for k, v in self.fit.extra.items()}}
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"fit": type(self.fit).__name__, "terms": list(self.terms), "module": net_fingerprint(self.fit.module),
+                "extra": sorted(self.fit.extra)}
+
+    def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
+        load_net_weights(self.fit.module, state["module"], source)
 
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
         extra = self.fit.extra

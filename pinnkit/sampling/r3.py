@@ -66,7 +66,7 @@ class CausalR3(R3):
         super().__init__(n, threshold_scale)
         self.alpha, self.eta = check_positive_float(alpha, "alpha"), check_positive_float(eta, "eta")
         self.epsilon, self.clip = check_positive_float(epsilon, "epsilon"), check_positive_float(clip, "clip")
-        self.beta = check_finite_float(beta, "beta")
+        self.beta = self.beta0 = check_finite_float(beta, "beta")
         self._gate: Tensor | None = None  # the gate of this step's points, from the weighting, until update
         self._weighting = CausalGate(self)
 
@@ -74,6 +74,7 @@ class CausalR3(R3):
         if not isinstance(domain, SpaceTimeDomain):
             raise ValueError(f"CausalR3 needs a space-time domain (geometry * TimeDomain); got {domain!r}")
         super().setup(domain, rng, dtype, device, residual)
+        self.beta, self._gate = self.beta0, None
 
     def gate(self, points: Tensor) -> Tensor:
         """``g(s)`` at the points' normalised times, (N,)."""

@@ -51,6 +51,7 @@ class _ResidualDensity(PointPool):
             raise ValueError(f"{type(self).__name__} needs the PDE residual at candidate points: use it through "
                              "pinnkit.Trainer (which provides it)")
         super().setup(domain, rng, dtype, device, residual)
+        self.period.last_step = None
 
     def draw(self, m: int) -> Tensor:
         """``m`` distinct candidates drawn from the residual density."""

@@ -23,16 +23,18 @@ from torch import Tensor
 
 from ..geometry import Geometry
 from ..geometry.unit_samples import check_count, check_method
+from ..ownership import TrainerPart
 from ..weighting import Weighting
 
 
-class Sampler(abc.ABC):
-    """Collocation points (and per-point weights) for the PDE terms."""
+class Sampler(TrainerPart, abc.ABC):
+    """Collocation points for the PDE terms; one trainer's at a time (:mod:`pinnkit.ownership`)."""
 
     def setup(self, domain: Geometry, rng: np.random.Generator, dtype: torch.dtype, device: torch.device,
               residual: Callable[[Tensor], Tensor] | None = None) -> None:
         """Called once by the trainer before training: the domain, a random stream, dtype and device, and
-        ``residual(points) -> (N,)`` detached PDE residuals at any points (for samplers that need candidates)."""
+        ``residual(points) -> (N,)`` detached PDE residuals at any points (for samplers that need candidates).
+        It starts the sampler's state afresh (a sampler bound again draws its points in the new domain)."""
         self.domain, self.rng, self.dtype, self.device = domain, rng, dtype, device
         self.residual = residual
 
@@ -49,15 +51,6 @@ class Sampler(abc.ABC):
         """Receive the detached PDE residual at this step's points (N,) or (N, m). Default: nothing."""
         del step, residual  # fixed samplers ignore the residual
 
-    def info(self) -> dict[str, float]:
-        """Scalars worth logging with the history (e.g. a schedule's position); default none."""
-        return {}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        del state
 
 
 class Period:
@@ -98,12 +91,11 @@ class PointPool(Sampler):
 
     def setup(self, domain, rng, dtype, device, residual=None):
         super().setup(domain, rng, dtype, device, residual)
-        if self._pool is None:
-            pool = self.initial_points(domain, rng)
-            if not isinstance(pool, Tensor) or pool.ndim != 2 or pool.shape[1] != domain.dim:
-                raise ValueError(f"{type(self).__name__}.initial_points must return points (N, {domain.dim}); got "
-                                 f"{tuple(pool.shape) if isinstance(pool, Tensor) else type(pool).__name__}")
-            self._pool = pool.to(dtype=dtype, device=device)
+        pool = self.initial_points(domain, rng)
+        if not isinstance(pool, Tensor) or pool.ndim != 2 or pool.shape[1] != domain.dim:
+            raise ValueError(f"{type(self).__name__}.initial_points must return points (N, {domain.dim}); got "
+                             f"{tuple(pool.shape) if isinstance(pool, Tensor) else type(pool).__name__}")
+        self._pool = pool.to(dtype=dtype, device=device)
 
     def initial_points(self, domain: Geometry, rng: np.random.Generator) -> Tensor:
         """The initial pool: ``n`` points of ``domain`` by ``method`` from the stream ``rng`` (float64)."""
@@ -141,6 +133,10 @@ class Resample(PointPool):
     def __init__(self, n: int = 2000, every: int = 1, method: str = "random", until: int | None = None):
         super().__init__(n, method)
         self.every = Period(every, until)
+
+    def setup(self, domain, rng, dtype, device, residual=None):
+        super().setup(domain, rng, dtype, device, residual)
+        self.every.last_step = None
 
     def update(self, step, residual):
         if self.every.due(step):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -31,17 +32,19 @@ from torch import Tensor
 
 from ..callbacks import Callback
 from ..checkpoint import load_checkpoint, save_atomic
-from ..checks import check_lr, check_non_negative_float, check_non_negative_int, check_positive_int
-from ..errors import NonFiniteLossError
+from ..checks import check_bool, check_lr, check_non_negative_float, check_non_negative_int, check_positive_int
+from ..errors import CheckpointError, NonFiniteLossError
+from .fingerprint import check_fingerprint
 from .objective import Objective
 from .optimizers import (
     EVALUATIONS_PER_ITERATION,
-    OPTIMIZERS,
     QUASI_NEWTON_CHUNK,
     OptimizerChoice,
     build_optimizer,
     check_optimizer_spec,
     check_options,
+    quasi_newton_iterations,
+    quasi_newton_stop_reason,
     step_kind,
 )
 from .rollback import FiniteState, all_finite
@@ -96,6 +99,7 @@ class TrainingLoop:
         self._elapsed = 0.0
         self._finite = FiniteState()
         self._loss_now: float | None = None  # the loss at the current parameters, when known
+        self._restored_from: str | None = None  # the checkpoint whose optimizer state is loaded and not yet used
 
     # ------------------------------------------------------------------ optimizer
     def trainable_parameters(self) -> list[Tensor]:
@@ -120,10 +124,17 @@ class TrainingLoop:
         if optimizer is None and lr is None and optimizer_options is None:
             return
         spec = self._choice.spec if optimizer is None else check_optimizer_spec(optimizer)
+        same_kind = spec == self._choice.spec if isinstance(spec, str) else spec is self._choice.spec
         options = check_options(optimizer_options) if optimizer_options is not None else (
-            dict(self._choice.options) if optimizer is None else {})
+            dict(self._choice.options) if same_kind else {})
         choice = OptimizerChoice(spec, self._choice.lr if lr is None else check_lr(lr), options)
         if not choice.same_as(self._choice):
+            if self._restored_from is not None:
+                warnings.warn(
+                    f"fit(optimizer={optimizer!r}, lr={lr!r}, optimizer_options={optimizer_options!r}) starts a new "
+                    f"optimizer: the {self.optimizer_name} state restored from {self._restored_from} (its moments "
+                    "or L-BFGS history) is not used. Leave optimizer, lr and optimizer_options unset to continue "
+                    "with it.", stacklevel=3)
             self._choice = choice
             self._build_optimizer()
 
@@ -145,6 +156,7 @@ class TrainingLoop:
             if not isinstance(cb, Callback):
                 raise ValueError(f"callbacks must be pinnkit Callbacks; got {type(cb).__name__}")
         self.select_optimizer(optimizer, lr, optimizer_options)
+        self._restored_from = None  # the restored optimizer (if any) is now in use
         self.stop_training, self.stop_reason = False, None
         label = self.optimizer_name if self.progress_label is None else f"{self.progress_label} ({self.optimizer_name})"
         bar = _progress_bar(steps, label, progress)
@@ -223,7 +235,7 @@ class TrainingLoop:
             start = time.perf_counter()
             chunk = min(QUASI_NEWTON_CHUNK, end - self.step)
             group["max_iter"], group["max_eval"] = chunk, EVALUATIONS_PER_ITERATION * chunk
-            n_before = self._quasi_newton_iterations(group)
+            n_before = quasi_newton_iterations(self.optimizer)
             self._finite.take(self)  # the chunk's start: finite (the last chunk ended finite)
             self.objective.hold(True)  # one objective function for the chunk's line searches
             try:
@@ -235,7 +247,7 @@ class TrainingLoop:
             finally:
                 self.objective.hold(False)
             self._loss_now = None
-            done = max(self._quasi_newton_iterations(group) - n_before, 0)
+            done = max(quasi_newton_iterations(self.optimizer) - n_before, 0)
             if not bool(torch.isfinite(last["total"])) or not all_finite(self.trainable_parameters()):
                 raise self._roll_back(last["evaluation"].terms, "loss")
             self.objective.after_step(self.step, last["evaluation"])
@@ -247,25 +259,9 @@ class TrainingLoop:
                 cb.on_step_end(self, self.step, float(last["total"]))
             if done < chunk:
                 self.stop_training = True
-                self.stop_reason = self._quasi_newton_stop_reason(group, done)
+                self.stop_reason = quasi_newton_stop_reason(self.optimizer, self.optimizer_name, done)
             if self.step // log_every != (self.step - done) // log_every or self.stop_training:
                 self._log(callbacks, bar, last["evaluation"].terms)
-
-    def _quasi_newton_iterations(self, group: dict[str, Any]) -> int:
-        """The iterations the quasi-Newton optimizer has counted (its state, if any, is kept on the first
-        parameter, as torch's L-BFGS does)."""
-        return int(self.optimizer.state.get(group["params"][0], {}).get("n_iter", 0))
-
-    def _quasi_newton_stop_reason(self, group: dict[str, Any], done: int) -> str:
-        grads = [p.grad for p in self.trainable_parameters() if p.grad is not None]
-        gmax = max(float(g.abs().max()) for g in grads) if grads else 0.0
-        name = "L-BFGS" if self.optimizer_name == "lbfgs" else self.optimizer_name
-        if gmax <= group.get("tolerance_grad", 0.0):
-            return f"{name} converged: max |gradient| = {gmax:.3g} <= tolerance_grad = {group['tolerance_grad']:g}"
-        dtype = str(self.trainable_parameters()[0].dtype).removeprefix("torch.")
-        return (f"{name} stopped after {done} iterations of its last chunk: no descent possible in {dtype} (loss or "
-                f"step change <= tolerance_change = {group.get('tolerance_change', 0.0):g}; max |gradient| = "
-                f"{gmax:.3g}). Further iterations cannot improve this run; use dtype=torch.float64 for more.")
 
     def _roll_back(self, terms: dict[str, Tensor], what: str) -> NonFiniteLossError:
         """Go back to the last finite state; the error to raise, saying what was not finite and where it stands."""
@@ -317,7 +313,9 @@ class TrainingLoop:
         random state, the loss at this state) and the objective's (:meth:`Objective.state_dict`)."""
         own = {"kind": self.objective.kind, "step": self.step, "elapsed": self._elapsed, "history": self.history,
                "loss": self.current_loss(),
+               "fingerprint": self.objective.fingerprint(),
                "optimizer_name": self.optimizer_name, "optimizer": self.optimizer.state_dict(),
+               "optimizer_choice": self._choice.plain(),
                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
                "loss_weights": self.loss_weights,
                "torch_rng": {"cpu": torch.get_rng_state(),
@@ -338,23 +336,38 @@ class TrainingLoop:
                                      f"{self.step}); the file keeps what it held")
         save_atomic(state, path)
 
-    def load_state(self, path: str | os.PathLike) -> None:
-        """Resume from a checkpoint written by :meth:`save` for the same set-up."""
-        self.load_state_dict(load_checkpoint(path, map_location=self.device), source=str(path))
+    def load_state(self, path: str | os.PathLike, strict: bool = True) -> None:
+        """Resume from a checkpoint written by :meth:`save` for the same set-up: the network, PDE parameters,
+        optimizer (rebuilt as it was, then its state), scheduler, points, random streams, step and history.
 
-    def load_state_dict(self, state: Mapping[str, Any], source: str = "the state") -> None:
+        A checkpoint written for another problem, network or dtype is refused with a :class:`CheckpointError`
+        that lists the differences (:mod:`pinnkit.training.fingerprint`). ``strict=False`` is for deliberate
+        transfer learning: it loads only the network's weights (and PDE parameters of the same names), and the
+        optimizer, points, step count and history start afresh."""
+        self.load_state_dict(load_checkpoint(path, map_location=self.device), source=str(path),
+                             strict=check_bool(strict, "strict"))
+
+    def load_state_dict(self, state: Mapping[str, Any], source: str = "the state", strict: bool = True) -> None:
         """Resume from :meth:`state_dict` (see :meth:`load_state`)."""
         if state.get("kind") != self.objective.kind:
-            raise ValueError(f"{source} holds a {state.get('kind')!r} state, not a {self.objective.kind!r} one")
-        self.objective.load_state_dict(dict(state), source)
-        name = state["optimizer_name"]
-        if name != self.optimizer_name:
-            if name not in OPTIMIZERS:
-                raise ValueError(f"{source} was written with the optimizer {name!r}, which this loop cannot rebuild "
-                                 f"by name; create it with the same optimizer= to resume")
-            self._choice = OptimizerChoice(name, self._choice.lr, {})
+            raise CheckpointError(f"{source} holds a {state.get('kind')!r} state, not a {self.objective.kind!r} "
+                                  "one")
+        if not strict:
+            self.objective.load_weights(dict(state), source)
             self._build_optimizer()
+            self._finite, self._loss_now = FiniteState(), None
+            return
+        check_fingerprint(state, self.objective.fingerprint(), source)
+        self.objective.load_state_dict(dict(state), source)
+        name, saved = state["optimizer_name"], OptimizerChoice.from_plain(state.get("optimizer_choice"))
+        if saved is not None and not saved.same_as(self._choice):  # rebuild it as it was
+            self._choice = saved
+            self._build_optimizer()
+        elif name != self.optimizer_name:
+            raise CheckpointError(f"{source} was written with the optimizer {name!r}, which this loop cannot "
+                                  "rebuild by name; create it with the same optimizer= to resume")
         self.optimizer.load_state_dict(state["optimizer"])
+        self._restored_from = source
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"]["cpu"].cpu())

@@ -106,3 +106,15 @@ class Objective(abc.ABC):
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
         """Restore :meth:`state_dict`; ``source`` names it in error messages."""
         del state, source
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Plain values saying what this objective trains (problem, network, dtype: see
+        :mod:`pinnkit.training.fingerprint`); a checkpoint is loaded only where they are equal. Default none."""
+        return {}
+
+    def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
+        """Load only the trained weights of :meth:`state_dict` (``load_state(path, strict=False)``: transfer
+        learning into another set-up); everything else starts afresh. Default: not supported."""
+        del state
+        raise ValueError(f"{type(self).__name__} cannot load the weights of {source} alone; load it with "
+                         "strict=True into the set-up it was written for")

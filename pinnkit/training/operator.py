@@ -27,6 +27,7 @@ from ..nets.registry import spec_or_none
 from ..pde.operator_problem import InputBatch, OperatorProblem
 from ..pde.problem import Batch
 from ..sampling import FixedPoints, Resample
+from .fingerprint import load_weights, problem_fingerprint
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
 from .rollback import clone_tensors
@@ -72,6 +73,7 @@ class OperatorObjective(Objective):
         if not isinstance(self.sampler, (FixedPoints, Resample)):
             raise ValueError(f"sampler must be FixedPoints or Resample (samplers that look at residuals are not "
                              f"supported for operator learning); got {type(self.sampler).__name__}")
+        self.sampler.claim(self, "sampler")
         self.sampler.setup(problem.domain, self.rng, dtype, device)
         self.condition_points = problem.sample_conditions(seed)
         self.sensor_values = problem.space.evaluate(self.features, problem.sensors).to(device, dtype)
@@ -168,10 +170,15 @@ class OperatorObjective(Objective):
                             "sensors": self.problem.sensors},
                 "dtype": str(self.dtype).removeprefix("torch.")}
 
+    def fingerprint(self) -> dict[str, Any]:
+        return {**problem_fingerprint(self.problem, self.net, self.dtype),
+                "function_space": type(self.problem.space).__name__,
+                "sensors": list(self.problem.sensors.shape)}
+
+    def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
+        load_weights(self.net, self.problem.parameters, state, source)
+
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
-        if state["problem"]["outputs"] != list(self.problem.outputs):
-            raise ValueError(f"{source} was written for outputs {state['problem']['outputs']}, not "
-                             f"{list(self.problem.outputs)}")
         self.net.load_state_dict(state["net"])
         self.sampler.load_state_dict(state["sampler"])
         self.condition_points, self.features = state["condition_points"], state["features"]

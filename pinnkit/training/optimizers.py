@@ -48,9 +48,34 @@ class OptimizerChoice:
     lr: float
     options: dict[str, Any] = field(default_factory=dict)
 
+    def plain(self) -> dict[str, Any] | None:
+        """The choice as plain data for a checkpoint, or None when it cannot be (a factory, or options that are
+        not plain values): the loop then needs the same ``optimizer=`` to resume."""
+        if not isinstance(self.spec, str) or not _plain(self.options):
+            return None
+        return {"name": self.spec, "lr": self.lr, "options": dict(self.options)}
+
+    @classmethod
+    def from_plain(cls, value: Mapping[str, Any] | None) -> OptimizerChoice | None:
+        """The inverse of :meth:`plain` (None for None or a name not in :data:`OPTIMIZERS`)."""
+        if not isinstance(value, Mapping) or value.get("name") not in OPTIMIZERS:
+            return None
+        return cls(value["name"], float(value["lr"]), dict(value["options"]))
+
     def same_as(self, other: OptimizerChoice) -> bool:
         same_spec = self.spec == other.spec if isinstance(self.spec, str) else self.spec is other.spec
         return same_spec and self.lr == other.lr and self.options == other.options
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is made of numbers, strings, None, lists, tuples and str-keyed dicts only."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
 
 
 def check_optimizer_spec(spec: object) -> str | Callable:
@@ -97,6 +122,27 @@ def step_kind(optimizer: torch.optim.Optimizer) -> str:
     if isinstance(optimizer, MultiLossOptimizer):
         return "multi_loss"
     return "first_order"
+
+
+def quasi_newton_iterations(optimizer: torch.optim.Optimizer) -> int:
+    """The iterations a quasi-Newton optimizer has counted (its state, if any, is kept on the first parameter, as
+    torch's L-BFGS does)."""
+    return int(optimizer.state.get(optimizer.param_groups[0]["params"][0], {}).get("n_iter", 0))
+
+
+def quasi_newton_stop_reason(optimizer: torch.optim.Optimizer, name: str, done: int) -> str:
+    """Why a quasi-Newton chunk ended after ``done`` of its iterations: converged in gradient, or no descent
+    possible in the parameters' precision."""
+    group = optimizer.param_groups[0]
+    grads = [p.grad for p in group["params"] if p.grad is not None]
+    gmax = max(float(g.abs().max()) for g in grads) if grads else 0.0
+    name = "L-BFGS" if name == "lbfgs" else name
+    if gmax <= group.get("tolerance_grad", 0.0):
+        return f"{name} converged: max |gradient| = {gmax:.3g} <= tolerance_grad = {group['tolerance_grad']:g}"
+    dtype = str(group["params"][0].dtype).removeprefix("torch.")
+    return (f"{name} stopped after {done} iterations of its last chunk: no descent possible in {dtype} (loss or "
+            f"step change <= tolerance_change = {group.get('tolerance_change', 0.0):g}; max |gradient| = "
+            f"{gmax:.3g}). Further iterations cannot improve this run; use dtype=torch.float64 for more.")
 
 
 def check_options(options: object) -> dict[str, Any]:

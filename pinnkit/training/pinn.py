@@ -24,9 +24,11 @@ from ..checks import check_device, check_dtype, check_seed
 from ..derivatives.backend import Backend, as_backend
 from ..metrics import l2_relative_error
 from ..nets.registry import spec_or_none
+from ..ownership import weak_method
 from ..pde.problem import Batch, Problem
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
+from .fingerprint import load_weights, problem_fingerprint
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
 from .prediction import predict_points, reference_arrays
@@ -56,7 +58,10 @@ class PINNObjective(Objective):
             raise ValueError(f"sampler must be a pinnkit Sampler; got {type(self.sampler).__name__}")
         if weighting is not None and not isinstance(weighting, Weighting):
             raise ValueError(f"weighting must be a pinnkit.weighting Weighting; got {type(weighting).__name__}")
-        self.sampler.setup(problem.domain, self.rng, dtype, device, residual=self.pde_residual)
+        self.sampler.claim(self, "sampler")
+        if weighting is not None:
+            weighting.claim(self, "weighting")
+        self.sampler.setup(problem.domain, self.rng, dtype, device, residual=weak_method(self.pde_residual))
         self.weighting = combine([self.sampler.weighting(), weighting])
         if self.weighting is not None:
             self.weighting.setup(problem, dtype, device)
@@ -153,10 +158,13 @@ class PINNObjective(Objective):
                 "problem": {"outputs": list(self.problem.outputs), "coordinates": list(self.problem.domain.names)},
                 "dtype": str(self.dtype).removeprefix("torch.")}
 
+    def fingerprint(self) -> dict[str, Any]:
+        return problem_fingerprint(self.problem, self.net, self.dtype)
+
+    def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
+        load_weights(self.net, self.problem.parameters, state, source)
+
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
-        if state["problem"]["outputs"] != list(self.problem.outputs):
-            raise ValueError(f"{source} was written for outputs {state['problem']['outputs']}, not "
-                             f"{list(self.problem.outputs)}")
         self.net.load_state_dict(state["net"])
         self.sampler.load_state_dict(state["sampler"])
         if (state["weighting"] is None) != (self.weighting is None):

@@ -99,6 +99,7 @@ class CausalWeighting(Weighting):
             raise ValueError(f"CausalWeighting needs a space-time domain (geometry * TimeDomain); got {domain!r}")
         super().setup(problem, dtype, device)
         self.domain = domain
+        self.stage, self.converged, self.weights_per_chunk, self._chunk_of = 0, False, None, None
         self._initial_terms = tuple(c.name for c in problem.conditions if isinstance(c, InitialCondition))
 
     def chunk_index(self, points: Tensor) -> tuple[Tensor, Tensor]:

@@ -27,12 +27,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..ownership import TrainerPart
+
 #: What a weighting returns: per-point weights (N,) for every PDE term, or weights per term.
 Weights = Tensor | Mapping[str, Tensor] | None
 
 
-class Weighting(abc.ABC):
-    """Weights of the loss terms (see the module docstring)."""
+class Weighting(TrainerPart, abc.ABC):
+    """Weights of the loss terms (see the module docstring); one trainer's at a time (:mod:`pinnkit.ownership`)."""
 
     _hold: bool = False
     _held: tuple[Tensor, Weights] | None = None
@@ -41,6 +43,7 @@ class Weighting(abc.ABC):
         """Called once by the trainer before training with the :class:`~pinnkit.Problem`; a weighting that does
         not fit the problem raises a ``ValueError`` here."""
         self.problem, self.dtype, self.device = problem, dtype, device
+        self._held = None
 
     @abc.abstractmethod
     def compute(self, points: Tensor, pde_residual: Tensor, condition_losses: Mapping[str, Tensor]) -> Weights:
@@ -63,16 +66,6 @@ class Weighting(abc.ABC):
     def update(self, step: int) -> None:
         """After step ``step`` (0-based): advance schedules. Default: nothing."""
         del step
-
-    def info(self) -> dict[str, float]:
-        """Scalars worth logging with the history; default none."""
-        return {}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        del state
 
 
 class PointWeights(Weighting):

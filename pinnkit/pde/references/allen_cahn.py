@@ -37,27 +37,10 @@ exactly.
 Time: ETDRK4
 ------------
 With ``v = (c_j)``, the linear part ``L_j = r - d k_j^2`` (diagonal) is split from the nonlinear part
-``N(v) = DFT(-r u^3)`` (computed on the grid, without dealiasing). One step of length ``h`` of the fourth-order
-exponential time-differencing Runge–Kutta scheme of Cox & Matthews (2002) is, with ``z = h L``,
-
-.. math::
-
-    a = e^{z/2} v + \tfrac{h}{2}\varphi_1(\tfrac{z}{2}) N(v), \quad
-    b = e^{z/2} v + \tfrac{h}{2}\varphi_1(\tfrac{z}{2}) N(a), \quad
-    c = e^{z/2} a + \tfrac{h}{2}\varphi_1(\tfrac{z}{2}) \big(2 N(b) - N(v)\big),
-
-    v(t + h) = e^{z} v + h\big[f_1 N(v) + 2 f_2 \big(N(a) + N(b)\big) + f_3 N(c)\big],
-
-    f_1 = \varphi_1 - 3\varphi_2 + 4\varphi_3, \quad f_2 = \varphi_2 - 2\varphi_3, \quad
-    f_3 = 4\varphi_3 - \varphi_2, \qquad \varphi_k = \varphi_k(z),
-
-where ``phi_1(z) = (e^z - 1) / z``, ``phi_2(z) = (e^z - 1 - z) / z^2``, ``phi_3(z) = (e^z - 1 - z - z^2/2) / z^3``.
-These suffer catastrophic cancellation for small ``|z|`` (the difficulty addressed by the contour integrals of
-Kassam & Trefethen 2005). Here ``z`` is real, and for ``|z| < 1`` ``phi_3`` is evaluated by its Taylor series
-``sum_m z^m / (m + 3)!`` (Horner, at most 17 terms) and ``phi_2 = 1/2 + z phi_3``, ``phi_1 = 1 + z phi_2``;
-for ``|z| >= 1`` by ``phi_1 = expm1(z) / z`` and ``phi_{k+1} = (phi_k - 1/k!) / z``. Neither recurrence cancels
-more than a few bits in its range: all three are within 3 ulp of 120-digit values for real ``z`` in
-``[-1000, 300]`` (checked with mpmath).
+``N(v) = DFT(-r u^3)`` (computed on the grid, without dealiasing), and ``v`` is advanced by the fourth-order
+exponential time-differencing Runge–Kutta scheme of Cox & Matthews (2002), :mod:`pinnkit.pde.references.etdrk4`
+(its ``phi_k`` functions are within 3 ulp of 120-digit values for real ``z`` in ``[-1000, 300]``, checked with
+mpmath).
 
 Arbitrary times
 ---------------
@@ -105,12 +88,13 @@ SIAM J. Sci. Comput. 26 (2005) 1214–1233; M. Raissi, P. Perdikaris, G. E. Karn
 
 from __future__ import annotations
 
-import math
-import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from ...checks import check_in_interval, check_non_negative_float, check_positive_int
+from .etdrk4 import etdrk4_coefficients, etdrk4_step
 
 __all__ = ["allen_cahn_grid", "allen_cahn_solution"]
 
@@ -121,41 +105,14 @@ REACTION_DEFAULT = 5.0
 T_END = 1.0
 _T_ROUNDING = 1e-12  # t in [-_T_ROUNDING, T_END + _T_ROUNDING] is accepted and clipped to [0, T_END]
 _GRID_SNAP = 1e-9  # a time within this many steps dt of a multiple of dt is taken as that multiple
-_TAYLOR_REMAINDER = 1e-18  # truncation of the phi_3 Taylor series used for |z| < 1 (phi_3 > 0.13 there)
 _CHUNK_ELEMENTS = 1 << 20  # points x Fourier coefficients per block: 1M float64 = 8 MiB per temporary array
 _BLOCK_ELEMENTS = 1 << 18  # times x Fourier coefficients per block of the march: 256K complex = 4 MiB per array
-
-Coefficients = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
 
 def _as_float64(a: Any) -> np.ndarray:
     """numpy array or torch tensor (any device, with or without grad) or array-like -> float64 numpy array."""
     if hasattr(a, "detach") and hasattr(a, "cpu"):  # torch.Tensor, without importing torch
         a = a.detach().cpu().numpy()
     return np.asarray(a, dtype=np.float64)
-
-
-def _positive_int(value: Any, name: str, *, even: bool = False) -> int:
-    """``value`` as an ``int`` (bool and non-integral numbers rejected); ``>= 1``, and even if ``even``."""
-    what = "a positive even integer" if even else "a positive integer"
-    try:
-        n = operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name} must be {what}, got {value!r}") from None
-    if isinstance(value, bool) or n < 1 or (even and n % 2):
-        raise ValueError(f"{name} must be {what}, got {value!r}")
-    return n
-
-
-def _finite_float(value: Any, name: str) -> float:
-    """``value`` as a finite ``float``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return v
 
 
 def _initial_condition(x: np.ndarray) -> np.ndarray:
@@ -184,70 +141,6 @@ def _initial_coefficients(modes: int) -> np.ndarray:
     c = modes * a
     c[-1] *= 2.0
     return c.astype(np.complex128)
-
-
-def _phi123(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``phi_1(z), phi_2(z), phi_3(z)`` of real ``z`` (any shape, each result the same shape), to a few ulp.
-
-    For ``|z| < 1``: the Taylor series ``phi_3(z) = sum_m z^m / (m + 3)!`` (Horner, truncated where the remainder
-    drops below ``1e-18``, at most 17 terms), then ``phi_2 = 1/2 + z phi_3`` and ``phi_1 = 1 + z phi_2``, which
-    cancel at most a factor ~ 1.4 there. For ``|z| >= 1``: ``phi_1 = expm1(z) / z`` and the recurrence
-    ``phi_{k+1} = (phi_k - 1/k!) / z``, which cancels at most a factor ~ 3 per level there.
-    """
-    z = np.asarray(z, dtype=np.float64)
-    small = np.abs(z) < 1.0
-    zs = np.where(small, z, 0.0)
-    z_max = float(np.abs(zs).max(initial=0.0))
-    terms = 1
-    while z_max**terms / math.factorial(terms + 3) > _TAYLOR_REMAINDER:
-        terms += 1
-    phi3 = np.full(zs.shape, 1.0 / math.factorial(terms + 2))
-    for m in range(terms - 2, -1, -1):
-        phi3 *= zs
-        phi3 += 1.0 / math.factorial(m + 3)
-    phi2 = 0.5 + zs * phi3
-    phi1 = 1.0 + zs * phi2
-    if small.all():
-        return phi1, phi2, phi3
-    zl = np.where(small, 1.0, z)
-    large1 = np.expm1(zl) / zl
-    large2 = (large1 - 1.0) / zl
-    large3 = (large2 - 0.5) / zl
-    return np.where(small, phi1, large1), np.where(small, phi2, large2), np.where(small, phi3, large3)
-
-
-def _etdrk4_coefficients(lin: np.ndarray, h: float | np.ndarray) -> Coefficients:
-    """ETDRK4 coefficients ``(e^z, e^{z/2}, h/2 phi_1(z/2), h f_1, h f_2, h f_3)`` with ``z = h lin``.
-
-    ``lin`` has shape ``(K,)`` (the linear operator's eigenvalues); ``h`` is a scalar or of shape ``(c, 1)``; each
-    coefficient has shape ``np.broadcast_shapes(np.shape(h), lin.shape)``.
-    """
-    z = h * lin
-    phi1, phi2, phi3 = _phi123(z)
-    half_phi1 = _phi123(0.5 * z)[0]
-    return (
-        np.exp(z),
-        np.exp(0.5 * z),
-        0.5 * h * half_phi1,
-        h * (phi1 - 3.0 * phi2 + 4.0 * phi3),
-        h * (phi2 - 2.0 * phi3),
-        h * (4.0 * phi3 - phi2),
-    )
-
-
-def _etdrk4_step(
-    v: np.ndarray, coefficients: Coefficients, nonlinear: Callable[[np.ndarray], np.ndarray]
-) -> np.ndarray:
-    """One ETDRK4 step (Cox & Matthews 2002) of the coefficients ``v``, shape ``(..., K)`` (broadcast)."""
-    e, e_half, q, f1, f2, f3 = coefficients
-    nv = nonlinear(v)
-    a = e_half * v + q * nv
-    na = nonlinear(a)
-    b = e_half * v + q * na
-    nb = nonlinear(b)
-    c = e_half * a + q * (2.0 * nb - nv)
-    nc = nonlinear(c)
-    return e * v + f1 * nv + 2.0 * f2 * (na + nb) + f3 * nc
 
 
 def _march(
@@ -287,7 +180,7 @@ def _march(
     h = times - base * dt
     on_grid = np.abs(h) <= _GRID_SNAP * dt
 
-    full_step = _etdrk4_coefficients(lin, dt)
+    full_step = etdrk4_coefficients(lin, dt)
     v = np.array(v0, dtype=np.complex128)
     step = 0
     chunk = max(1, _BLOCK_ELEMENTS // size)
@@ -297,14 +190,14 @@ def _march(
         states = np.empty((needed.size, size), dtype=np.complex128)
         for i, target in enumerate(needed):
             while step < target:
-                v = _etdrk4_step(v, full_step, nonlinear)
+                v = etdrk4_step(v, full_step, nonlinear)
                 step += 1
             states[i] = v
         out = states[position.reshape(-1)]
         partial = np.flatnonzero(~on_grid[block])
         if partial.size:
-            coefficients = _etdrk4_coefficients(lin, h[block][partial, None])
-            out[partial] = _etdrk4_step(out[partial], coefficients, nonlinear)
+            coefficients = etdrk4_coefficients(lin, h[block][partial, None])
+            out[partial] = etdrk4_step(out[partial], coefficients, nonlinear)
         yield block, out
 
 
@@ -387,16 +280,12 @@ def allen_cahn_solution(
     One call marches once to the largest requested time; each distinct requested time that is not a multiple of
     ``dt`` costs one more step. Evaluate many points in one call rather than one call per point.
     """
-    modes = _positive_int(modes, "modes", even=True)
-    dt = _finite_float(dt, "dt")
-    if not 0.0 < dt <= T_END:
-        raise ValueError(f"dt must be in (0, {T_END}], got {dt}")
-    diffusion = _finite_float(diffusion, "diffusion")
-    if diffusion < 0:
-        raise ValueError(f"diffusion must be non-negative, got {diffusion}")
-    reaction = _finite_float(reaction, "reaction")
-    if reaction < 0:
-        raise ValueError(f"reaction must be non-negative, got {reaction}")
+    modes = check_positive_int(modes, "modes")
+    if modes % 2:
+        raise ValueError(f"modes must be a positive even integer; got {modes}")
+    dt = check_in_interval(dt, "dt", 0.0, T_END, low_open=True)
+    diffusion = check_non_negative_float(diffusion, "diffusion")
+    reaction = check_non_negative_float(reaction, "reaction")
     x_arr = _as_float64(x)
     t_arr = _as_float64(t)
     if not np.all(np.isfinite(x_arr)):
@@ -454,8 +343,8 @@ def allen_cahn_grid(
     u : np.ndarray, shape ``(nt, nx)``
         ``u[i, j] = u(x_j, t_i)`` with the default ``diffusion`` and ``reaction``.
     """
-    nx = _positive_int(nx, "nx")
-    nt = _positive_int(nt, "nt")
+    nx = check_positive_int(nx, "nx")
+    nt = check_positive_int(nt, "nt")
     x = np.linspace(-1.0, 1.0, nx)
     t = np.linspace(0.0, T_END, nt)
     u = allen_cahn_solution(x[None, :], t[:, None], modes=modes, dt=dt)
