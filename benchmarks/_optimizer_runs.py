@@ -28,7 +28,8 @@ def add_common_options(p: argparse.ArgumentParser, *, steps: int, methods: list[
     p.add_argument("--eval-every", type=int, default=100, help="test error every this many steps (default 100)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="precision (default float32)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--backend", choices=pk.pde.BACKENDS, default="autograd", help="derivative engine")
+    p.add_argument("--backend", choices=pk.derivatives.backend_names("pinn"), default="autograd",
+                   help="derivative engine")
     p.add_argument("--json", default=None, metavar="PATH", help="write the settings and per-run results")
 
 

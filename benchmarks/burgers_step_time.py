@@ -9,8 +9,8 @@ network is checked to be there).
 
 Each library first trains ``--warmup`` steps, then ``--repeats`` rounds of ``--steps`` steps are timed
 alternately (DeepXDE, pinnkit-autograd, -zcs, -taylor, -taylor-compiled), and the median of the rounds is
-reported. ``pinnkit-taylor-compiled`` is ``Trainer(backend="taylor", compile=True)``: its one-off compilation
-happens in the warm-up, whose wall time is printed too. ``--json PATH`` writes ``{"pinnkit_s_per_step": ...
+reported. ``pinnkit-taylor-compiled`` is ``Trainer(backend=pk.Backend("taylor", compile=True))``: its one-off
+compilation happens in the warm-up, whose wall time is printed too. ``--json PATH`` writes ``{"pinnkit_s_per_step": ...
 (the fastest pinnkit configuration, named in "pinnkit_method"), "deepxde_s_per_step": ..., one key per pinnkit
 configuration, ...}``.
 """
@@ -43,8 +43,8 @@ def pinnkit_trainer(backend: str, device: str, seed: int, compile: bool = False)
         pk.DirichletBC(domain.boundary, 0.0, n=80),
         pk.InitialCondition(lambda x: -torch.sin(math.pi * x[:, :1]), n=160)])
     net = pk.nets.MLP(2, 1, width=20, depth=3)
-    return pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(2540, "random"), backend=backend,
-                      device=device, lr=1e-3, seed=seed, compile=compile)
+    return pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(2540, "random"),
+                      backend=pk.Backend(backend, compile=compile), device=device, lr=1e-3, seed=seed)
 
 
 def deepxde_model(seed: int, device: str):

@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--initial", type=int, default=400)
     p.add_argument("--width", type=int, default=20)
     p.add_argument("--depth", type=int, default=3)
-    p.add_argument("--backends", nargs="+", choices=pk.pde.BACKENDS, default=list(pk.pde.BACKENDS))
+    p.add_argument("--backends", nargs="+", choices=pk.derivatives.backend_names("pinn"),
+                   default=list(pk.derivatives.backend_names("pinn")))
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--device", default="cpu")
     p.add_argument("--steps", type=int, default=20, help="steps per timed round (default 20)")

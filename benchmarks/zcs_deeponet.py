@@ -2,9 +2,10 @@
 (its ``dde.zcs`` path and its plain aligned path), side by side in one command.
 
 ``pinnkit-taylor`` is pinnkit's Taylor-mode backend (one forward jet pass of the trunk, no reverse-mode derivative
-passes; :mod:`pinnkit.pde.taylor_derivatives`), ``pinnkit-taylor-compiled`` the same with the trunk's jet pass
-through ``torch.compile`` (``OperatorTrainer(..., compile=True)``; its one-off compilation happens before the
-warm-up and is reported as ``compile_s``), ``pinnkit-zcs`` the zero-coordinate-shift backend.
+passes; :mod:`pinnkit.derivatives.operator_taylor`), ``pinnkit-taylor-compiled`` the same with the trunk's jet pass
+through ``torch.compile`` (``OperatorTrainer(..., backend=pk.Backend("taylor", compile=True))``;
+its one-off compilation happens before the warm-up and is reported as ``compile_s``), ``pinnkit-zcs`` the
+zero-coordinate-shift backend.
 
 DeepXDE's diffusion–reaction PI-DeepONet configuration, built the same way in both libraries:
 ``u_t - 0.01 u_xx + 0.01 u^2 - v = 0`` on ``[0, 1] x [0, 1]``, zero boundary and initial values; 1000 domain, 40
@@ -80,9 +81,8 @@ def pinnkit_runner(backend: str, m: int, n: int, device: str, seed: int):
         np.linspace(0, 1, SENSORS), conditions=[pk.DirichletBC(domain.boundary, 0.0, n=40, method="random"),
                                                 pk.InitialCondition(0.0, n=20, method="random")])
     net = pk.nets.DeepONet(BRANCH, TRUNK)
-    trainer = pk.OperatorTrainer(problem, net, functions=m, batch_size=m, backend=backend, lr=LR, device=device,
-                                 sampler=pk.sampling.FixedPoints(n, "random"), seed=seed,
-                                 compile=compile)
+    trainer = pk.OperatorTrainer(problem, net, functions=m, batch_size=m, backend=pk.Backend(backend, compile=compile),
+                                 lr=LR, device=device, sampler=pk.sampling.FixedPoints(n, "random"), seed=seed)
 
     def run(steps: int) -> float:
         start = time.perf_counter()

@@ -102,8 +102,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     grid = np.stack(np.meshgrid(x, t, indexing="ij"), axis=-1).reshape(-1, 2)
     net = build_net(problem.domain, args.width, args.depth, args.constraint)
     sampler = build_sampler(args.sampler, args.points, args.period)
-    trainer = pk.Trainer(problem, net, sampler=sampler, lr=args.lr, backend=args.backend, device=args.device,
-                         dtype=dtype, seed=args.seed, reference=(grid, u_ref.reshape(-1, 1)), compile=args.compile)
+    backend = pk.Backend(args.backend, compile=args.compile)
+    trainer = pk.Trainer(problem, net, sampler=sampler, lr=args.lr, backend=backend, device=args.device,
+                         dtype=dtype, seed=args.seed, reference=(grid, u_ref.reshape(-1, 1)))
     wall, _ = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress)
 
     u_pred = trainer.predict(grid)[:, 0].reshape(u_ref.shape)

@@ -54,7 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pk.cli.add_common_options(p, ("points",), DEFAULTS)
     pk.cli.add_common_options(p, ("width",), DEFAULTS, width={"help": "branch and trunk width (default {default})"})
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--backend", choices=pk.pde.OPERATOR_BACKENDS, default="zcs", help="derivative backend")
+    p.add_argument("--backend", choices=pk.derivatives.backend_names("operator"), default="zcs",
+                   help="derivative backend")
     p.add_argument("--test-functions", type=int, default=None, help=f"test functions (default {DEFAULTS['test']})")
     pk.cli.add_common_options(p, ("seed", "device"), seed={"help": "seed of the initialisation, functions and points"})
     pk.cli.add_common_options(p, ("out", "quick", "no_progress"),

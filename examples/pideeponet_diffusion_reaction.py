@@ -80,7 +80,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pk.cli.add_common_options(p, ("width",), DEFAULTS, width={"help": "branch and trunk width (default {default})"})
     p.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate (default 1e-3)")
     p.add_argument("--decay", type=float, default=0.9, help="learning-rate factor every 1000 steps (default 0.9)")
-    p.add_argument("--backend", choices=pk.pde.OPERATOR_BACKENDS, default="zcs", help="derivative backend")
+    p.add_argument("--backend", choices=pk.derivatives.backend_names("operator"), default="zcs",
+                   help="derivative backend")
     p.add_argument("--soft", action="store_true", help="initial and boundary values as loss terms, not exact")
     p.add_argument("--test-functions", type=int, default=None, help=f"test functions (default {DEFAULTS['test']})")
     pk.cli.add_common_options(p, ("seed", "device"), seed={"help": "seed of the initialisation, functions and points"})

@@ -2,7 +2,8 @@
 
 The pieces of a script, in order: a domain (:mod:`pinnkit.geometry`), a :class:`Problem` with its residual
 and conditions (:mod:`pinnkit.pde`), a network (:mod:`pinnkit.nets`), and a :class:`Trainer` (with a sampler
-from :mod:`pinnkit.sampling` and optionally a weighting from :mod:`pinnkit.weighting`); every trainer runs the
+from :mod:`pinnkit.sampling` and optionally a weighting from :mod:`pinnkit.weighting`, and a derivative
+:class:`Backend` from :mod:`pinnkit.derivatives`); every trainer runs the
 one loop of :mod:`pinnkit.training`. :class:`TimeMarching` trains a time-dependent problem window by window;
 :func:`load` reads a trained model back.
 """
@@ -11,6 +12,7 @@ from . import (
                callbacks,
                checks,
                cli,
+               derivatives,
                dynamics,
                functions,
                geometry,
@@ -23,6 +25,7 @@ from . import (
                weighting,
 )
 from .callbacks import Checkpoint, EarlyStopping
+from .derivatives import Backend
 from .model import Model, OperatorModel, load
 from .pde import (
                DirichletBC,
@@ -41,9 +44,10 @@ from .training import NonFiniteLossError, OperatorTrainer, TimeMarching, Trainer
 __version__ = "0.1.0"
 
 __all__ = [
-    "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "MeanValue", "Model", "NeumannBC",
+    "Backend", "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "MeanValue", "Model", "NeumannBC",
     "OperatorModel", "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC",
     "TimeMarching", "Trainer",
-    "__version__", "callbacks", "checks", "cli", "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde",
+    "__version__", "callbacks", "checks", "cli", "derivatives",
+    "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde",
     "sampling", "functions", "OperatorProblem", "OperatorTrainer", "training", "weighting",
 ]

@@ -36,7 +36,7 @@ from torch import nn
 
 from .checkpoint import unwritable_reason
 from .checks import check_device
-from .pde import BACKENDS
+from .derivatives import backend_names
 
 __all__ = ["add_common_options", "check_out", "fit_adam_then_lbfgs", "resolve_options", "run_metrics", "timed_fit",
            "write_json"]
@@ -50,7 +50,8 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "width": {"type": int, "default": None, "help": "hidden width (default {default})"},
     "depth": {"type": int, "default": None, "help": "hidden layers (default {default})"},
     "lr": {"type": float, "default": 1e-3, "help": "Adam learning rate (default 1e-3)"},
-    "backend": {"choices": BACKENDS, "default": "autograd", "help": "derivative engine (default {default})"},
+    "backend": {"choices": backend_names("pinn"), "default": "autograd",
+                "help": "derivative engine (default {default})"},
     "seed": {"type": int, "default": 0, "help": "seed of the initialisation and the points"},
     "device": {"default": "cpu", "help": "cpu or cuda"},
     "dtype": {"choices": ("float32", "float64"), "default": "float64",

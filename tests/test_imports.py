@@ -32,12 +32,7 @@ ALLOWED = {
 
 #: Temporary entries: edges closing cycles through files that are being rewritten elsewhere and could not be
 #: edited on this branch. The main engineer removes each after merging those rewrites.
-TEMPORARY = {
-    # pinnkit/pde/derivatives.py: the factory derivatives(backend="taylor") imports JetDerivatives lazily, and
-    # pinnkit/pde/jet_derivatives.py imports Derivatives / AutogradDerivatives from it: fix in those two files
-    # (e.g. the factory moves to a module above both).
-    ("pinnkit.pde.derivatives", "pinnkit.pde.jet_derivatives"): "derivatives.py <-> jet_derivatives.py",
-}
+TEMPORARY: dict[tuple[str, str], str] = {}
 
 
 #: pinnkit's packages and top-level modules from the lowest layer up. A module may import from its own package and
@@ -45,9 +40,9 @@ TEMPORARY = {
 LAYERS = (
     ("checks", "errors", "ownership", "metrics"),  # argument checks, error types: no pinnkit imports
     ("checkpoint",),  # atomic files
-    ("geometry", "functions", "optim"),  # domains, input-function spaces, multi-loss optimizers
-    ("nets",),  # networks and their jets
-    ("pde",),  # problems, conditions, derivative engines, equations, references
+    ("geometry", "functions", "optim", "derivatives"),  # domains, function spaces, multi-loss optimizers, engines
+    ("nets",),  # networks and their jets (the protocol of pinnkit.derivatives)
+    ("pde",),  # problems, conditions, equations, references
     ("weighting",),  # loss weights from residuals
     ("sampling",),  # collocation points
     ("callbacks",),

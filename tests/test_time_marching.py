@@ -129,8 +129,8 @@ def test_local_time_maps_the_window_onto_the_span_and_scales_time_derivatives():
     x = torch.tensor([[0.3, 0.5], [0.2, 0.6], [0.9, 0.75]], dtype=torch.float64)
     mapped = torch.tensor([[0.3, 0.0], [0.2, 0.4], [0.9, 1.0]], dtype=torch.float64)
     torch.testing.assert_close(net(x), inner(mapped), rtol=1e-14, atol=1e-15)
-    engine = pk.pde.derivatives(net, x)
-    inner_engine = pk.pde.derivatives(inner, mapped)
+    engine = pk.derivatives.AutogradDerivatives(net, x)
+    inner_engine = pk.derivatives.AutogradDerivatives(inner, mapped)
     torch.testing.assert_close(engine(0, (1,)), 4.0 * inner_engine(0, (1,)), rtol=1e-12, atol=1e-14)
     torch.testing.assert_close(engine(0, (0, 1)), 4.0 * inner_engine(0, (0, 1)), rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="increasing pairs"):

@@ -138,7 +138,7 @@ def test_lbfgs_reports_why_it_stopped():
 
 def test_history_terms_metrics_and_early_stopping():
     t = trainer(reference=(np.array([[0.0, 0.5], [0.5, 0.5]]), np.array([[0.0], [-0.5]])))
-    stop = pk.EarlyStopping(patience=1, min_delta=10.0)  # demands a 10x improvement per record
+    stop = pk.EarlyStopping(patience=1, min_delta=0.9)  # demands a 10x improvement per record
     t.fit(100, progress=False, log_every=10, callbacks=[stop])
     assert t.step == 20 and "early stopping" in t.stop_reason
     record = t.history[-1]

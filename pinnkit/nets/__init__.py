@@ -5,7 +5,8 @@
 * Embeddings: :class:`FourierFeatures` (random Fourier features, Tancik et al. 2020) and
   :class:`PeriodicEmbedding` (exactly periodic coordinates); :class:`InputScaling` (box onto ``[-1, 1]``).
 * :class:`HardConstraint`: ``u = g + d * net`` imposes ``u = g`` exactly where ``d = 0``; :class:`Expression`
-  writes ``g`` and ``d`` as formulas (``"-sin(pi*x)"``) that checkpoints can hold.
+  writes ``g`` and ``d`` as formulas (``"-sin(pi*x)"``) that checkpoints can hold, :class:`PerOutput` one per
+  output column.
 * :class:`DeepONet`: branch and trunk networks for operator learning, aligned (M, N, k) or unaligned points.
 * :class:`TimeWindows`: one network per time window (what time-marching trains); :class:`LocalTime` runs a
   network in its window's local time.
@@ -34,11 +35,12 @@ from .expression import Expression
 from .hard_constraint import HardConstraint
 from .mlp import INITS, MLP, InputScaling
 from .modified_mlp import ModifiedMLP
+from .per_output import PerOutput
 from .registry import NETS, build_net, net_spec, register_net
 from .time_windows import LocalTime, TimeWindows
 
 __all__ = [
     "ACTIVATIONS", "ALIASES", "INITS", "MLP", "LocalTime", "NETS", "FourierFeatures", "HardConstraint", "InputScaling",
-    "DeepONet", "Expression", "ModifiedMLP", "PeriodicEmbedding", "Sine", "TimeWindows", "activation",
+    "DeepONet", "Expression", "ModifiedMLP", "PerOutput", "PeriodicEmbedding", "Sine", "TimeWindows", "activation",
     "activation_name", "build_net", "net_spec", "register_net",
 ]

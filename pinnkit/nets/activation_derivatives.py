@@ -22,17 +22,13 @@ plain torch operations (so they are differentiable with respect to ``z`` and wha
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
-from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
 
+from ..derivatives.multi_index import constant_memo
 from .activations import activation_name
-
-T = TypeVar("T")
 
 #: Activations with closed-form derivatives of every order (names as in :mod:`pinnkit.nets.activations`).
 SMOOTH_ACTIVATIONS = ("tanh", "sigmoid", "sin", "softplus", "silu", "gelu")
@@ -49,19 +45,6 @@ def smooth_activation_name(module: nn.Module, where: str = "activation") -> str:
         raise ValueError(f"{where}: Taylor-mode derivatives need an activation with closed-form derivatives, one of "
                          f"{SMOOTH_ACTIVATIONS}; got {what}")
     return name
-
-
-def constant_memo(function: Callable[..., T]) -> Callable[..., T]:
-    """Memoise a pure function of small hashable arguments that returns plain Python constants (coefficient
-    tables). Under ``torch.compile`` the function is traced directly instead (its result becomes a constant of
-    the graph), since tracing through a cache wrapper is not something Dynamo vouches for."""
-    cached = functools.lru_cache(maxsize=256)(function)
-
-    @functools.wraps(function)
-    def wrapper(*args):
-        return function(*args) if torch.compiler.is_compiling() else cached(*args)
-
-    return wrapper
 
 
 def _poly_mul(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:

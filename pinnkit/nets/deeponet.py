@@ -23,16 +23,20 @@ Several outputs (``k > 1``) either *split* one branch and one trunk of ``k p`` f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from ..checks import check_bool, check_choice, check_positive_int
+from ..derivatives.multi_index import MultiIndex, jet_closure, normalise
+from ..derivatives.protocol import Compiled, Jet
+from .activation_derivatives import smooth_activation_name
 from .activations import activation as as_activation
 from .activations import activation_name, valid_names
 from .mlp import MLP, check_init
 from .registry import register_net
+from .taylor_mode import mlp_jet
 
 MULTI_OUTPUT = ("split", "independent")
 
@@ -114,6 +118,43 @@ class DeepONet(nn.Module):
         if self.trunk_activation_last:
             t = self.activation(t)
         return t.reshape(*x.shape[:-1], self.outputs, self.features)
+
+    def check_trunk_jet(self, where: str = "net") -> None:
+        """The operator ``"taylor"`` backend (:mod:`pinnkit.derivatives.operator_taylor`) needs trunks with a jet
+        (MLPs without embedding, a smooth activation, also after the last layer); a ``ValueError`` naming ``where``
+        otherwise."""
+        for i, trunk in enumerate(self.trunks):
+            trunk.check_jet(f"{where}: DeepONet trunk {i}")
+        if self.trunk_activation_last:
+            smooth_activation_name(self.activation, f"{where}: DeepONet.activation (applied to the trunk features)")
+
+    def trunk_jet(self, x: Tensor, multi_indices: Iterable[MultiIndex], compiled: Compiled | None = None
+                  ) -> dict[MultiIndex, Tensor]:
+        """Trunk features and their derivatives ``{beta: (N, k, p)}`` at points ``x`` (N, d): the value and
+        ``multi_indices`` (and, without a last activation, every lower order of the closure too); identically zero
+        derivatives as zero tensors. Each trunk's jet is :func:`~pinnkit.nets.taylor_mode.mlp_jet` (through
+        ``compiled`` if given)."""
+        closed = jet_closure(multi_indices)
+        last = self.activation if self.trunk_activation_last else None
+        wanted = closed if last is None else sorted({(), *(normalise(a) for a in multi_indices)},
+                                                   key=lambda a: (len(a), a))
+        function = mlp_jet if compiled is None else compiled(mlp_jet)
+        jets: list[Jet] = [function(trunk, x, wanted, last) for trunk in self.trunks]
+        out: dict[MultiIndex, Tensor] = {}
+        n = len(x)
+        for beta in wanted:
+            parts = []
+            for jet in jets:
+                value = jet[beta]
+                width = jet[()].shape[-1]
+                if value is None:
+                    value = x.new_zeros(n, width)
+                elif value.ndim == 1:
+                    value = value.expand(n, width)
+                parts.append(value)
+            features = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
+            out[beta] = features.reshape(n, self.outputs, self.features)
+        return out
 
     def forward(self, v: Tensor, x: Tensor) -> Tensor:
         """``G(v)(x)``: (M, m) sensor values and (N, d) or (M, N, d) points -> (M, N, k)."""

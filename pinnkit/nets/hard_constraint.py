@@ -4,16 +4,32 @@ r"""Hard constraints: a network transformed so that it satisfies boundary / init
 
 with :math:`N` the network, :math:`g` a particular function satisfying the conditions and :math:`d` a distance
 function vanishing exactly where they are imposed: wherever :math:`d(x) = 0`, :math:`u(x) = g(x)` exactly, for
-every weight of :math:`N`.
+every weight of :math:`N`. Each output may have its own :math:`g_j` and :math:`d_j` (a
+:class:`~pinnkit.nets.PerOutput`, or a list given to :class:`HardConstraint`).
+
+Taylor mode (:mod:`pinnkit.derivatives.protocol`): :meth:`HardConstraint.jet` takes the jet of :math:`N` from the
+wrapped net's own jet and those of :math:`g` and :math:`d`, functions of the coordinates alone, by reverse mode on
+the points (cheap: no parameters inside), and forms the product by the Leibniz rule
+
+.. math:: \partial^\beta (d\,N) = \sum_{\gamma \le \beta} \binom{\beta}{\gamma}\,
+          \partial^\gamma d\; \partial^{\beta - \gamma} N, \qquad
+          \binom{\beta}{\gamma} = \prod_i \binom{\beta_i}{\gamma_i}
+
+(:math:`\beta_i` the number of times coordinate ``i`` occurs in the multi-index), per output column.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import torch
 from torch import Tensor, nn
 
+from ..derivatives.jet_algebra import coordinate_jet, product_jet
+from ..derivatives.multi_index import MultiIndex, jet_closure
+from ..derivatives.protocol import Compiled, Jet, check_jet
+from .per_output import PerOutput
 from .registry import net_spec, register_net
 
 
@@ -31,8 +47,11 @@ class HardConstraint(nn.Module):
     ---------
     net: the network ``N``, ``(..., inputs) -> (..., outputs)``; its parameters are this module's parameters.
     particular: ``g``, a callable ``x -> (..., outputs)`` or ``(...,)`` (then the same for every output), or a
-        number (a constant, e.g. ``0.0`` for homogeneous conditions).
-    distance: ``d``, a callable ``x -> (...,)`` or ``(..., 1)``, zero where the conditions hold and nonzero
+        number (a constant, e.g. ``0.0`` for homogeneous conditions), or a list with one callable or number per
+        output (made a :class:`~pinnkit.nets.PerOutput`).
+    distance: ``d``, a callable ``x -> (...,)``, ``(..., 1)`` or ``(..., outputs)`` (one distance per output; a
+        list with one callable or number per output is made a :class:`~pinnkit.nets.PerOutput`: ``1.0`` leaves
+        that output free), zero where the conditions hold and nonzero
         elsewhere in the domain: a geometry's ``approx_distance`` (zero on its boundary), or
         ``lambda x: x[:, 1:2]`` for an initial condition at ``t = 0`` in coordinates ``(x, t)``, or a product of
         such factors. Smooth ``d`` keeps ``u`` smooth.
@@ -60,11 +79,15 @@ class HardConstraint(nn.Module):
     True
     """
 
-    def __init__(self, net: nn.Module, particular: Callable[[Tensor], Tensor] | float,
-                 distance: Callable[[Tensor], Tensor]):
+    def __init__(self, net: nn.Module, particular: Callable[[Tensor], Tensor] | float | Sequence,
+                 distance: Callable[[Tensor], Tensor] | Sequence):
         super().__init__()
         if not isinstance(net, nn.Module):
             raise ValueError(f"net must be an nn.Module; got {type(net).__name__}")
+        if isinstance(particular, (list, tuple)):
+            particular = PerOutput(particular)
+        if isinstance(distance, (list, tuple)):
+            distance = PerOutput(distance)
         if not callable(particular) and (isinstance(particular, bool) or not isinstance(particular, numbers.Real)):
             raise ValueError(f"particular must be a callable x -> g(x) or a real number; got {particular!r}")
         if not callable(distance):
@@ -105,17 +128,36 @@ class HardConstraint(nn.Module):
         if n.ndim == 0 or tuple(n.shape[:-1]) != batch:
             raise ValueError(f"net(x) must have shape {batch + ('outputs',)} for x of shape {tuple(x.shape)}; "
                              f"got shape {tuple(n.shape)}")
-        return self.particular_values(x, n.shape[-1]) + self.distance_values(x) * n
+        return self.particular_values(x, n.shape[-1]) + self.distance_values(x, n.shape[-1]) * n
 
-    def distance_values(self, x: Tensor) -> Tensor:
-        """``d(x)`` as ``(..., 1)``."""
-        return self._column(self.distance(x), tuple(x.shape[:-1]), (1,), "distance")
+    def distance_values(self, x: Tensor, outputs: int | None = None) -> Tensor:
+        """``d(x)`` as ``(..., 1)`` or ``(..., outputs)``."""
+        widths = (1,) if outputs is None else (1, outputs)
+        return self._column(self.distance(x), tuple(x.shape[:-1]), widths, "distance")
 
     def particular_values(self, x: Tensor, outputs: int) -> Tensor | float:
         """``g(x)`` as ``(..., 1)`` or ``(..., outputs)``; a number stays a number."""
         if not callable(self.particular):
             return self.particular
         return self._column(self.particular(x), tuple(x.shape[:-1]), (1, outputs), "particular")
+
+    def check_jet(self, where: str = "net") -> None:
+        """Taylor mode needs the wrapped net to have a jet (:func:`~pinnkit.derivatives.protocol.check_jet`)."""
+        check_jet(self.net, f"{where}.net")
+
+    def jet(self, x: Tensor, multi_indices: Sequence[MultiIndex], compiled: Compiled | None = None) -> Jet:
+        """The jet of ``g + d * N`` at points ``x`` (N, inputs) over the closure of ``multi_indices`` (module
+        docstring): ``N``'s from the wrapped net (``compiled`` passed on), ``g``'s and ``d``'s by reverse mode."""
+        closed = jet_closure(multi_indices)
+        inner = self.net.jet(x, closed, compiled)
+        outputs = inner[()].shape[-1]
+        d = coordinate_jet(lambda p: self.distance_values(p, outputs), x, closed, _trainable(self.distance))
+        if callable(self.particular):
+            g = coordinate_jet(lambda p: self.particular_values(p, outputs), x, closed, _trainable(self.particular))
+        else:
+            g = {beta: None for beta in closed}
+            g[()] = torch.full((1,), float(self.particular), dtype=x.dtype, device=x.device)
+        return product_jet(d, inner, closed, plus=g)
 
     @staticmethod
     def _column(value, batch: tuple, widths: tuple, name: str) -> Tensor:
@@ -130,3 +172,7 @@ class HardConstraint(nn.Module):
         allowed = " or ".join(str(batch + (w,)) for w in widths)
         raise ValueError(f"{name}(x) must have shape {batch} or {allowed} for x with leading shape {batch}; "
                          f"got shape {shape}")
+
+
+def _trainable(part) -> bool:
+    return isinstance(part, nn.Module) and any(p.requires_grad for p in part.parameters())

@@ -13,14 +13,19 @@ Conventions shared by the networks of :mod:`pinnkit.nets`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ..checks import check_choice, check_positive_int
+from ..derivatives.multi_index import MultiIndex
+from ..derivatives.protocol import Compiled, Jet
 from .activations import activation as as_activation
 from .activations import activation_name, valid_names
 from .registry import net_spec, register_net
+from .taylor_mode import check_mlp_for_jets, mlp_jet
 
 #: Weight initialisations: Glorot (Xavier) normal or uniform with zero biases, or torch's default.
 INITS = ("glorot", "glorot_uniform", "default")
@@ -249,3 +254,18 @@ class MLP(_FeedForward):
         for layer in self.hidden:
             h = self.activation(layer(h))
         return self.output(h)
+
+    def check_jet(self, where: str = "net") -> None:
+        """Taylor mode (:mod:`pinnkit.derivatives.protocol`) needs the MLP's own forward pass (a subclass that
+        changes it must provide its own jet), no embedding and an activation with closed-form derivatives; a
+        ``ValueError`` naming ``where`` otherwise."""
+        if type(self).forward is not MLP.forward or type(self)._front is not _FeedForward._front:
+            raise ValueError(f"{where}: {type(self).__name__} changes the MLP's forward pass, so MLP.jet does not "
+                             f"describe it; give it a jet(x, multi_indices, compiled) of its own")
+        check_mlp_for_jets(self, where)
+
+    def jet(self, x: Tensor, multi_indices: Sequence[MultiIndex], compiled: Compiled | None = None) -> Jet:
+        """The jet ``{beta: (N, outputs), (outputs,) or None}`` at points ``x`` (N, inputs) over the closure of
+        ``multi_indices`` (:func:`~pinnkit.nets.taylor_mode.mlp_jet`, through ``compiled`` if given)."""
+        function = mlp_jet if compiled is None else compiled(mlp_jet)
+        return function(self, x, multi_indices)

@@ -26,7 +26,7 @@ A class joins :data:`NETS` with the decorator :func:`register_net`; pinnkit's ne
 they are defined, so this module imports none of them (the nets import it, never the other way). A class is
 rebuildable when its ``config`` property gives its constructor's keyword arguments, JSON-serialisable; config
 keys that hold other networks are declared with ``nested=`` (one spec, or None or a number, per key) and
-``nested_lists=`` (a list of specs), and hold :func:`net_spec` of those networks::
+``nested_lists=`` (a list of specs or numbers), and hold :func:`net_spec` of those networks::
 
     @register_net(nested=("net",))
     class Scaled(nn.Module):
@@ -89,7 +89,8 @@ def register_net(cls: type[M] | None = None, *, name: str | None = None, nested:
     arguments (``@register_net(name=..., nested=(...), nested_lists=(...))``); returns the class unchanged.
 
     ``nested``: config keys whose value is a nested spec (or None or a number, passed on as they are);
-    ``nested_lists``: config keys whose value is a list of nested specs. A name already taken by another class
+    ``nested_lists``: config keys whose value is a list of nested specs (numbers in it are passed on as they
+    are). A name already taken by another class
     is a ``ValueError`` (registering the same class again, or a class of the same module and qualified name, as
     on a module reload, replaces the entry); so is a class that is not an ``nn.Module`` subclass with a
     ``config`` attribute.
@@ -142,6 +143,10 @@ def spec_or_none(net: nn.Module) -> dict | None:
         return net_spec(net)
     except (TypeError, ValueError):
         return None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _is_spec(value) -> bool:
@@ -244,8 +249,8 @@ def _build(class_name: str, config: Mapping) -> nn.Module:
     for key in entry.nested_lists:
         specs = kwargs.get(key)
         if specs is not None:
-            if not isinstance(specs, (list, tuple)) or not all(_is_spec(s) for s in specs):
-                raise ValueError(f"config[{key!r}] must be a list of nested specs {{'class': ..., 'config': ...}}; "
-                                 f"got {specs!r}")
-            kwargs[key] = [_build(s["class"], s["config"]) for s in specs]
+            if not isinstance(specs, (list, tuple)) or not all(_is_spec(s) or _is_number(s) for s in specs):
+                raise ValueError(f"config[{key!r}] must be a list of nested specs {{'class': ..., 'config': ...}} "
+                                 f"(or numbers); got {specs!r}")
+            kwargs[key] = [s if _is_number(s) else _build(s["class"], s["config"]) for s in specs]
     return entry.cls(**kwargs)

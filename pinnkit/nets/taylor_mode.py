@@ -1,10 +1,12 @@
 r"""Taylor-mode (jet) propagation through an :class:`~pinnkit.nets.MLP`: its outputs and all the partial
-derivatives in its inputs that are asked for, in one forward pass, without reverse-mode derivative passes.
+derivatives in its inputs that are asked for, in one forward pass, without reverse-mode derivative passes. This
+is how the MLP implements the jet protocol of :mod:`pinnkit.derivatives.protocol` (``MLP.jet``); the multi-index
+tables come from :mod:`pinnkit.derivatives.multi_index`.
 
 A *jet* of a quantity ``y(x)`` is the dictionary :math:`\{\beta: \partial^\beta y\}` over a set ``S`` of
 multi-indices (sorted tuples of coordinate indices, ``()`` the value, ``(0, 0)`` for :math:`\partial^2/\partial x_0^2`,
-``(0, 1)`` for the mixed partial). ``S`` is closed under taking sub-multisets (:func:`jet_closure`), which is what
-the rules below need:
+``(0, 1)`` for the mixed partial). ``S`` is closed under taking sub-multisets
+(:func:`~pinnkit.derivatives.multi_index.jet_closure`), which is what the rules below need:
 
 * input: :math:`\partial_i x = e_i` (times the scale of the input scaling), higher orders zero;
 * linear layer :math:`z = h W^\top + b`: :math:`\partial^\beta z = \partial^\beta h\, W^\top` for
@@ -14,7 +16,8 @@ the rules below need:
   .. math:: \partial^\beta \sigma(z) = \sum_{\pi \in \Pi(\beta)} \sigma^{(|\pi|)}(z) \prod_{B \in \pi} \partial^B z,
 
   over the set partitions :math:`\pi` of the positions of :math:`\beta` (a block ``B`` is the sub-multiset of
-  coordinates at its positions); equal terms are grouped with their counts (:func:`faa_di_bruno`). For
+  coordinates at its positions); equal terms are grouped with their counts
+  (:func:`~pinnkit.derivatives.multi_index.faa_di_bruno`). For
   :math:`\beta = (0, 0)`: :math:`\sigma' z_{xx} + \sigma'' z_x^2`; for :math:`(0, 1)`:
   :math:`\sigma' z_{xt} + \sigma'' z_x z_t`.
 
@@ -23,88 +26,32 @@ point-independent ones (the first layer's first derivatives, a column of ``W``) 
 jet costs about ``|S|`` times the matrix products of the forward pass. Everything is plain differentiable torch,
 so one reverse pass of a loss gives its gradient in the network's parameters.
 
-Supported: :class:`~pinnkit.nets.MLP` (exactly, not a subclass) without embedding, with or without input scaling,
-with an activation of :data:`~pinnkit.nets.activation_derivatives.SMOOTH_ACTIVATIONS`; anything else is refused by
-:func:`check_mlp_for_jets` with a ``ValueError`` naming what is unsupported.
+Supported: :class:`~pinnkit.nets.MLP` (a subclass only if it keeps the MLP's forward pass) without embedding,
+with or without input scaling, with an activation of
+:data:`~pinnkit.nets.activation_derivatives.SMOOTH_ACTIVATIONS`; anything else is refused by ``MLP.check_jet``
+with a ``ValueError`` naming what is unsupported.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .activation_derivatives import constant_memo, factored_derivatives, smooth_activation_name
-from .mlp import MLP
+from ..derivatives.multi_index import MultiIndex, faa_di_bruno, jet_closure
+from ..derivatives.protocol import Jet
+from .activation_derivatives import factored_derivatives, smooth_activation_name
 
-MultiIndex = tuple[int, ...]
-Jet = dict[MultiIndex, Tensor | None]
-
-
-def jet_closure(alphas: Iterable[MultiIndex]) -> list[MultiIndex]:
-    """Every sub-multiset of every multi-index in ``alphas`` (with ``()``), sorted by order then lexicographically."""
-    return list(_closure(tuple(sorted({tuple(sorted(a)) for a in alphas}))))
-
-
-@constant_memo
-def _closure(alphas: tuple[MultiIndex, ...]) -> tuple[MultiIndex, ...]:
-    out: set[MultiIndex] = {()}
-    for alpha in alphas:
-        out.update(gamma for gamma, _, _ in sub_multisets(alpha))
-    return tuple(sorted(out, key=lambda a: (len(a), a)))
-
-
-@constant_memo
-def sub_multisets(alpha: MultiIndex) -> tuple[tuple[MultiIndex, MultiIndex, int], ...]:
-    r"""Every split of the multi-index ``alpha`` into a sub-multiset :math:`\gamma` and its complement
-    :math:`\alpha - \gamma`, with the multinomial weight :math:`\prod_i \binom{\alpha_i}{\gamma_i}` (the Leibniz
-    rule's coefficient; :math:`\alpha_i` counts coordinate ``i`` in ``alpha``)."""
-    counts = Counter(alpha)
-    coords = sorted(counts)
-    out = []
-    for picks in itertools.product(*(range(counts[c] + 1) for c in coords)):
-        gamma = tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(n))
-        rest = tuple(c for c, n in zip(coords, picks, strict=True) for _ in range(counts[c] - n))
-        weight = 1
-        for c, n in zip(coords, picks, strict=True):
-            weight *= math.comb(counts[c], n)
-        out.append((gamma, rest, weight))
-    return tuple(out)
-
-
-def _set_partitions(items: tuple[int, ...]) -> Iterable[list[tuple[int, ...]]]:
-    """All partitions of the positions ``items`` into non-empty blocks."""
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for partition in _set_partitions(rest):
-        yield [(first,), *partition]
-        for i, block in enumerate(partition):
-            yield partition[:i] + [(first, *block)] + partition[i + 1:]
-
-
-@constant_memo
-def faa_di_bruno(alpha: MultiIndex) -> tuple[tuple[int, int, tuple[MultiIndex, ...]], ...]:
-    r"""The grouped terms of :math:`\partial^\alpha \sigma(z)`: ``(count, k, blocks)`` meaning
-    ``count * sigma^(k)(z) * prod(d^B z for B in blocks)`` with ``k = len(blocks)``."""
-    terms: Counter = Counter()
-    for partition in _set_partitions(tuple(range(len(alpha)))):
-        blocks = tuple(sorted(tuple(sorted(alpha[i] for i in block)) for block in partition))
-        terms[blocks] += 1
-    return tuple((count, len(blocks), blocks) for blocks, count in sorted(terms.items(), key=lambda t: len(t[0])))
+if TYPE_CHECKING:
+    from .mlp import MLP
 
 
 def check_mlp_for_jets(net: nn.Module, where: str = "net") -> str:
-    """The activation's name if Taylor-mode jets of ``net`` are supported (module docstring), else a
+    """The activation's name if Taylor-mode jets of the MLP ``net`` are supported (module docstring), else a
     ``ValueError`` naming ``where`` and what is unsupported."""
-    if type(net) is not MLP:
-        raise ValueError(f"{where}: Taylor-mode derivatives support pinnkit's MLP only; got {type(net).__name__}")
     if net.embedding is not None:
         raise ValueError(f"{where}: Taylor-mode derivatives do not support an input embedding; got "
                          f"{type(net.embedding).__name__}")
@@ -164,7 +111,8 @@ def activation_jet(activation: nn.Module, jet: Jet, name: str | None = None,
 
 def input_jet(net: MLP, x: Tensor, alphas: Iterable[MultiIndex]) -> Jet:
     """The jet of the network's input after its input scaling: the value, ``d/dx_i`` (a scaled unit vector) and
-    ``None`` for every higher order; ``alphas`` must be closed (:func:`jet_closure`)."""
+    ``None`` for every higher order; ``alphas`` must be closed
+    (:func:`~pinnkit.derivatives.multi_index.jet_closure`)."""
     scaling = net.input_scaling
     value = x if scaling is None else scaling(x)
     d = x.shape[-1]

@@ -8,6 +8,9 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import check_finite_float
+from ..derivatives.jet_algebra import scaled_jet
+from ..derivatives.multi_index import MultiIndex
+from ..derivatives.protocol import Compiled, Jet, check_jet
 from .registry import net_spec, register_net
 
 
@@ -32,6 +35,17 @@ class LocalTime(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         t = self.span[0] + (x[..., -1:] - self.window[0]) * self.scale
         return self.net(torch.cat([x[..., :-1], t], dim=-1))
+
+    def check_jet(self, where: str = "net") -> None:
+        """Taylor mode needs the wrapped net to have a jet (:func:`~pinnkit.derivatives.protocol.check_jet`)."""
+        check_jet(self.net, f"{where}.net")
+
+    def jet(self, x: Tensor, multi_indices: Sequence[MultiIndex], compiled: Compiled | None = None) -> Jet:
+        r"""The jet at points ``x`` (N, inputs): the wrapped net's jet at the mapped points, each derivative times
+        :math:`s^{\beta_t}` (``s`` the time scale, :math:`\beta_t` the number of time indices: the chain rule)."""
+        t = self.span[0] + (x[..., -1:] - self.window[0]) * self.scale
+        inner = self.net.jet(torch.cat([x[..., :-1], t], dim=-1), multi_indices, compiled)
+        return scaled_jet(inner, [1.0] * (x.shape[-1] - 1) + [self.scale])
 
     @property
     def config(self) -> dict:

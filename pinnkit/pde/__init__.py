@@ -1,4 +1,5 @@
-"""Problems, conditions, ready-made equations, references and the derivative engine (autograd and ZCS)."""
+"""Problems, conditions, ready-made equations and references (the derivative engines are in
+:mod:`pinnkit.derivatives`)."""
 
 from . import equations, references
 from .conditions import (
@@ -10,16 +11,13 @@ from .conditions import (
     PeriodicBC,
     RobinBC,
 )
-from .derivatives import BACKENDS, AutogradDerivatives, ZCSDerivatives, derivatives
 from .fields import Fields
 from .gauge import MeanValue, PointValue
-from .linear_combination import LinearCombination, materialize
-from .operator_problem import OPERATOR_BACKENDS, InputBatch, OperatorFields, OperatorProblem
+from .operator_problem import InputBatch, OperatorFields, OperatorProblem
 from .problem import Batch, Problem
 
 __all__ = [
-    "BACKENDS", "AutogradDerivatives", "Batch", "Condition", "DirichletBC", "Fields", "InitialCondition",
-    "MeanValue", "NeumannBC", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC", "ZCSDerivatives",
-    "derivatives", "equations", "references",
-    "OPERATOR_BACKENDS", "InputBatch", "LinearCombination", "OperatorFields", "OperatorProblem", "materialize",
+    "Batch", "Condition", "DirichletBC", "Fields", "InitialCondition", "MeanValue", "NeumannBC", "ObservedData",
+    "PeriodicBC", "PointValue", "Problem", "RobinBC", "equations", "references",
+    "InputBatch", "OperatorFields", "OperatorProblem",
 ]

@@ -21,7 +21,8 @@ import re
 import torch
 from torch import Tensor
 
-from .derivatives import Derivatives, MultiIndex
+from ..derivatives.engine import Derivatives
+from ..derivatives.multi_index import MultiIndex
 
 
 class NameResolver:

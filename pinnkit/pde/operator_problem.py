@@ -14,18 +14,18 @@ Values are (M, N): ``M`` functions of the batch times ``N`` points shared by all
 ``f.x`` are (N,) and broadcast). Conditions are the ordinary ones (:class:`~pinnkit.pde.DirichletBC`,
 :class:`~pinnkit.pde.InitialCondition`, ...) and hold for every function.
 
-Derivative backends (:data:`OPERATOR_BACKENDS`):
+Derivative backends (``pinnkit.derivatives.backend_names("operator")``, engines in :mod:`pinnkit.derivatives`):
 
 * ``"zcs"`` (default): zero coordinate shift over the aligned points, one graph for the whole batch of
   functions; derivatives combined linearly in the residual share one backward pass
-  (:mod:`pinnkit.pde.linear_combination`). Memory nearly independent of ``M``.
+  (:mod:`pinnkit.derivatives.linear_combination`). Memory nearly independent of ``M``.
 * ``"loop"``: reverse-mode autograd one function at a time (M forward passes and M derivative graphs).
 * ``"replicated"``: the points copied for every function (M, N, d), one unaligned forward pass, reverse-mode
   autograd on the copies (what a DeepONet without ZCS does with aligned data).
-* ``"taylor"``: for a :class:`~pinnkit.nets.DeepONet` only. Coordinate derivatives act on the trunk alone
-  (:math:`\partial^\alpha u = b\, (\partial^\alpha t)^\top`), and one forward Taylor-mode (jet) pass of the trunk
-  gives all of them (:mod:`pinnkit.pde.taylor_derivatives`): no reverse-mode derivative pass, one backward pass
-  for the parameters. The fastest where it applies: trunks that are MLPs with a smooth activation
+* ``"taylor"``: for a network with a trunk jet (a :class:`~pinnkit.nets.DeepONet`). Coordinate derivatives act on
+  the trunk alone (:math:`\partial^\alpha u = b\, (\partial^\alpha t)^\top`), and one forward Taylor-mode (jet) pass
+  of the trunk gives all of them (:mod:`pinnkit.derivatives.operator_taylor`): no reverse-mode derivative pass, one
+  backward pass for the parameters. The fastest where it applies: trunks that are MLPs with a smooth activation
   (:data:`~pinnkit.nets.activation_derivatives.SMOOTH_ACTIVATIONS`), with or without input scaling; other
   networks (a DeepONet wrapped in a hard constraint, an embedding, ReLU) are refused with a ``ValueError``: use
   ``"zcs"`` for them. The multi-indices the residual and conditions ask for are learnt on the first call and
@@ -36,24 +36,23 @@ All four give the same residuals up to round-off.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..derivatives.backend import Backend, as_backend
+from ..derivatives.engine import Derivatives
+from ..derivatives.linear_combination import LinearCombination, materialize
+from ..derivatives.multi_index import MultiIndex
+from ..derivatives.zcs import ZCSDerivatives
 from ..functions.space import FunctionSpace
 from ..geometry import Geometry
-from ..nets.taylor_mode import Jet, mlp_jet
 from .conditions import Condition, ObservedData
-from .derivatives import AutogradDerivatives, Derivatives, MultiIndex, ZCSDerivatives
 from .fields import Fields, NameResolver
-from .linear_combination import LinearCombination, materialize
 from .problem import Batch, Problem, Residual, named_residual_terms
-from .taylor_derivatives import TaylorDerivatives, check_taylor_net
-
-OPERATOR_BACKENDS = ("zcs", "loop", "replicated", "taylor")
 
 
 @dataclass
@@ -69,7 +68,7 @@ class OperatorFields(Fields):
     """:class:`~pinnkit.pde.fields.Fields` of a batch of functions, plus the input function by name.
 
     With ``lazy`` (the ZCS backend), derivatives come back as
-    :class:`~pinnkit.pde.linear_combination.LinearCombination` so that linear terms share one backward pass.
+    :class:`~pinnkit.derivatives.linear_combination.LinearCombination` so that linear terms share one backward pass.
     """
 
     def __init__(self, engine: Derivatives, names: NameResolver, parameters: dict[str, Tensor] | None,
@@ -215,41 +214,26 @@ class OperatorProblem(Problem):
             raise ValueError(f"the residual function uses a name the problem does not have: {err}") from err
         return list(self._split_residual(out, len(x), 2))
 
-    def residuals(self, net: nn.Module, batch: Batch, inputs: InputBatch | None = None, backend: str = "zcs",
-                  mlp: Callable[..., Jet] = mlp_jet) -> dict[str, Tensor]:
+    def residuals(self, net: nn.Module, batch: Batch, inputs: InputBatch | None = None,
+                  backend: str | Backend = "zcs") -> dict[str, Tensor]:
         """Per-point residuals (M, N_term) of every term for the functions ``inputs`` at ``batch``'s points.
 
         ``net(v, x)`` maps sensor values (M, m) and points (N, d) to (M, N, k) (and (M, N, d) points to
-        (M, N, k) for ``backend="replicated"``), as :class:`~pinnkit.nets.DeepONet` does. ``mlp`` computes the
-        trunk's jet for ``backend="taylor"`` (:func:`~pinnkit.nets.taylor_mode.mlp_jet` or a compiled copy).
+        (M, N, k) for ``backend="replicated"``), as :class:`~pinnkit.nets.DeepONet` does; ``backend`` is a name of
+        ``pinnkit.derivatives.backend_names("operator")`` or a :class:`~pinnkit.derivatives.Backend`.
         """
         if inputs is None:
             raise ValueError("residuals of an OperatorProblem need the input functions (inputs=InputBatch)")
-        backend = check_operator_backend(backend)
+        backend = as_backend(backend, "operator")
         points = batch.points
         sensors, values = inputs.sensors.to(points), inputs.values.to(points)
-        params = dict(self.parameters.items())
-        if backend == "loop":
-            per_function = []
-            for i in range(len(sensors)):
-                v_i = sensors[i:i + 1]
-                engine = AutogradDerivatives(lambda p, v_i=v_i: net(v_i, p)[0], points)
-                fields = OperatorFields(engine, self.names, params, {self.input_name: values[i]})
-                per_function.append(self._terms(fields, batch, None))
-            return {k: torch.stack([r[k] for r in per_function]) for k in per_function[0]}
-        if backend == "taylor":
-            engine = TaylorDerivatives(net, sensors, points, self.derivative_alphas, mlp)
-            fields = OperatorFields(engine, self.names, params, {self.input_name: values}, lazy=True)
-            terms = self._terms(fields, batch, len(sensors))
+        engine = backend.operator_engine(net, sensors, points, self.derivative_alphas)
+        fields = OperatorFields(engine, self.names, dict(self.parameters.items()), {self.input_name: values},
+                                lazy=engine.combines_lazily)
+        terms = self._terms(fields, batch, len(sensors))
+        if backend.name == "taylor":
             self.derivative_alphas |= engine.requested
-            return terms
-        if backend == "zcs":
-            engine = ZCSDerivatives(lambda p: net(sensors, p), points)
-        else:
-            engine = AutogradDerivatives(lambda p: net(sensors, p), points.expand(len(sensors), *points.shape)
-                                         .contiguous())
-        fields = OperatorFields(engine, self.names, params, {self.input_name: values}, lazy=backend == "zcs")
-        return self._terms(fields, batch, len(sensors))
+        return terms
 
     def _terms(self, fields: OperatorFields, batch: Batch, m: int | None) -> dict[str, Tensor]:
         pde = batch.slices["pde"]
@@ -281,12 +265,3 @@ class OperatorProblem(Problem):
     def time_window(self, t0, t1, initial=None):
         raise ValueError("time-marching is not available for an OperatorProblem")
 
-
-def check_operator_backend(backend: str, net: nn.Module | None = None) -> str:
-    """``backend`` if it is one of :data:`OPERATOR_BACKENDS` (and, for ``"taylor"``, supports ``net`` when given),
-    else a ``ValueError``."""
-    if backend not in OPERATOR_BACKENDS:
-        raise ValueError(f"backend must be one of {OPERATOR_BACKENDS}; got {backend!r}")
-    if backend == "taylor" and net is not None:
-        check_taylor_net(net)
-    return backend

@@ -10,9 +10,11 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import check_finite_float
+from ..derivatives.backend import Backend, as_backend
+from ..derivatives.engine import Derivatives
+from ..derivatives.reverse import AutogradDerivatives
 from ..geometry import Geometry, SpaceTimeDomain, TimeDomain
 from .conditions import Condition
-from .derivatives import BACKENDS, Derivatives, derivatives
 from .fields import Fields, NameResolver
 
 Residual = Callable[[Fields], Tensor | Sequence[Tensor] | Mapping[str, Tensor]]
@@ -133,7 +135,7 @@ class Problem:
 
     def _trial_residual(self) -> list[str]:
         x = self.domain.sample_interior(4, "sobol", seed=0, dtype=torch.float64)
-        engine = derivatives(_ProbeNet(self.domain.dim, len(self.outputs)), x)
+        engine = AutogradDerivatives(_ProbeNet(self.domain.dim, len(self.outputs)), x)
         params = {k: v.detach().double() for k, v in self.parameters.items()}
         try:
             out = self.residual_fn(Fields(engine, self.names, params))
@@ -210,21 +212,20 @@ class Problem:
         points = torch.cat([p.to(dtype=dtype, device=device) for p in parts])
         return Batch(points, slices, data)
 
-    def engine(self, net: Callable[[Tensor], Tensor], points: Tensor, backend: str = "autograd",
-               jet: Callable | None = None) -> Derivatives:
-        """The derivative engine ``backend`` for ``net`` at ``points``; for ``"taylor"`` it propagates
-        ``derivative_alphas`` with the jet function ``jet`` (default: eager
-        :func:`~pinnkit.pde.jet_derivatives.network_jet`)."""
-        return derivatives(net, points, backend, self.derivative_alphas, jet)
+    def engine(self, net: Callable[[Tensor], Tensor], points: Tensor, backend: str | Backend = "autograd"
+               ) -> Derivatives:
+        """The derivative engine of ``backend`` (a name or a :class:`~pinnkit.derivatives.Backend`) for ``net`` at
+        ``points``; for ``"taylor"`` it propagates ``derivative_alphas``."""
+        return as_backend(backend, "pinn").engine(net, points, self.derivative_alphas)
 
     def _learn_alphas(self, engine: Derivatives) -> None:
         """Remember multi-indices a jet engine had to add (asked for by conditions, say) for the next pass."""
         self.derivative_alphas |= getattr(engine, "missed", set())
 
-    def residuals(self, net: Callable[[Tensor], Tensor], batch: Batch, backend: str = "autograd",
-                  jet: Callable | None = None) -> dict[str, Tensor]:
+    def residuals(self, net: Callable[[Tensor], Tensor], batch: Batch, backend: str | Backend = "autograd"
+                  ) -> dict[str, Tensor]:
         """Per-point residuals of every term, from one forward pass over the batch."""
-        engine = self.engine(net, batch.points, backend, jet)
+        engine = self.engine(net, batch.points, backend)
         fields = Fields(engine, self.names, dict(self.parameters.items()))
         out = self._split_residual(self.residual_fn(fields.restrict(batch.slices["pde"])),
                                    batch.slices["pde"].stop)
@@ -233,15 +234,15 @@ class Problem:
         self._learn_alphas(engine)
         return out
 
-    def pde_residual(self, net: Callable[[Tensor], Tensor], points: Tensor, backend: str = "autograd",
-                     chunk: int = 16384, jet: Callable | None = None) -> Tensor:
+    def pde_residual(self, net: Callable[[Tensor], Tensor], points: Tensor, backend: str | Backend = "autograd",
+                     chunk: int = 16384) -> Tensor:
         """The PDE residual at ``points``, detached: (N,) for one PDE term, (N, m) for m terms.
 
         For samplers that look at candidate points (RAD, RAR-D); evaluated in chunks of ``chunk`` points.
         """
         out = []
         for part in points.split(chunk):
-            engine = self.engine(net, part, backend, jet)
+            engine = self.engine(net, part, backend)
             terms = list(self._split_residual(self.residual_fn(Fields(engine, self.names,
                                                                       dict(self.parameters.items()))),
                                               len(part)).values())
@@ -276,11 +277,6 @@ def named_residual_terms(out, single: tuple[type, ...] = (Tensor,)) -> list[tupl
     raise ValueError(f"residual must return a tensor, a sequence or a mapping of tensors; got "
                      f"{type(out).__name__}")
 
-
-def check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
-    return backend
 
 
 def check_outputs(outputs: object) -> tuple[str, ...]:

@@ -22,12 +22,11 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import check_device, check_dtype, check_seed
+from ..derivatives.backend import Backend, as_backend
 from ..nets.registry import spec_or_none
-from ..nets.taylor_mode import mlp_jet
-from ..pde.operator_problem import InputBatch, OperatorProblem, check_operator_backend
+from ..pde.operator_problem import InputBatch, OperatorProblem
 from ..pde.problem import Batch
 from ..sampling import FixedPoints, Resample
-from .arguments import check_compile
 from .fingerprint import load_weights, problem_fingerprint
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
@@ -41,7 +40,7 @@ class OperatorObjective(Objective):
     kind = "operator"
 
     def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor, batch_size: int | None,
-                 sampler: FixedPoints | Resample | None, backend: str, compile: bool, device: torch.device,
+                 sampler: FixedPoints | Resample | None, backend: str | Backend, device: torch.device,
                  dtype: torch.dtype, seed: int):
         if not isinstance(problem, OperatorProblem):
             raise ValueError(f"problem must be a pinnkit OperatorProblem; got {type(problem).__name__}")
@@ -51,9 +50,7 @@ class OperatorObjective(Objective):
         self.net = net.to(device=device, dtype=dtype)
         problem.parameters.to(device=device, dtype=dtype)
         problem.check_net(self.net, dtype, device)
-        self.backend = check_operator_backend(backend, self.net)
-        self.compile = check_compile(compile, self.backend)
-        self.mlp_jet = torch.compile(mlp_jet, dynamic=False) if compile else mlp_jet
+        self.backend = as_backend(backend, "operator").check(self.net, "operator")
         streams = np.random.SeedSequence(seed).spawn(3)
         self.rng = np.random.default_rng(streams[0])
         self.function_rng = np.random.default_rng(streams[2])
@@ -123,7 +120,7 @@ class OperatorObjective(Objective):
         batch = self._current_batch(step)
         idx = torch.as_tensor(index, device=self.device)
         inputs = InputBatch(self.sensor_values[idx], self._values[idx])
-        residuals = self.problem.residuals(self.net, batch, inputs, self.backend, self.mlp_jet)
+        residuals = self.problem.residuals(self.net, batch, inputs, self.backend)
         return {name: residuals[name].square().mean() for name in self.problem.terms}
 
     def evaluate(self, step: int) -> Evaluation:
@@ -212,10 +209,9 @@ class OperatorTrainer(TrainingLoop):
     sampler : FixedPoints or Resample, optional
         PDE collocation points shared by all functions; default ``FixedPoints(2000, "sobol")``. Samplers that
         look at residuals (R3, RAD) are not supported.
-    backend : str
-        ``"zcs"`` (default), ``"loop"``, ``"replicated"`` or ``"taylor"`` (see :mod:`pinnkit.pde.operator_problem`).
-    compile : bool
-        ``backend="taylor"`` only: run the trunk's jet pass through ``torch.compile``.
+    backend : str or Backend
+        ``"zcs"`` (default), ``"loop"``, ``"replicated"`` or ``"taylor"`` (see :mod:`pinnkit.pde.operator_problem`);
+        ``pinnkit.Backend("taylor", compile=True)`` runs the trunk's jet pass through ``torch.compile``.
     optimizer, lr, optimizer_options, scheduler, loss_weights
         As for :class:`~pinnkit.training.TrainingLoop` (L-BFGS and the multi-loss optimizers included).
     device, dtype, seed
@@ -223,21 +219,21 @@ class OperatorTrainer(TrainingLoop):
     """
 
     def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor = 1000,
-                 batch_size: int | None = None, sampler: FixedPoints | Resample | None = None, backend: str = "zcs",
+                 batch_size: int | None = None, sampler: FixedPoints | Resample | None = None,
+                 backend: str | Backend = "zcs",
                  optimizer: str | Callable = "adam", lr: float = 1e-3, optimizer_options: Mapping | None = None,
                  scheduler: Callable | None = None, device: str | torch.device = "cpu",
-                 dtype: torch.dtype = torch.float32, loss_weights: Mapping[str, float] | None = None, seed: int = 0,
-                 compile: bool = False):
+                 dtype: torch.dtype = torch.float32, loss_weights: Mapping[str, float] | None = None, seed: int = 0):
         device, dtype, seed = check_device(device), check_dtype(dtype), check_seed(seed)
         objective = OperatorObjective(problem, net, functions=functions, batch_size=batch_size, sampler=sampler,
-                                      backend=backend, compile=compile, device=device, dtype=dtype, seed=seed)
+                                      backend=backend, device=device, dtype=dtype, seed=seed)
         super().__init__(objective, optimizer=optimizer, lr=lr, optimizer_options=optimizer_options,
                          scheduler=scheduler, loss_weights=loss_weights, device=device)
 
     problem = property(lambda self: self.objective.problem, doc="The operator problem.")
     net = property(lambda self: self.objective.net, doc="The operator network being trained.")
     sampler = property(lambda self: self.objective.sampler, doc="The collocation sampler.")
-    backend = property(lambda self: self.objective.backend, doc="The derivative engine's name.")
+    backend = property(lambda self: self.objective.backend, doc="The derivative backend (a pinnkit.Backend).")
     dtype = property(lambda self: self.objective.dtype, doc="The training precision.")
     features = property(lambda self: self.objective.features, doc="The pool of training functions (F, q).")
     batch_size = property(lambda self: self.objective.batch_size, doc="Functions per step.")

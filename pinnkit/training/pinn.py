@@ -13,7 +13,6 @@ residual to the sampler (which may move its points) and lets the weighting advan
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,17 +21,15 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import check_device, check_dtype, check_pointwise_net, check_seed
+from ..derivatives.backend import Backend, as_backend
 from ..metrics import l2_relative_error
 from ..nets.deeponet import DeepONet
 from ..nets.registry import spec_or_none
-from ..nets.taylor_mode import mlp_jet
 from ..ownership import weak_method
-from ..pde.jet_derivatives import check_jet_net, network_jet
 from ..pde.operator_problem import OperatorProblem
-from ..pde.problem import Batch, Problem, check_backend
+from ..pde.problem import Batch, Problem
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
-from .arguments import check_compile
 from .fingerprint import load_weights, problem_fingerprint
 from .loop import TrainingLoop
 from .objective import Evaluation, Objective
@@ -46,7 +43,7 @@ class PINNObjective(Objective):
     kind = "pinn"
 
     def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None, weighting: Weighting | None,
-                 backend: str, compile: bool, device: torch.device, dtype: torch.dtype, seed: int,
+                 backend: str | Backend, device: torch.device, dtype: torch.dtype, seed: int,
                  reference: tuple[Any, Any] | None):
         if isinstance(problem, OperatorProblem):
             raise TypeError("problem is an OperatorProblem (a family of problems, one per input function): train "
@@ -63,11 +60,7 @@ class PINNObjective(Objective):
         problem.parameters.to(device=device, dtype=dtype)
         problem.check_net(self.net, dtype, device)
         check_pointwise_net(self.net, problem.domain.sample_interior(5, "sobol", seed=0, dtype=dtype, device=device))
-        self.backend = check_backend(backend)
-        if self.backend == "taylor":
-            check_jet_net(self.net, "net (backend='taylor')")
-        self.compile = check_compile(compile, self.backend)
-        self.jet = functools.partial(network_jet, mlp=torch.compile(mlp_jet, dynamic=False)) if compile else None
+        self.backend = as_backend(backend, "pinn").check(self.net, "pinn")
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
         if not isinstance(self.sampler, Sampler):
@@ -103,7 +96,7 @@ class PINNObjective(Objective):
     # ------------------------------------------------------------------ the loss
     def pde_residual(self, points: Tensor) -> Tensor:
         """The detached PDE residual at any ``points`` (N,) or (N, m), in chunks (for samplers' candidates)."""
-        return self.problem.pde_residual(self.net, points, self.backend, jet=self.jet)
+        return self.problem.pde_residual(self.net, points, self.backend)
 
     def _current_batch(self, step: int) -> Batch:
         points = self.sampler.points(step)
@@ -116,7 +109,7 @@ class PINNObjective(Objective):
 
     def evaluate(self, step: int) -> Evaluation:
         batch = self._current_batch(step)
-        residuals = self.problem.residuals(self.net, batch, self.backend, jet=self.jet)
+        residuals = self.problem.residuals(self.net, batch, self.backend)
         terms = {name: residuals[name].square().mean() for name in self.condition_terms}
         weights = None
         if self.weighting is not None:
@@ -233,11 +226,10 @@ class Trainer(TrainingLoop):
     optimizer, lr, optimizer_options, scheduler, loss_weights
         As for :class:`~pinnkit.training.TrainingLoop`; a multi-loss optimizer (MultiAdam, ConFIG, M-ConFIG,
         PCGrad) gets the named, weighted loss terms of each step instead of their sum.
-    backend : str
+    backend : str or Backend
         Derivative engine: ``"autograd"`` (reverse mode, any network), ``"zcs"`` (zero coordinate shift) or
-        ``"taylor"`` (a forward jet pass; see :mod:`pinnkit.pde.jet_derivatives`).
-    compile : bool
-        ``backend="taylor"`` only: run the MLP's jet pass through ``torch.compile``.
+        ``"taylor"`` (a forward jet pass of a network with a jet; see :mod:`pinnkit.derivatives.taylor`);
+        ``pinnkit.Backend("taylor", compile=True)`` runs the jet pass through ``torch.compile``.
     device, dtype
         Where and in which precision to train; the net and PDE parameters are moved there. ``dtype`` is
         ``torch.float32`` or ``torch.float64`` (or the string ``"float32"`` / ``"float64"``); half precision
@@ -251,12 +243,12 @@ class Trainer(TrainingLoop):
     def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None = None,
                  weighting: Weighting | None = None, optimizer: str | Callable = "adam", lr: float = 1e-3,
                  optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
-                 backend: str = "autograd", device: str | torch.device = "cpu",
+                 backend: str | Backend = "autograd", device: str | torch.device = "cpu",
                  dtype: torch.dtype | str = torch.float32, loss_weights: Mapping[str, float] | None = None,
-                 seed: int = 0, reference: tuple[Any, Any] | None = None, compile: bool = False):
+                 seed: int = 0, reference: tuple[Any, Any] | None = None):
         device, dtype, seed = check_device(device), check_dtype(dtype), check_seed(seed)
         objective = PINNObjective(problem, net, sampler=sampler, weighting=weighting, backend=backend,
-                                  compile=compile, device=device, dtype=dtype, seed=seed, reference=reference)
+                                  device=device, dtype=dtype, seed=seed, reference=reference)
         super().__init__(objective, optimizer=optimizer, lr=lr, optimizer_options=optimizer_options,
                          scheduler=scheduler, loss_weights=loss_weights, device=device)
         objective.loss_weights = self.loss_weights
@@ -265,7 +257,7 @@ class Trainer(TrainingLoop):
     net = property(lambda self: self.objective.net, doc="The network being trained.")
     sampler = property(lambda self: self.objective.sampler, doc="The collocation sampler.")
     weighting = property(lambda self: self.objective.weighting, doc="The loss weighting (None without one).")
-    backend = property(lambda self: self.objective.backend, doc="The derivative engine's name.")
+    backend = property(lambda self: self.objective.backend, doc="The derivative backend (a pinnkit.Backend).")
     dtype = property(lambda self: self.objective.dtype, doc="The training precision.")
     seed = property(lambda self: self.objective.seed, doc="The seed of the points.")
     condition_points = property(lambda self: self.objective.condition_points, doc="The conditions' points.")

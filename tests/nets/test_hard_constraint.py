@@ -102,8 +102,13 @@ def test_construction_errors(make, match):
 def test_shape_errors():
     net = MLP(2, 2, width=4, depth=1)
     x = torch.rand(5, 2)
-    with pytest.raises(ValueError, match=r"distance\(x\) must have shape \(5,\) or \(5, 1\).*got shape \(5, 2\)"):
-        HardConstraint(net, 0.0, lambda x: x)(x)
+    with pytest.raises(ValueError, match=r"distance\(x\) must have shape \(5,\) or \(5, 1\) or \(5, 2\).*got shape "
+                                         r"\(5, 3\)"):
+        HardConstraint(net, 0.0, lambda x: torch.cat([x, x[:, :1]], dim=1))(x)
+    with pytest.raises(ValueError, match=r"parts\[1\] must be a callable x -> f\(x\) or a real number; got 'a'"):
+        HardConstraint(net, 0.0, [lambda x: x[:, 0], "a"])
+    with pytest.raises(ValueError, match=r"parts\[0\]\(x\) must have shape \(5,\) or \(5, 1\); got \(5, 2\)"):
+        HardConstraint(net, 0.0, [lambda x: x, 1.0])(x)
     with pytest.raises(ValueError, match=r"particular\(x\) must have shape \(5,\) or \(5, 1\) or \(5, 2\)"):
         HardConstraint(net, lambda x: torch.zeros(5, 3), lambda x: x[:, 0])(x)
     with pytest.raises(ValueError, match=r"distance\(x\) must return a tensor"):
@@ -113,3 +118,22 @@ def test_shape_errors():
 def test_docstring_example():
     result = doctest.testmod(pinnkit.nets.hard_constraint)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_per_output_distances_and_particulars():
+    """``u_j = g_j + d_j N_j`` column by column; d = 1 leaves an output free (exactly N_j), lists become PerOutput."""
+    torch.manual_seed(0)
+    net = MLP(2, 3, width=8, depth=2).double()
+    names, expression = ("x", "y"), pinnkit.nets.Expression
+    constrained = HardConstraint(net, [expression("y**2", names), 0.0, 0.0],
+                                 [expression("x*(1 - x)", names), expression("y", names), 1.0])
+    x = torch.rand(7, 2, dtype=torch.float64)
+    n, u = net(x), constrained(x)
+    torch.testing.assert_close(u[:, 0], x[:, 1] ** 2 + x[:, 0] * (1 - x[:, 0]) * n[:, 0], rtol=0, atol=1e-15)
+    torch.testing.assert_close(u[:, 1], x[:, 1] * n[:, 1], rtol=0, atol=0)
+    assert torch.equal(u[:, 2], n[:, 2])
+    assert isinstance(constrained.distance, pinnkit.nets.PerOutput)
+    spec = pinnkit.nets.net_spec(constrained)
+    rebuilt = pinnkit.nets.build_net(spec["class"], spec["config"]).double()
+    rebuilt.load_state_dict(constrained.state_dict())
+    assert torch.equal(rebuilt(x), u)

@@ -38,7 +38,8 @@ def antiderivative_problem():
                               conditions=[pk.DirichletBC("left", 0.0, n=1)])
 
 
-@pytest.mark.parametrize("backend", [b for b in pk.pde.OPERATOR_BACKENDS if b != "taylor"])  # taylor: DeepONets
+@pytest.mark.parametrize("backend", [b for b in pk.derivatives.backend_names("operator")
+                                     if b != "taylor"])  # taylor: DeepONets
 def test_residuals_vanish_for_the_exact_operator(backend):
     problem = antiderivative_problem()
     net = ExactAntiderivative(problem.sensors)
@@ -74,7 +75,7 @@ def test_backends_agree_in_float64():
     points = problem.domain.sample_interior(40, "sobol", seed=1, dtype=torch.float64)
     batch = problem.batch(points, problem.sample_conditions(0))
     inputs = problem.inputs(problem.space.sample(4, seed=2), batch.points)
-    results = {b: problem.residuals(net, batch, inputs, b) for b in pk.pde.OPERATOR_BACKENDS}
+    results = {b: problem.residuals(net, batch, inputs, b) for b in pk.derivatives.backend_names("operator")}
     assert set(results["zcs"]) == {"pde", "mixed", "dirichlet_u_boundary", "initial_u", "neumann_u_x_max"}
     for name, value in results["loop"].items():
         for backend in ("zcs", "replicated", "taylor"):

@@ -10,9 +10,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from pinnkit.derivatives import AutogradDerivatives, LinearCombination, ZCSDerivatives, materialize
 from pinnkit.nets import DeepONet
-from pinnkit.pde.derivatives import AutogradDerivatives, ZCSDerivatives
-from pinnkit.pde.linear_combination import LinearCombination, materialize
 
 ALPHAS = [(0,), (1,), (0, 0), (0, 1), (1, 1), (0, 0, 1), (1, 1, 1), (0, 0, 0, 0), (0, 0, 1, 1), (0, 1, 1, 1)]
 

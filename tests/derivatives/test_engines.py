@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from pinnkit.pde.derivatives import AutogradDerivatives, ZCSDerivatives, derivatives
+import pinnkit as pk
+from pinnkit.derivatives import AutogradDerivatives, ZCSDerivatives
 from pinnkit.pde.fields import Fields, NameResolver
 
 BACKENDS = ("autograd", "zcs")
@@ -48,7 +49,7 @@ def points():
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_all_derivatives_to_fourth_order_in_3d_plus_time(backend, points):
     """Every multi-index up to order 4 in (x, y, z, t), two outputs: equal to the closed form."""
-    eng = derivatives(analytic_net, points, backend)
+    eng = pk.Backend(backend).engine(analytic_net, points)
     for j in range(2):
         torch.testing.assert_close(eng(j), analytic_net(points)[:, j], rtol=0, atol=0)
         for alpha in multi_indices(4, 4):
@@ -86,14 +87,14 @@ def test_network_derivatives_against_finite_differences():
     uxx = (u(x + e[0]) - 2 * u(x) + u(x - e[0])) / h**2
     uxy = (u(x + e[0] + e[1]) - u(x + e[0] - e[1]) - u(x - e[0] + e[1]) + u(x - e[0] - e[1])) / (4 * h**2)
     for backend in BACKENDS:
-        eng = derivatives(net, x, backend)
+        eng = pk.Backend(backend).engine(net, x)
         torch.testing.assert_close(eng(0, (0, 0)), uxx, rtol=0, atol=1e-6)
         torch.testing.assert_close(eng(0, (0, 1)), uxy, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_results_are_cached_and_mixed_partials_commute(backend, points):
-    eng = derivatives(analytic_net, points, backend)
+    eng = pk.Backend(backend).engine(analytic_net, points)
     first = eng(0, (0, 3))
     assert eng(0, (3, 0)) is first and eng(0, (0, 3)) is first
 
@@ -102,7 +103,7 @@ def test_results_are_cached_and_mixed_partials_commute(backend, points):
 def test_vanishing_derivatives_are_zero_not_errors(backend):
     net = torch.nn.Linear(2, 1).double()
     x = torch.rand(10, 2, dtype=torch.float64)
-    eng = derivatives(net, x, backend)
+    eng = pk.Backend(backend).engine(net, x)
     torch.testing.assert_close(eng(0, (0,)), torch.full((10,), net.weight[0, 0].item(), dtype=torch.float64))
     assert torch.all(eng(0, (0, 0)) == 0) and torch.all(eng(0, (0, 1, 1)) == 0)
 
@@ -114,7 +115,7 @@ def test_derivatives_carry_gradients_to_the_parameters(backend):
     for b in BACKENDS:
         net = mlp(2, 1, seed=5)
         x = torch.rand(30, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-        eng = derivatives(net, x, b)
+        eng = pk.Backend(b).engine(net, x)
         loss = (eng(0, (1,)) + eng(0) * eng(0, (0,)) - 0.01 * eng(0, (0, 0))).pow(2).mean()
         grads[b] = torch.autograd.grad(loss, list(net.parameters()))
     for ga, gz in zip(grads["autograd"], grads["zcs"], strict=True):
@@ -127,7 +128,7 @@ class TestFields:
     def fields(self, backend="autograd"):
         x = torch.rand(16, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
         net = mlp(3, 2, seed=7)
-        return Fields(derivatives(net, x, backend), self.names, {"nu": torch.tensor(0.1)}), net, x
+        return Fields(pk.Backend(backend).engine(net, x), self.names, {"nu": torch.tensor(0.1)}), net, x
 
     def test_attribute_names(self):
         f, net, x = self.fields()
@@ -142,7 +143,7 @@ class TestFields:
     def test_multi_letter_coordinates(self):
         names = NameResolver(("u",), ("x1", "x2", "x3", "x4"))
         x = torch.rand(8, 4, dtype=torch.float64)
-        f = Fields(derivatives(mlp(4, 1), x), names)
+        f = Fields(AutogradDerivatives(mlp(4, 1), x), names)
         assert f.u_x1x2 is f.d("u", "x1", "x2")
         assert f.u_x4x4x4x4 is f.d("u", "x4", "x4", "x4", "x4")
 
@@ -171,4 +172,4 @@ class TestFields:
 
     def test_unknown_backend(self):
         with pytest.raises(ValueError, match="backend must be one of"):
-            derivatives(mlp(1, 1), torch.rand(3, 1, dtype=torch.float64), "forward")
+            pk.Backend("forward")

@@ -12,14 +12,12 @@ import torch
 from torch import nn
 
 import pinnkit as pk
+from pinnkit.derivatives import AutogradDerivatives, TaylorDerivatives
+from pinnkit.derivatives.multi_index import faa_di_bruno, jet_closure
 from pinnkit.nets import DeepONet
 from pinnkit.nets.activation_derivatives import SMOOTH_ACTIVATIONS, activation_derivatives
 from pinnkit.nets.activations import activation
-from pinnkit.nets.taylor_mode import faa_di_bruno, jet_closure
-from pinnkit.pde.derivatives import AutogradDerivatives
-from pinnkit.pde.taylor_derivatives import TaylorDerivatives
-
-from .test_operator_problem import diffusion_reaction_problem
+from tests.operator.test_operator_problem import diffusion_reaction_problem
 
 ALPHAS = [(0,), (1,), (0, 0), (0, 1), (1, 1), (0, 0, 1), (1, 1, 1), (0, 0, 0, 0), (0, 0, 1, 1), (0, 1, 1, 1)]
 
@@ -133,9 +131,9 @@ def test_taylor_backend_trains_like_zcs_also_compiled():
         torch.manual_seed(0)
         problem = diffusion_reaction_problem(k_param=True)
         net = DeepONet([10, 16, 16], [2, 16, 16], trunk_bounds=problem.domain.bbox)
-        trainer = pk.OperatorTrainer(problem, net, functions=8, batch_size=4, backend=backend, lr=1e-2,
-                                     dtype=torch.float64, sampler=pk.sampling.Resample(30, every=2), seed=3,
-                                     compile=compile)
+        trainer = pk.OperatorTrainer(problem, net, functions=8, batch_size=4,
+                                     backend=pk.Backend(backend, compile=compile), lr=1e-2, dtype=torch.float64,
+                                     sampler=pk.sampling.Resample(30, every=2), seed=3)
         trainer.fit(5, progress=False)
         runs[backend, compile] = [p.detach().clone() for p in trainer.trainable_parameters()]
         if backend == "taylor":
@@ -148,10 +146,13 @@ def test_taylor_backend_trains_like_zcs_also_compiled():
 def test_compile_needs_the_taylor_backend_and_a_bool():
     problem = diffusion_reaction_problem()
     net = DeepONet([10, 8, 8], [2, 8, 8])
-    with pytest.raises(ValueError, match="compile=True needs backend='taylor'.*got backend='zcs'"):
-        pk.OperatorTrainer(problem, net, compile=True)
+    with pytest.raises(ValueError, match="compile=True needs backend 'taylor'.*got 'zcs'"):
+        pk.OperatorTrainer(problem, net, backend=pk.Backend("zcs", compile=True))
     with pytest.raises(ValueError, match="compile must be True or False; got 'yes'"):
-        pk.OperatorTrainer(problem, net, backend="taylor", compile="yes")
+        pk.OperatorTrainer(problem, net, backend=pk.Backend("taylor", compile="yes"))
+    with pytest.raises(ValueError, match=r"backend must be one of \('zcs', 'loop', 'replicated', 'taylor'\) for an "
+                                         r"operator problem; got 'autograd'"):
+        pk.OperatorTrainer(problem, net, backend="autograd")
 
 
 class Wrapped(nn.Module):
@@ -165,7 +166,8 @@ class Wrapped(nn.Module):
 
 def test_unsupported_networks_are_refused_at_construction():
     problem = diffusion_reaction_problem()
-    with pytest.raises(ValueError, match="needs a pinnkit DeepONet.*got Wrapped"):
+    with pytest.raises(ValueError, match="backend 'taylor': net: the operator 'taylor' backend needs .*"
+                                         "Wrapped has none"):
         pk.OperatorTrainer(problem, Wrapped(DeepONet([10, 8, 8], [2, 8, 8])), backend="taylor")
     with pytest.raises(ValueError, match="got 'relu'"):
         pk.OperatorTrainer(problem, DeepONet([10, 8, 8], [2, 8, 8], activation="relu"), backend="taylor")

@@ -1,7 +1,8 @@
-r"""Lazy linear combinations of derivatives for the ZCS engine: one backward pass to ``a`` per combination.
+r"""Lazy linear combinations of derivatives, for engines that combine cheaply (:meth:`Derivatives.combine
+<pinnkit.derivatives.engine.Derivatives.combine>`: ZCS, the DeepONet Taylor engine).
 
 With zero coordinate shift every derivative field is :math:`\partial^\alpha u = \partial_a \omega_\alpha` for the
-scalar :math:`\omega_\alpha = \partial^\alpha_z \sum a \odot u` (see :mod:`pinnkit.pde.derivatives`). A linear
+scalar :math:`\omega_\alpha = \partial^\alpha_z \sum a \odot u` (see :mod:`pinnkit.derivatives.zcs`). A linear
 combination is linear in ``a`` too:
 
 .. math:: \sum_i c_i\, \partial^{\alpha_i} u = \partial_a \Big( \sum_i c_i\, \omega_{\alpha_i} \Big),
@@ -27,9 +28,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .derivatives import Derivatives, MultiIndex, ZCSDerivatives, _grad
+from .engine import Coefficient, Derivatives
+from .multi_index import MultiIndex
 
-Coefficient = float | Tensor
 Key = tuple[int, MultiIndex]
 
 
@@ -39,10 +40,9 @@ def _is_scalar(value: Any) -> bool:
 
 
 class LinearCombination:
-    """``sum_i c_i d^{alpha_i} u_{j_i} + rest`` over one ZCS engine, evaluated on first use (see module docstring).
-
-    ``engine`` may also be any engine with a method ``combine(j, [(alpha, c), ...])`` returning the combined field
-    of output ``j`` (:class:`~pinnkit.pde.taylor_derivatives.TaylorDerivatives` forms it on the trunk jets).
+    """``sum_i c_i d^{alpha_i} u_{j_i} + rest`` over one engine, evaluated on first use (see module docstring);
+    the engine's ``combine(j, [(alpha, c), ...])`` forms each output's combined field (ZCS: one backward pass to
+    ``a``; :class:`~pinnkit.derivatives.operator_taylor.TaylorDerivatives`: on the trunk jets).
 
     ``terms`` maps ``(output j, multi-index alpha)`` (alpha non-empty) to a coefficient (number or 0-d tensor);
     ``rest`` is a plain tensor (or None) added at the end; ``take`` restricts a field of the engine's shape
@@ -74,11 +74,8 @@ class LinearCombination:
         for j, items in by_output.items():
             if len(items) == 1 and isinstance(items[0][1], numbers.Number) and items[0][1] == 1:
                 field = engine(j, items[0][0])  # a single derivative: the engine's cached field
-            elif isinstance(engine, ZCSDerivatives):
-                scalar = sum(c * engine.omega(alpha) for alpha, c in items)
-                field = _grad(scalar, engine.a)[..., j]  # one backward pass to a for the whole combination
             else:
-                field = engine.combine(j, items)  # e.g. TaylorDerivatives: combined on the trunk jets
+                field = engine.combine(j, items)  # ZCS: one backward pass to a; Taylor: on the trunk jets
             total = field if total is None else total + field
         out = self._take(total)
         return out if self._rest is None else out + self._rest

@@ -7,8 +7,7 @@ import pytest
 import torch
 
 import pinnkit as pk
-from pinnkit.pde.derivatives import AutogradDerivatives, derivatives
-from pinnkit.pde.jet_derivatives import JetDerivatives
+from pinnkit.derivatives import AutogradDerivatives, JetDerivatives
 
 
 def multi_indices(dim, max_order):
@@ -51,7 +50,7 @@ def test_parameter_gradients_equal_reverse_mode():
     for backend in ("autograd", "taylor"):
         net = mlp(2, 1, seed=5)
         x = torch.rand(30, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-        eng = derivatives(net, x, backend, alphas=[(0,), (1,), (0, 0)])
+        eng = pk.Backend(backend).engine(net, x, [(0,), (1,), (0, 0)])
         loss = (eng(0, (1,)) + eng(0) * eng(0, (0,)) - 0.01 * eng(0, (0, 0))).pow(2).mean()
         grads[backend] = torch.autograd.grad(loss, list(net.parameters()))
     for ga, gt in zip(grads["autograd"], grads["taylor"], strict=True):
@@ -66,8 +65,9 @@ def burgers_trainer(backend, compile=False, **kw):
         pk.InitialCondition(lambda x: -torch.sin(math.pi * x[:, :1]), n=40)])
     torch.manual_seed(0)
     net = pk.nets.MLP(2, 1, width=12, depth=2, input_bounds=domain.bbox)
+    backend = backend if compile is False else pk.Backend(backend, compile=compile)
     return pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(300, "sobol"), backend=backend,
-                      dtype=torch.float64, compile=compile, **kw)
+                      dtype=torch.float64, **kw)
 
 
 def test_problem_records_what_its_residual_asks_for():
@@ -107,14 +107,19 @@ def test_a_derivative_only_a_condition_needs_is_learned_after_the_first_pass():
 
 
 def test_bad_settings_are_refused_at_construction():
-    with pytest.raises(ValueError, match="backend=.taylor.*MLP and a HardConstraint"):
+    with pytest.raises(ValueError, match="backend 'taylor': net: Taylor-mode derivatives need a network with "
+                                         "a jet"):
         domain = pk.geometry.Interval(0, 1)
         pk.Trainer(pk.Problem(domain, lambda f: f.u_xx), torch.nn.Sequential(torch.nn.Linear(1, 1)),
                    backend="taylor")
-    with pytest.raises(ValueError, match="compile=True needs backend='taylor'"):
+    with pytest.raises(ValueError, match="compile=True needs backend 'taylor'.*got 'autograd'"):
         burgers_trainer("autograd", compile=True)
     with pytest.raises(ValueError, match="compile must be True or False"):
         burgers_trainer("taylor", compile="yes")
+    with pytest.raises(ValueError, match=r"backend must be one of \('autograd', 'zcs', 'taylor'\) for a pinn problem"):
+        burgers_trainer("loop")
+    with pytest.raises(ValueError, match="backend must be a name"):
+        burgers_trainer(3)
 
 
 def test_compiled_jet_gives_the_eager_losses_and_steps():
@@ -148,7 +153,7 @@ def test_hard_constrained_burgers_trains_like_reverse_mode_also_compiled():
         net = pk.nets.HardConstraint(pk.nets.MLP(2, 1, width=10, depth=2, input_bounds=domain.bbox),
                                      pk.nets.Expression("-sin(pi*x)", domain.names),
                                      pk.nets.Expression("t*(1 - x**2)", domain.names))
-        trainer = pk.Trainer(problem, net, backend=backend, compile=compile, dtype=torch.float64,
+        trainer = pk.Trainer(problem, net, backend=pk.Backend(backend, compile=compile), dtype=torch.float64,
                              sampler=pk.sampling.RAD(200, period=3))
         trainer.fit(8, progress=False)
         params[(backend, compile)] = [p.detach().clone() for p in net.parameters()]

@@ -1,0 +1,149 @@
+r"""Derivative backends by name: :class:`Backend`, the one table :data:`BACKENDS`, :func:`as_backend` and
+:func:`backend_names`.
+
+A backend is a value: its name, and for ``"taylor"`` whether the jet pass is compiled. It checks a network
+(:meth:`Backend.check`, a ``ValueError`` naming ``backend`` and what the network lacks) and builds the derivative
+engine at a batch of points (:meth:`Backend.engine` for PINNs, :meth:`Backend.operator_engine` for operator
+networks ``net(v, x)``). Problems of both kinds, their evaluators and the trainers take a name or a
+:class:`Backend`; the command-line option ``--backend`` takes its choices from :func:`backend_names`.
+
+======================  ===========  =====================================================================
+name                    kinds        engine
+======================  ===========  =====================================================================
+``"autograd"``          pinn         :class:`~pinnkit.derivatives.reverse.AutogradDerivatives`: reverse mode, any net
+``"zcs"``               pinn, op.    :class:`~pinnkit.derivatives.zcs.ZCSDerivatives`: zero coordinate shift
+``"loop"``              operator     :class:`~pinnkit.derivatives.loop.LoopDerivatives`: one function at a time
+``"replicated"``        operator     :class:`~pinnkit.derivatives.replicated.ReplicatedDerivatives`: copied points
+``"taylor"``            pinn, op.    :class:`~pinnkit.derivatives.taylor.JetDerivatives` (a net with a jet) /
+                                     :class:`~pinnkit.derivatives.operator_taylor.TaylorDerivatives` (a trunk jet)
+======================  ===========  =====================================================================
+
+``Backend("taylor", compile=True)`` runs the network's jet arithmetic through ``torch.compile`` (a
+:class:`~pinnkit.derivatives.protocol.Compiled` cache owned by the backend value); reverse-mode graphs cannot be
+compiled, so ``compile=True`` with another backend is a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from torch import Tensor, nn
+
+from .engine import Derivatives
+from .loop import LoopDerivatives
+from .multi_index import MultiIndex
+from .operator_taylor import TaylorDerivatives
+from .protocol import Compiled, check_jet, check_trunk_jet
+from .replicated import ReplicatedDerivatives
+from .reverse import AutogradDerivatives
+from .taylor import JetDerivatives
+from .zcs import ZCSDerivatives
+
+#: The problem kinds a backend may serve: ``"pinn"`` (a net ``x -> u``) and ``"operator"`` (a net ``(v, x) -> u``).
+KINDS = ("pinn", "operator")
+
+#: Every backend's name and the problem kinds it serves, in the order of the command-line choices.
+BACKENDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "autograd": ("pinn",),
+    "zcs": ("pinn", "operator"),
+    "loop": ("operator",),
+    "replicated": ("operator",),
+    "taylor": ("pinn", "operator"),
+})
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+    return kind
+
+
+def backend_names(kind: str) -> tuple[str, ...]:
+    """The names of the backends for problems of ``kind`` (``"pinn"`` or ``"operator"``), in table order."""
+    _check_kind(kind)
+    return tuple(name for name, kinds in BACKENDS.items() if kind in kinds)
+
+
+class Backend:
+    """A derivative backend: ``name`` (a key of :data:`BACKENDS`) and ``compile`` (``"taylor"`` only: compile the
+    jet pass). Equal backends have the same name and flag; a compiled backend keeps its compiled functions."""
+
+    def __init__(self, name: str, compile: bool = False):
+        if not isinstance(name, str) or name not in BACKENDS:
+            raise ValueError(f"backend must be one of {tuple(BACKENDS)}; got {name!r}")
+        if not isinstance(compile, bool):
+            raise ValueError(f"compile must be True or False; got {compile!r}")
+        if compile and name != "taylor":
+            raise ValueError(f"compile=True needs backend 'taylor' (only a forward jet pass can go through "
+                             f"torch.compile; reverse-mode derivative graphs cannot be compiled); got {name!r}")
+        self.name, self.compile = name, compile
+        #: The compiled jet functions (``None`` unless ``compile``).
+        self.compiled: Compiled | None = Compiled() if compile else None
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name!r}" + (", compile=True)" if self.compile else ")")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Backend) and (other.name, other.compile) == (self.name, self.compile)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.compile))
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The problem kinds this backend serves."""
+        return BACKENDS[self.name]
+
+    def check_kind(self, kind: str) -> Backend:
+        """``self`` if it serves problems of ``kind``, else a ``ValueError`` naming ``backend``."""
+        if _check_kind(kind) not in self.kinds:
+            article = "an" if kind == "operator" else "a"
+            raise ValueError(f"backend must be one of {backend_names(kind)} for {article} {kind} problem; got "
+                             f"{self.name!r}")
+        return self
+
+    def check(self, net: nn.Module, kind: str = "pinn", where: str = "net") -> Backend:
+        """``self`` if it can differentiate ``net`` for a problem of ``kind``, else a ``ValueError`` naming
+        ``backend`` and what ``net`` lacks (a jet for ``"taylor"``)."""
+        self.check_kind(kind)
+        if self.name == "taylor":
+            try:
+                (check_jet if kind == "pinn" else check_trunk_jet)(net, where)
+            except ValueError as err:
+                raise ValueError(f"backend 'taylor': {err}") from None
+        return self
+
+    def engine(self, net: nn.Module, x: Tensor, alphas: Iterable[MultiIndex] = ()) -> Derivatives:
+        """The PINN engine for ``net`` (N, d) -> (N, k) at points ``x`` (N, d); ``alphas``: the multi-indices a
+        Taylor-mode pass propagates (ignored by the others)."""
+        self.check_kind("pinn")
+        if self.name == "autograd":
+            return AutogradDerivatives(net, x)
+        if self.name == "zcs":
+            return ZCSDerivatives(net, x)
+        return JetDerivatives(net, x, alphas, self.compiled)
+
+    def operator_engine(self, net: nn.Module, v: Tensor, x: Tensor, alphas: Iterable[MultiIndex] = ()
+                        ) -> Derivatives:
+        """The operator engine for ``net(v, x)``: sensor values ``v`` (M, m), shared points ``x`` (N, d), outputs
+        (M, N, k); ``alphas`` as for :meth:`engine`."""
+        self.check_kind("operator")
+        if self.name == "zcs":
+            return ZCSDerivatives(lambda p: net(v, p), x)
+        if self.name == "loop":
+            return LoopDerivatives(net, v, x)
+        if self.name == "replicated":
+            return ReplicatedDerivatives(net, v, x)
+        return TaylorDerivatives(net, v, x, alphas, self.compiled)
+
+
+def as_backend(value: str | Backend, kind: str | None = None) -> Backend:
+    """``value`` as a :class:`Backend` (a name becomes ``Backend(name)``), checked to serve ``kind`` if given; a
+    ``ValueError`` naming ``backend`` otherwise."""
+    if isinstance(value, str):
+        value = Backend(value)
+    if not isinstance(value, Backend):
+        raise ValueError(f"backend must be a name {tuple(BACKENDS)} or a pinnkit Backend; got "
+                         f"{type(value).__name__}")
+    return value if kind is None else value.check_kind(kind)
