@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import pickle
 import secrets
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,7 +35,8 @@ VERSION = 1
 def unwritable_reason(path: str | os.PathLike) -> str | None:
     """Why a file cannot be created (or replaced) at ``path``, or None if it can, as far as can be told without
     writing: ``path`` must not be a directory, and its nearest existing ancestor must be a directory this process
-    may write to and enter (missing directories below it are created when saving)."""
+    may write to and enter, and in which a file can be created (tried with a temporary file, removed at once;
+    missing directories below it are created when saving)."""
     path = Path(path)
     if path.is_dir():
         return "it is a directory"
@@ -47,6 +49,11 @@ def unwritable_reason(path: str | os.PathLike) -> str | None:
         return f"{parent} is not a directory"
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"the directory {parent} is not writable"
+    try:  # permissions can say yes where the file system says no (read-only mounts, /proc)
+        with tempfile.TemporaryFile(dir=parent, prefix=".pinnkit-probe-"):
+            pass
+    except OSError as err:
+        return f"files cannot be created in {parent} ({err.strerror or err})"
     return None
 
 

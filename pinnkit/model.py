@@ -99,6 +99,11 @@ def load(path: str | os.PathLike, net: nn.Module | None = None, *,
     if not isinstance(dtype, torch.dtype):
         raise CheckpointError(f"{name!r}: dtype {state.get('dtype')!r} is not a torch dtype")
     net = net.to(dtype=dtype)
+    bad = sorted(k for k, v in state["net"].items()
+                 if isinstance(v, torch.Tensor) and v.is_floating_point() and not bool(torch.isfinite(v).all()))
+    if bad:
+        raise CheckpointError(f"{name!r}: its network weights are not finite ({', '.join(bad[:5])}); pinnkit never "
+                              "saves such a state, so the file was written elsewhere or damaged")
     try:
         net.load_state_dict(state["net"])
     except (RuntimeError, TypeError, ValueError) as err:

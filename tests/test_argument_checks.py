@@ -204,3 +204,97 @@ def test_time_marching_checks_the_trainer_options_at_construction(options, error
 def test_time_marching_normalises_the_dtype_string():
     run = pk.TimeMarching(space_time_problem(), pk.nets.MLP(2, 1, width=8, depth=2), 2, dtype="float64")
     assert run.trainer_options["dtype"] is torch.float64
+
+
+# ---------------------------------------------------------------------------------------------------- battery cases
+# Cases of the independent bad-input battery that main accepted or refused only after training had started.
+def test_lr_and_period_are_checked_by_resolve_options_itself(capsys):
+    parser = argparse.ArgumentParser(prog="problem")
+    pk.cli.add_common_options(parser, ("lr",), {})
+    parser.add_argument("--period", type=int)
+    for argv, expected in ((["--lr", "0"], "--lr must be a positive finite number"),
+                           (["--lr", "nan"], "--lr must be a positive finite number"),
+                           (["--period", "0"], "--period must be >= 1")):
+        with pytest.raises(SystemExit):
+            pk.cli.resolve_options(parser, parser.parse_args(argv), {"lr": 1e-3, "period": 5}, {})
+        assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("outputs", [None, 0, ["u", "u"], ["u", 1], "", ["1u"]])
+def test_outputs_must_be_distinct_names(outputs):
+    with pytest.raises(ValueError, match="outputs must be a name or a sequence of distinct names"):
+        pk.Problem(Interval(0, 1), lambda f: f.u, outputs=outputs)
+
+
+@pytest.mark.parametrize("parameters, match", [([("a", 1.0)], "parameters must be a mapping"),
+                                               ({"a b": 1.0}, "parameters: names must be identifiers")])
+def test_parameters_must_be_a_mapping_of_names(parameters, match):
+    with pytest.raises(ValueError, match=match):
+        problem(parameters=parameters)
+
+
+def test_a_callable_condition_value_must_be_finite():
+    with pytest.raises(ValueError, match="DirichletBC: value is not finite at 2 of its 2 points"):
+        problem_with = pk.Problem(Interval(0, 1), lambda f: f.u, "u",
+                                  [DirichletBC(value=lambda x: torch.log(x[:, 0] - 5.0), n=2)])
+        del problem_with
+
+
+def test_a_reference_must_be_finite():
+    with pytest.raises(ValueError, match="reference: its points and values must be finite"):
+        pk.Trainer(problem(), mlp(), reference=([[0.5]], [[math.nan]]))
+
+
+@pytest.mark.parametrize("kwargs, match", [({"patience": math.inf}, "patience"), ({"min_delta": math.nan}, "min_delta"),
+                                           ({"min_delta": math.inf}, "min_delta"), ({"monitor": 3}, "monitor")])
+def test_early_stopping_checks_its_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pk.EarlyStopping(**kwargs)
+
+
+def test_early_stopping_refuses_an_unknown_monitor_before_any_step():
+    trainer = pk.Trainer(problem(), mlp())
+    with pytest.raises(ValueError, match="monitor='bogus' is not in the history; its entries are"):
+        trainer.fit(5, progress=False, callbacks=[pk.EarlyStopping(monitor="bogus")])
+    assert trainer.step == 0
+
+
+@pytest.mark.parametrize("path", [5, ""])
+def test_checkpoint_path_must_be_a_path(path):
+    with pytest.raises(ValueError, match="path must be a file path"):
+        pk.Checkpoint(path)
+
+
+def test_a_network_with_nothing_to_train_is_refused():
+    net = mlp().requires_grad_(False)
+    with pytest.raises(ValueError, match="nothing to train: no parameter of the network"):
+        pk.Trainer(problem(), net)
+
+
+def test_frozen_layers_stay_as_they_are():
+    net = mlp()
+    net[0].requires_grad_(False)
+    before = net[0].weight.detach().clone()
+    trainer = pk.Trainer(problem(), net, lr=1e-2)
+    trainer.fit(3, progress=False)
+    assert torch.equal(net[0].weight.detach(), before)
+
+
+def test_an_operator_problem_given_to_the_pinn_trainer_points_at_operator_trainer():
+    space = pk.functions.ChebyshevSeries(4)
+    operator_problem = pk.OperatorProblem(Interval(0, 1), lambda f: f.u_x - f.v, space, [0.0, 0.5, 1.0],
+                                          outputs="u", input="v")
+    with pytest.raises(TypeError, match="problem is an OperatorProblem.*OperatorTrainer"):
+        pk.Trainer(operator_problem, mlp())
+
+
+def test_resample_names_every_in_its_message():
+    with pytest.raises(ValueError, match="^every must be"):
+        pk.sampling.Resample(10, every=0)
+
+
+def test_a_sample_of_more_than_max_count_points_is_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 1073741824\]"):
+        Interval(0, 1).sample_interior(10**12)
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 1073741824\]"):
+        pk.sampling.FixedPoints(10**11)

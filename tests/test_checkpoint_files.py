@@ -341,3 +341,12 @@ def test_the_directory_is_fsynced_after_the_rename(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", replace)
     save_atomic({"x": 1}, tmp_path / "c.pt")
     assert events == ["fsync file", "replace", "fsync dir"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_directory_that_refuses_files_is_found_before_training():
+    """Permissions say yes for root in /proc, the file system says no: a probe file tells."""
+    from pinnkit.checkpoint import unwritable_reason
+
+    reason = unwritable_reason("/proc/pinnkit-test/c.pt")
+    assert reason is not None and "files cannot be created in /proc" in reason

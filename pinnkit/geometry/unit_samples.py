@@ -44,10 +44,15 @@ def check_method(method: str) -> str:
     return check_choice(method, "method", METHODS)
 
 
+#: The most points (or other counts) one call may ask for: 2^30 points of a 2-D domain are 16 GiB in float64, so a
+#: larger count is a typo or needs chunking, and is refused before anything is allocated.
+MAX_COUNT = 2**30
+
+
 def check_count(n: int, name: str = "n", *, minimum: int = 1) -> int:
-    """``n`` as a Python ``int >= minimum`` (a number of points; see :func:`pinnkit.checks.check_int`), else a
-    ``ValueError`` naming it."""
-    return check_int(n, name, minimum=minimum)
+    """``n`` as a Python ``int`` in ``[minimum, MAX_COUNT]`` (a number of points; see
+    :func:`pinnkit.checks.check_int`), else a ``ValueError`` naming it."""
+    return check_int(n, name, minimum=minimum, maximum=MAX_COUNT)
 
 
 def make_rng(seed: Seed) -> np.random.Generator:

@@ -53,6 +53,9 @@ def evaluate_value(value: Value, points: Tensor, name: str) -> Tensor:
         if out.ndim == 0:
             return out.expand(n)
     if out.shape in ((n,), (n, 1)):
+        if not bool(torch.isfinite(out).all()):
+            raise ValueError(f"{name}: value is not finite at {int((~torch.isfinite(out)).sum())} of its {n} points "
+                             "(a callable value must return finite numbers)")
         return out.reshape(n)
     raise ValueError(f"{name}: a value must be a number, one value per point, or a callable returning (N,) or "
                      f"(N, 1); got shape {tuple(out.shape)} for N = {n} points")

@@ -33,4 +33,6 @@ def reference_arrays(reference: tuple[Any, Any], problem, dtype: torch.dtype, de
     if x.ndim != 2 or x.shape[1] != problem.domain.dim or y.size != len(x) * k:
         raise ValueError(f"reference must be (points (N, {problem.domain.dim}), values (N, {k})); got "
                          f"{tuple(x.shape)} and {y.shape}")
+    if not bool(torch.isfinite(x).all()) or not np.isfinite(y).all():
+        raise ValueError("reference: its points and values must be finite (NaN or inf would make every error NaN)")
     return x, y.reshape(len(x), k)
