@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -310,3 +310,17 @@ def check_scheduler(scheduler, name: str = "scheduler"):
         raise TypeError(f"{name} must be a function optimizer -> LRScheduler (e.g. lambda opt: "
                         f"torch.optim.lr_scheduler.StepLR(opt, 1000)); it returned {type(scheduler).__name__}")
     return scheduler
+
+
+def check_loss_weights(loss_weights: Mapping[str, float] | None, terms: Sequence[str]) -> dict[str, float]:
+    """``{term: w_k}`` for every term (1 unless given); unknown names and non-finite or negative weights refused."""
+    weights = {k: 1.0 for k in terms}
+    if loss_weights is None:
+        return weights
+    if not isinstance(loss_weights, Mapping):
+        raise ValueError(f"loss_weights must be a mapping term -> weight; got {type(loss_weights).__name__}")
+    for key, value in loss_weights.items():
+        if key not in weights:
+            raise ValueError(f"loss_weights: unknown term {key!r}; the terms are {tuple(terms)}")
+        weights[key] = check_non_negative_float(value, f"loss_weights[{key!r}]")
+    return weights

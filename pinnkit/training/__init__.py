@@ -8,7 +8,8 @@
   (:class:`TimeMarching`, a PINN trainer per window); trajectory and SDE fits are in :mod:`pinnkit.dynamics`.
 """
 
-from .loop import NonFiniteLossError, TrainingLoop, check_loss_weights
+from ..checks import check_loss_weights
+from .loop import NonFiniteLossError, TrainingLoop
 from .objective import Evaluation, Objective
 from .operator import OperatorObjective, OperatorTrainer
 from .optimizers import LBFGS_DEFAULTS, OPTIMIZERS, QUASI_NEWTON_CHUNK

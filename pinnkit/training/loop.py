@@ -34,8 +34,8 @@ from ..callbacks import Callback
 from ..checkpoint import load_checkpoint, save_atomic
 from ..checks import (
     check_bool,
+    check_loss_weights,
     check_lr,
-    check_non_negative_float,
     check_non_negative_int,
     check_positive_int,
     check_scheduler,
@@ -389,20 +389,6 @@ class TrainingLoop:
             torch.cuda.set_rng_state_all([s.cpu() for s in state["torch_rng"]["cuda"]])
         self.step, self._elapsed = int(state["step"]), float(state["elapsed"])
         self.history = list(state["history"])
-
-
-def check_loss_weights(loss_weights: Mapping[str, float] | None, terms: Sequence[str]) -> dict[str, float]:
-    """``{term: w_k}`` for every term (1 unless given); unknown names and non-finite or negative weights refused."""
-    weights = {k: 1.0 for k in terms}
-    if loss_weights is None:
-        return weights
-    if not isinstance(loss_weights, Mapping):
-        raise ValueError(f"loss_weights must be a mapping term -> weight; got {type(loss_weights).__name__}")
-    for key, value in loss_weights.items():
-        if key not in weights:
-            raise ValueError(f"loss_weights: unknown term {key!r}; the terms are {tuple(terms)}")
-        weights[key] = check_non_negative_float(value, f"loss_weights[{key!r}]")
-    return weights
 
 
 def _progress_bar(total: int, name: str, enabled: bool):

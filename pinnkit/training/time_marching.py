@@ -22,14 +22,13 @@ import torch
 from torch import Tensor, nn
 
 from ..checkpoint import load_checkpoint, save_atomic
-from ..checks import check_device, check_dtype, check_lr, check_seed
+from ..checks import check_device, check_dtype, check_loss_weights, check_lr, check_seed
 from ..geometry import SpaceTimeDomain
 from ..nets.registry import spec_or_none
 from ..nets.time_windows import LocalTime, TimeWindows
 from ..pde import InitialCondition, Problem
 from ..sampling import Sampler
 from ..weighting import Weighting
-from .loop import check_loss_weights
 from .pinn import Trainer
 from .prediction import predict_points
 
