@@ -145,7 +145,7 @@ def test_resample_draws_new_points_every_k_steps_and_counts_lbfgs_chunks():
     assert not torch.equal(seen[0], seen[3])
     s.update(20, torch.zeros(100))  # a jump over several multiples (an L-BFGS chunk) resamples once
     assert s.points(21) is not seen[-1]
-    with pytest.raises(ValueError, match="period must be"):
+    with pytest.raises(ValueError, match="every must be"):
         Resample(10, every=0)
 
 
