@@ -51,27 +51,34 @@ class Compiled:
 
 def supports_jet(net: object) -> bool:
     """Whether ``net`` provides the jet protocol (methods ``jet`` and ``check_jet``)."""
-    return callable(getattr(net, "jet", None)) and callable(getattr(net, "check_jet", None))
+    return _provides(net, ("jet", "check_jet"))
 
 
 def check_jet(net: object, where: str = "net") -> None:
     """A ``ValueError`` naming ``where`` unless ``net`` provides the jet protocol and accepts Taylor mode."""
-    if not supports_jet(net):
-        raise ValueError(f"{where}: Taylor-mode derivatives need a network with a jet (methods jet(x, "
-                         f"multi_indices) and check_jet(where), as pinnkit's MLP, HardConstraint and LocalTime "
-                         f"have); {type(net).__name__} has none (use backend='autograd' or 'zcs')")
-    net.check_jet(where)
+    _check(net, where, supports_jet(net), "check_jet",
+           "Taylor-mode derivatives need a network with a jet (methods jet(x, multi_indices) and check_jet(where), "
+           "as pinnkit's MLP, HardConstraint and LocalTime have)", "backend='autograd' or 'zcs'")
 
 
 def supports_trunk_jet(net: object) -> bool:
     """Whether ``net`` provides the trunk-jet protocol of operator networks (module docstring)."""
-    return all(callable(getattr(net, name, None)) for name in ("branch_features", "trunk_jet", "check_trunk_jet"))
+    return _provides(net, ("branch_features", "trunk_jet", "check_trunk_jet"))
 
 
 def check_trunk_jet(net: object, where: str = "net") -> None:
     """A ``ValueError`` naming ``where`` unless ``net`` provides the trunk-jet protocol and accepts Taylor mode."""
-    if not supports_trunk_jet(net):
-        raise ValueError(f"{where}: the operator 'taylor' backend needs a network whose coordinate derivatives act "
-                         f"on a trunk (methods branch_features, trunk_jet and check_trunk_jet, as pinnkit's DeepONet "
-                         f"has); {type(net).__name__} has none (use backend='zcs')")
-    net.check_trunk_jet(where)
+    _check(net, where, supports_trunk_jet(net), "check_trunk_jet",
+           "the operator 'taylor' backend needs a network whose coordinate derivatives act on a trunk (methods "
+           "branch_features, trunk_jet and check_trunk_jet, as pinnkit's DeepONet has)", "backend='zcs'")
+
+
+def _provides(net: object, methods: tuple[str, ...]) -> bool:
+    return all(callable(getattr(net, name, None)) for name in methods)
+
+
+def _check(net: object, where: str, supported: bool, method: str, need: str, instead: str) -> None:
+    """Refuse ``net`` naming ``where`` and what it lacks, or let its own ``method(where)`` check the rest."""
+    if not supported:
+        raise ValueError(f"{where}: {need}; {type(net).__name__} has none (use {instead})")
+    getattr(net, method)(where)
