@@ -298,3 +298,12 @@ def test_a_sample_of_more_than_max_count_points_is_refused_before_allocating():
         Interval(0, 1).sample_interior(10**12)
     with pytest.raises(ValueError, match=r"n must be an integer in \[1, 1073741824\]"):
         pk.sampling.FixedPoints(10**11)
+
+
+def test_a_trainer_in_float32_gets_distinct_points_or_a_clear_refusal():
+    trainer = pk.Trainer(problem(), mlp(), sampler=pk.sampling.FixedPoints(50_000, "random"))
+    points = trainer.sampler.points(0)
+    assert points.dtype == torch.float32 and len(torch.unique(points, dim=0)) == 50_000
+    far = pk.Problem(Interval(1e6, 1e6 + 1), lambda f: f.d("u", "x", "x"), "u", [DirichletBC(n=2)])
+    with pytest.raises(ValueError, match="in torch.float32 cannot be 500 distinct points"):
+        pk.Trainer(far, mlp(), sampler=pk.sampling.FixedPoints(500))

@@ -96,10 +96,16 @@ class PointPool(Sampler):
             raise ValueError(f"{type(self).__name__}.initial_points must return points (N, {domain.dim}); got "
                              f"{tuple(pool.shape) if isinstance(pool, Tensor) else type(pool).__name__}")
         self._pool = pool.to(dtype=dtype, device=device)
+        distinct = len(torch.unique(self._pool, dim=0))
+        if distinct < len(pool) and len(torch.unique(pool, dim=0)) == len(pool):
+            raise ValueError(f"{type(self).__name__}: {len(pool)} points of {domain!r} round to only {distinct} "
+                             f"distinct ones in {dtype} (coordinates far from 0 for the precision); use "
+                             "dtype=torch.float64, fewer points, or coordinates nearer 0")
 
     def initial_points(self, domain: Geometry, rng: np.random.Generator) -> Tensor:
-        """The initial pool: ``n`` points of ``domain`` by ``method`` from the stream ``rng`` (float64)."""
-        return domain.sample_interior(self.n, self.method, seed=rng, dtype=torch.float64)
+        """The initial pool: ``n`` points of ``domain`` by ``method`` from the stream ``rng``, in the trainer's dtype
+        (distinct after rounding: :meth:`~pinnkit.geometry.Geometry.sample_interior` keeps that promise)."""
+        return domain.sample_interior(self.n, self.method, seed=rng, dtype=self.dtype)
 
     def uniform(self, m: int) -> Tensor:
         """``m`` fresh uniform random points of the domain, from the sampler's stream."""
