@@ -9,10 +9,12 @@ Primitives: :class:`Interval`, :class:`Rectangle`, :class:`Disk`, :class:`Ellips
 from .boundary import Boundary
 from .csg import CSG, Difference, Intersection, Union
 from .ellipse import Ellipse
-from .geometry import BoundaryPatch, Geometry, Primitive
+from .geometry import Geometry
 from .hypercube import Cuboid, Hypercube, Interval, Rectangle
 from .hypersphere import Disk, Hypersphere, Sphere
+from .patch import BoundaryPatch
 from .polygon import Polygon, Triangle
+from .primitive import Primitive
 from .space_time import SpaceTimeDomain
 from .time_domain import TimeDomain
 from .unit_samples import METHODS

@@ -12,7 +12,8 @@ from torch import Tensor
 from .unit_samples import ORDERED_METHODS, Seed, check_count, check_method, make_rng
 
 if TYPE_CHECKING:  # only annotations: Geometry.boundary builds a Boundary, so geometry.py imports this module
-    from .geometry import Geometry, Mask
+    from .geometry import Geometry
+    from .patch import Mask
 
 Predicate = Callable[[Tensor], Tensor]
 

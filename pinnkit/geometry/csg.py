@@ -23,7 +23,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .geometry import BoundaryPatch, Geometry, Mask, normalize_rows
+from .geometry import Geometry
+from .patch import BoundaryPatch, Mask
+from .primitive import normalize_rows
 from .rfunctions import r_and, r_or
 
 

@@ -26,150 +26,29 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from ..checks import check_device, check_dtype
-from .unit_samples import ORDERED_METHODS, Seed, check_count, check_method, make_rng, select, unit_samples
-
-Mask = Tensor  # bool (N,)
-
-
-def default_names(dim: int) -> tuple[str, ...]:
-    """``x, y, z`` for up to three dimensions, ``x1 ... xd`` beyond."""
-    return ("x", "y", "z")[:dim] if dim <= 3 else tuple(f"x{i + 1}" for i in range(dim))
-
-
-def check_names(names, dim: int) -> tuple[str, ...]:
-    """Validate user-given coordinate names: ``dim`` distinct non-empty identifiers."""
-    if names is None:
-        return default_names(dim)
-    if not isinstance(names, str) and not isinstance(names, (tuple, list)):
-        raise ValueError(f"names must be {dim} distinct identifiers (one per coordinate); got {names!r}")
-    names = (names,) if isinstance(names, str) else tuple(names)
-    if len(names) != dim or len(set(names)) != dim or not all(isinstance(s, str) and s.isidentifier()
-                                                              for s in names):
-        raise ValueError(f"names must be {dim} distinct identifiers (one per coordinate); got {names!r}")
-    return names
-
-
-@dataclass(frozen=True)
-class BoundaryPatch:
-    """A smooth piece of a boundary, parametrised by the unit cube ``(0, 1)^dim``.
-
-    ``to_points`` maps ``(m, dim)`` float64 parameters to ``(m, d)`` float64 points so that uniform parameters
-    give points uniform by length / area on the piece; ``measure`` is the piece's length / area (1 for a point).
-    ``keep`` (optional) filters candidate points, for pieces only partly on the boundary (CSG).
-    ``extent`` (dim,) gives the lengths of the parameter directions, so that ``"uniform"`` grids have
-    near-square cells. ``label`` names the piece for :class:`~pinnkit.geometry.Boundary` selection (a box's
-    faces are ``"x_min"``, ``"x_max"``, ...).
-    """
-
-    measure: float
-    dim: int
-    to_points: Callable[[Tensor], Tensor]
-    keep: Callable[[Tensor], Mask] | None = None
-    extent: tuple[float, ...] | None = None
-    label: str | None = None
-
-
-def _top_up_method(method: str) -> str:
-    """The method for points that replace rows merged by rounding: a sequence method continues, a grid-like
-    (ordered) one would repeat its points, so pseudo-random points are drawn instead."""
-    return "random" if method in ORDERED_METHODS else method
-
-
-def _room(bbox: Tensor, dtype: torch.dtype) -> int:
-    """How many points with coordinates of ``dtype`` the box ``bbox`` (2, d) holds: the product over the axes of
-    the numbers of ``dtype`` between the rounded ends (an upper bound for any set of distinct points in it)."""
-    ints = {2: torch.int16, 4: torch.int32}[torch.finfo(dtype).bits // 8]
-    ends = bbox.to(dtype).view(ints).to(torch.int64)  # sign and magnitude: the order of the numbers, -0 = +0
-    sign = torch.iinfo(ints).min
-    ordinal = torch.where(ends < 0, -(ends - sign), ends)
-    return math.prod(int(k) for k in (ordinal[1] - ordinal[0] + 1).tolist())
-
-
-def _first_rows(y: Tensor) -> Mask:
-    """``(N,)`` bool: is each row of ``y`` the first occurrence of its values? (``-0.0`` equals ``0.0``.)
-
-    Rows are hashed to one integer (exact for equal rows), so the usual case, all hashes distinct, costs one
-    sort of N integers; rows whose hash repeats are then compared exactly.
-    """
-    bits = (y.detach().cpu().double() + 0.0).numpy().view(np.uint64)
-    key = bits[:, 0].copy()
-    with np.errstate(over="ignore"):
-        for j in range(1, bits.shape[1]):
-            key = key * np.uint64(0x9E3779B97F4A7C15) + bits[:, j]
-    first = np.zeros(len(key), dtype=bool)
-    _, index = np.unique(key, return_index=True)
-    first[index] = True
-    if first.all():
-        return torch.from_numpy(first)
-    _, index = np.unique(bits, axis=0, return_index=True)
-    first[:] = False
-    first[index] = True
-    return torch.from_numpy(first)
-
-
-_RESOLUTION: Final = 1024 * float(np.finfo(np.float64).eps)  # relative size below which inside ~ boundary
-_SMALLEST: Final = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)  # full precision above this
-
-
-def check_size(size: float, scale: float, names: str, what: str) -> None:
-    """A width, radius or semi-axis ``size`` of a domain at coordinates of magnitude ``scale``: finite, and large
-    enough that float64 points tell its interior from its boundary (``> 1024 eps scale`` and ``> tiny / eps``);
-    else a ``ValueError`` naming the arguments ``names`` it comes from."""
-    if not (math.isfinite(size) and math.isfinite(scale)):
-        raise ValueError(f"{names} must give a finite {what}; got {size!r} (coordinates and sizes up to about "
-                         "1e150 keep lengths, areas and volumes finite)")
-    smallest = max(_RESOLUTION * scale, _SMALLEST)
-    if size <= smallest:
-        raise ValueError(f"{names} must give a {what} above {smallest:.3g} (1024 float64 roundings at coordinates "
-                         f"of size {scale:.3g}), or inside and boundary cannot be told apart; got {size!r}")
-
-
-def check_measure(value: float, names: str, what: str) -> None:
-    """A length / area / volume of a domain or of its boundary must be finite (``ValueError`` naming ``names``)."""
-    if not math.isfinite(value):
-        raise ValueError(f"{names} must give a finite {what}; got {value!r} (coordinates and sizes up to about "
-                         "1e150 keep lengths, areas and volumes finite)")
-
-
-def largest_remainder(n: int, weights: list[float]) -> list[int]:
-    """Split ``n`` into integer parts proportional to ``weights`` (Hamilton's method); sums to ``n``."""
-    w = np.asarray(weights, dtype=np.float64)
-    if w.sum() <= 0:
-        raise ValueError("cannot distribute points over pieces of zero total measure")
-    quota = n * w / w.sum()
-    counts = np.floor(quota).astype(np.int64)
-    order = np.argsort(-(quota - counts), kind="stable")
-    counts[order[: n - int(counts.sum())]] += 1
-    return counts.tolist()
-
-
-# Bounds of rejection sampling (interior points of domains without an interior map, and boundary selections):
-# at most _ROUNDS rounds of at most max(_ROUND_CANDIDATES, _CANDIDATES_PER_POINT n) candidates each. A domain
-# whose 4096-point acceptance estimate is below _MIN_ESTIMATE, or a selection that keeps fewer than n /
-# _MIN_ESTIMATE_COUNT of its first candidates, is probed with _PROBE points in chunks of _PROBE_CHUNK (a few MB)
-# and refused when none is accepted.
-_ROUNDS: Final = 10
-_ROUND_CANDIDATES: Final = 2**22
-_CANDIDATES_PER_POINT: Final = 32
-_PROBE: Final = 2**20
-_PROBE_CHUNK: Final = 2**16
-_MIN_ESTIMATE: Final = 1e-4
-_MIN_ESTIMATE_COUNT: Final = 64
-
-
-def _check_budget(m: int, budget: int, n: int, accept: float, what: str) -> None:
-    if m > budget:
-        raise ValueError(f"{n} {what} would need about {m} candidates per round at the acceptance rate seen "
-                         f"({accept:.3g}), more than the budget of {budget}: the domain or selection is too thin "
-                         "for rejection sampling; ask for fewer points, or use a tighter domain")
+from .patch import BoundaryPatch, Mask
+from .rejection import (
+    CANDIDATES_PER_POINT,
+    MIN_ESTIMATE,
+    MIN_ESTIMATE_COUNT,
+    PROBE,
+    PROBE_CHUNK,
+    ROUND_CANDIDATES,
+    ROUNDS,
+    check_budget,
+    first_rows,
+    largest_remainder,
+    probe_acceptance,
+    room,
+    top_up_method,
+)
+from .unit_samples import Seed, check_count, check_method, make_rng, select, unit_samples
 
 
 class Geometry(abc.ABC):
@@ -305,7 +184,7 @@ class Geometry(abc.ABC):
         """
         n, method, rng = check_count(n), check_method(method), make_rng(seed)
         x = self._interior_points(n, method, rng)
-        return self._finish(x, dtype, device, lambda k: self._interior_points(k, _top_up_method(method), rng),
+        return self._finish(x, dtype, device, lambda k: self._interior_points(k, top_up_method(method), rng),
                             f"interior points of {self!r}")
 
     def sample_boundary(self, n: int, method: str = "sobol", *, seed: Seed = None,
@@ -318,7 +197,7 @@ class Geometry(abc.ABC):
         """
         n, method, rng = check_count(n), check_method(method), make_rng(seed)
         x = self._boundary_points(n, method, rng)
-        return self._finish(x, dtype, device, lambda k: self._boundary_points(k, _top_up_method(method), rng),
+        return self._finish(x, dtype, device, lambda k: self._boundary_points(k, top_up_method(method), rng),
                             f"boundary points of {self!r}")
 
     def sample_periodic_pairs(self, n: int, coordinate: str | int, method: str = "sobol", *, seed: Seed = None,
@@ -350,7 +229,7 @@ class Geometry(abc.ABC):
             return low
 
         low = self._finish(face_points(n, method), dtype, device,
-                           (lambda k: face_points(k, _top_up_method(method))) if others else None,
+                           (lambda k: face_points(k, top_up_method(method))) if others else None,
                            f"points of the face {self.names[axis]} = {float(lo[axis])} of {self!r}")
         high = low.clone()  # the same rows with the other end: distinct where low's rows are
         high[:, axis] = float(hi[axis])
@@ -378,15 +257,15 @@ class Geometry(abc.ABC):
         sides = (hi - lo).numpy()
         tol = self.tol(torch.float64)
         accept = self._acceptance_estimate()
-        if accept < _MIN_ESTIMATE:  # too small to trust 4096 points: measure it, chunk by chunk, or refuse
-            accept = self._probe_acceptance(lambda u: self._classify(lo + u * (hi - lo), tol)[0], self.dim,
+        if accept < MIN_ESTIMATE:  # too small to trust 4096 points: measure it, chunk by chunk, or refuse
+            accept = probe_acceptance(lambda u: self._classify(lo + u * (hi - lo), tol)[0], self.dim,
                                             f"{self!r}", "interior")
         grid = method == "uniform"  # a grid is kept as small as possible: a box gets an exact k1 x ... x kd grid
         margin, extra = ((1.0 if accept == 1.0 else 1.02), 0) if grid else (1.1, 16)
         m = int(math.ceil(n / accept * margin)) + extra
-        budget = max(_ROUND_CANDIDATES, _CANDIDATES_PER_POINT * n)
-        for _ in range(_ROUNDS):
-            _check_budget(m, budget, n, accept, f"interior points of {self!r}")
+        budget = max(ROUND_CANDIDATES, CANDIDATES_PER_POINT * n)
+        for _ in range(ROUNDS):
+            check_budget(m, budget, n, accept, f"interior points of {self!r}")
             u = torch.from_numpy(unit_samples(m, self.dim, method, rng, aspect=sides, exact=not grid))
             x = lo + u * (hi - lo)
             x = x[self._classify(x, tol)[0]]
@@ -394,29 +273,15 @@ class Geometry(abc.ABC):
                 return select(x, n, method)
             drawn, accept = len(u), max(len(x), 1) / len(u)
             m = max(m + 1, int(math.ceil(m * n / max(len(x), 1) * (1.01 if grid else 1.2))) + extra)
-        raise ValueError(f"could not find {n} interior points of {self!r} in {_ROUNDS} rounds of rejection "
+        raise ValueError(f"could not find {n} interior points of {self!r} in {ROUNDS} rounds of rejection "
                          f"sampling (last round: {len(x)} of {drawn} candidates inside): its interior seems empty "
                          "or too thin; ask for fewer points or use a larger domain")
-
-    @staticmethod
-    def _probe_acceptance(accepts: Callable[[Tensor], Mask], dim: int, what: str, kind: str) -> float:
-        """Fraction of ``_PROBE`` scrambled Sobol' parameters (fixed seed, chunks of ``_PROBE_CHUNK``: a few MB)
-        that ``accepts``; a ``ValueError`` naming ``what`` where none is accepted."""
-        engine_rng, found = make_rng(0), 0
-        u = unit_samples(_PROBE, dim, "sobol", engine_rng)
-        for start in range(0, _PROBE, _PROBE_CHUNK):
-            found += int(accepts(torch.from_numpy(u[start:start + _PROBE_CHUNK])).sum())
-        if found == 0:
-            raise ValueError(f"{what} seems empty or too thin to sample: none of {_PROBE} candidate points "
-                             f"(a quasi-random sample of its {'bounding box' if kind == 'interior' else 'pieces'}) "
-                             f"lies in its {kind}; check the geometry or the boundary selection")
-        return found / _PROBE
 
     def _acceptance_estimate(self) -> float:
         """Fraction of the bounding box inside the domain (exact where the measure is known)."""
         box = float(torch.prod(self._bbox[1] - self._bbox[0]))
         vol = self.measure if self.measure is not None else self.estimate_measure(4096)
-        return min(1.0, max(vol / box, 1e-4)) if vol / box >= _MIN_ESTIMATE else vol / box
+        return min(1.0, max(vol / box, 1e-4)) if vol / box >= MIN_ESTIMATE else vol / box
 
     def _boundary_points(self, n: int, method: str, rng: np.random.Generator,
                          patches: list[BoundaryPatch] | None = None, what: str | None = None) -> Tensor:
@@ -430,10 +295,10 @@ class Geometry(abc.ABC):
             return self._finite_boundary(patches, n, method, rng)
         filtered = any(p.keep is not None for p in patches)
         m = int(math.ceil(1.25 * n)) + 8 if filtered else n
-        budget = max(_ROUND_CANDIDATES, _CANDIDATES_PER_POINT * n)
+        budget = max(ROUND_CANDIDATES, CANDIDATES_PER_POINT * n)
         accept, probed = 1.0, False
-        for _ in range(_ROUNDS):
-            _check_budget(m, budget, n, accept, f"points of {what}")
+        for _ in range(ROUNDS):
+            check_budget(m, budget, n, accept, f"points of {what}")
             kept = []
             for p, c in zip(patches, largest_remainder(m, [p.measure for p in patches]), strict=True):
                 x = p.to_points(torch.from_numpy(unit_samples(c, p.dim, method, rng, aspect=p.extent)))
@@ -443,28 +308,28 @@ class Geometry(abc.ABC):
                 counts = largest_remainder(n, [len(k) for k in kept])
                 return torch.cat([select(k, c, method) for k, c in zip(kept, counts, strict=True)])
             accept = max(total, 1) / m
-            if total * _MIN_ESTIMATE_COUNT < n and not probed:  # few or none kept: is anything there at all?
+            if total * MIN_ESTIMATE_COUNT < n and not probed:  # few or none kept: is anything there at all?
                 accept, probed = min(accept, self._probe_boundary(patches, what)), True
             m = int(math.ceil(m * n / max(total, 1) * 1.25)) + 8 if total else int(math.ceil(1.25 * n / accept)) + 8
-        raise ValueError(f"could not find {n} points of {what} in {_ROUNDS} rounds (last round: {total} of {m} "
+        raise ValueError(f"could not find {n} points of {what} in {ROUNDS} rounds (last round: {total} of {m} "
                          "candidates kept): it seems empty or too small; ask for fewer points or widen the selection")
 
     def _probe_boundary(self, patches: list[BoundaryPatch], what: str) -> float:
-        """Fraction of boundary candidates the patches' filters keep, from ``_PROBE`` points spread over the
-        pieces by measure (fixed seed, chunks of ``_PROBE_CHUNK``); a ``ValueError`` where none is kept."""
+        """Fraction of boundary candidates the patches' filters keep, from ``PROBE`` points spread over the
+        pieces by measure (fixed seed, chunks of ``PROBE_CHUNK``); a ``ValueError`` where none is kept."""
         rng, found = make_rng(0), 0
-        for p, c in zip(patches, largest_remainder(_PROBE, [p.measure for p in patches]), strict=True):
+        for p, c in zip(patches, largest_remainder(PROBE, [p.measure for p in patches]), strict=True):
             if p.keep is None:
                 found += c
                 continue
             u = unit_samples(c, p.dim, "sobol", rng)
-            for start in range(0, c, _PROBE_CHUNK):
-                found += int(p.keep(p.to_points(torch.from_numpy(u[start:start + _PROBE_CHUNK]))).sum())
+            for start in range(0, c, PROBE_CHUNK):
+                found += int(p.keep(p.to_points(torch.from_numpy(u[start:start + PROBE_CHUNK]))).sum())
         if found == 0:
-            raise ValueError(f"{what} seems empty or too thin to sample: none of {_PROBE} candidate points on "
+            raise ValueError(f"{what} seems empty or too thin to sample: none of {PROBE} candidate points on "
                              "its pieces passes its selection (face names, predicates, or the parts of a CSG "
                              "result's pieces that are on its boundary); check the geometry or the selection")
-        return found / _PROBE
+        return found / PROBE
 
     def _finite_boundary(self, patches, n, method, rng) -> Tensor:
         pts = [p.to_points(torch.zeros(1, 0, dtype=torch.float64)) for p in patches]
@@ -497,24 +362,24 @@ class Geometry(abc.ABC):
 
         Rounding to a narrower dtype can merge points (``Interval(1e6, 1e6 + 1)`` holds only 17 float32
         numbers); merged rows are replaced by fresh points from ``redraw(k)`` (float64, ``k`` rows), at most
-        ``_ROUNDS`` times, and a ``ValueError`` says so where the dtype cannot hold ``n`` distinct points.
+        ``ROUNDS`` times, and a ``ValueError`` says so where the dtype cannot hold ``n`` distinct points.
         """
         dtype = torch.get_default_dtype() if dtype is None else check_dtype(dtype)
         device = None if device is None else check_device(device)
         y = x.to(dtype=dtype)
         if dtype != torch.float64 and len(y) > 1:
-            n, room = len(y), _room(self._bbox, dtype)
-            if n > room:
+            n, capacity = len(y), room(self._bbox, dtype)
+            if n > capacity:
                 raise ValueError(f"{what} in {dtype} cannot be {n} distinct points: its bounding box holds only "
-                                 f"{room} points of {dtype} numbers; use dtype=torch.float64, fewer points, or "
+                                 f"{capacity} points of {dtype} numbers; use dtype=torch.float64, fewer points, or "
                                  "coordinates nearer 0")
-            keep = _first_rows(y)
-            for _ in range(_ROUNDS if redraw is not None else 0):
+            keep = first_rows(y)
+            for _ in range(ROUNDS if redraw is not None else 0):
                 if int(keep.sum()) >= n:
                     break
                 before = int(keep.sum())
                 y = torch.cat([y[keep], redraw(2 * (n - before) + 16).to(dtype)])
-                keep = _first_rows(y)
+                keep = first_rows(y)
                 if int(keep.sum()) == before:  # nothing new: the dtype holds no more distinct points here
                     break
             found = int(keep.sum())
@@ -547,29 +412,3 @@ class Geometry(abc.ABC):
             raise TypeError(f"geometry * other needs a TimeDomain on the right (space-time product); "
                             f"got {type(other).__name__}")
         return SpaceTimeDomain(self, other)
-
-
-class Primitive(Geometry):
-    """A geometry with an exact signed distance ``_sdf`` and an outward normal ``_normal``.
-
-    Membership follows from the distance: interior ``sdf < -tol``, boundary ``|sdf| <= tol``.
-    """
-
-    @abc.abstractmethod
-    def _normal(self, x: Tensor, tol: float) -> Tensor:
-        """Unit outward normals (N, d) at points known to be on the boundary."""
-
-    def _classify(self, x: Tensor, tol: float) -> tuple[Mask, Mask, Tensor]:
-        s = self._sdf(x)
-        boundary = s.abs() <= tol
-        normal = torch.zeros_like(x)
-        idx = boundary.nonzero().squeeze(1)
-        if len(idx):
-            normal[idx] = self._normal(x[idx], tol)
-        return s < -tol, boundary, normal
-
-
-def normalize_rows(v: Tensor) -> Tensor:
-    """Rows of ``v`` divided by their Euclidean norm (zero rows stay zero)."""
-    norm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
-    return v / torch.where(norm > 0, norm, torch.ones_like(norm))

@@ -10,7 +10,9 @@ import torch
 from torch import Tensor
 
 from ..checks import check_finite_float, check_vector
-from .geometry import BoundaryPatch, Primitive, check_measure, check_names, check_size, normalize_rows
+from .arguments import check_measure, check_names, check_size
+from .patch import BoundaryPatch
+from .primitive import Primitive, normalize_rows
 from .rfunctions import r_and
 
 

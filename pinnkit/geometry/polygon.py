@@ -7,7 +7,9 @@ import torch
 from torch import Tensor
 
 from ..checks import check_array, check_vector
-from .geometry import BoundaryPatch, Primitive, check_names, normalize_rows
+from .arguments import check_names
+from .patch import BoundaryPatch
+from .primitive import Primitive, normalize_rows
 
 _LARGEST = 1e150  # coordinates whose squares (areas) stay finite
 _CHUNK = 2**21  # point-edge pairs per vectorised block (bounds memory for polygons with many edges)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .geometry import BoundaryPatch, Geometry, Mask
+from .geometry import Geometry
+from .patch import BoundaryPatch, Mask
 from .time_domain import TimeDomain
 from .unit_samples import ORDERED_METHODS, Seed, check_count, check_method, make_rng
 
