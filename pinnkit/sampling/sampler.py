@@ -96,8 +96,9 @@ class PointPool(Sampler):
             raise ValueError(f"{type(self).__name__}.initial_points must return points (N, {domain.dim}); got "
                              f"{tuple(pool.shape) if isinstance(pool, Tensor) else type(pool).__name__}")
         self._pool = pool.to(dtype=dtype, device=device)
-        distinct = len(torch.unique(self._pool, dim=0))
-        if distinct < len(pool) and len(torch.unique(pool, dim=0)) == len(pool):
+        # the default draw is in `dtype` already (distinct); an override may return another dtype that rounds
+        distinct = len(torch.unique(self._pool, dim=0)) if pool.dtype != dtype else len(pool)
+        if distinct < len(pool):
             raise ValueError(f"{type(self).__name__}: {len(pool)} points of {domain!r} round to only {distinct} "
                              f"distinct ones in {dtype} (coordinates far from 0 for the precision); use "
                              "dtype=torch.float64, fewer points, or coordinates nearer 0")
