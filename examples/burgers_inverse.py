@@ -60,8 +60,8 @@ def identify(noise: float, args: argparse.Namespace) -> dict[str, Any]:
     if args.lbfgs_steps:
         trainer.fit(args.lbfgs_steps, optimizer="lbfgs", log_every=500, progress=not args.no_progress)
     wall = time.perf_counter() - start
-    lambda1 = float(problem.parameters["lambda1"].detach())
-    nu = math.exp(float(problem.parameters["log_nu"].detach()))
+    learnt = trainer.parameter_values()  # the trained PDE parameters as floats (the problem keeps the initial ones)
+    lambda1, nu = learnt["lambda1"], math.exp(learnt["log_nu"])
     tag = f"{noise:g}"
     trainer.save(args.out / f"model_noise{tag}.pt")
     plot_history(trainer.history, args.out / f"history_noise{tag}.png", parameters=("lambda1", "log_nu"))

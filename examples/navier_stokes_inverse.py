@@ -91,7 +91,8 @@ def identify(noise: float, args: argparse.Namespace) -> tuple[dict[str, Any], pk
                          backend=args.backend, dtype=getattr(torch, args.dtype), device=args.device, seed=args.seed,
                          loss_weights={"data": args.data_weight})
     wall, cpu = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress)
-    lam, nu = (float(problem.parameters[k].detach()) for k in ("lam", "nu"))
+    learnt = trainer.parameter_values()  # the trained PDE parameters as floats (the problem keeps the initial ones)
+    lam, nu = learnt["lam"], learnt["nu"]
     pred = trainer.predict(grid)
     p_pred, p_ref = (a[:, 2].reshape(3, -1) for a in (pred, reference))
     tag = f"{noise:g}"

@@ -11,13 +11,15 @@ from .conditions import (
     PeriodicBC,
     RobinBC,
 )
-from .fields import Fields
+from .evaluator import Evaluator, InputBatch, OperatorEvaluator
+from .fields import Fields, OperatorFields
 from .gauge import MeanValue, PointValue
-from .operator_problem import InputBatch, OperatorFields, OperatorProblem
-from .problem import Batch, Problem
+from .operator_problem import OperatorProblem
+from .problem import Problem
+from .specification import Batch, Specification
 
 __all__ = [
     "Batch", "Condition", "DirichletBC", "Fields", "InitialCondition", "MeanValue", "NeumannBC", "ObservedData",
     "PeriodicBC", "PointValue", "Problem", "RobinBC", "equations", "references",
-    "InputBatch", "OperatorFields", "OperatorProblem",
+    "InputBatch", "OperatorFields", "OperatorProblem", "Specification", "Evaluator", "OperatorEvaluator",
 ]

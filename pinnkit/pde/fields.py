@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from ..derivatives.engine import Derivatives
+from ..derivatives.linear_combination import LinearCombination
 from ..derivatives.multi_index import MultiIndex
 
 
@@ -157,3 +158,39 @@ class Fields:
     def __getitem__(self, name: str) -> Tensor:
         return getattr(self, name)
 
+
+class OperatorFields(Fields):
+    """:class:`~pinnkit.pde.fields.Fields` of a batch of functions, plus the input function by name.
+
+    With ``lazy`` (the ZCS backend), derivatives come back as
+    :class:`~pinnkit.derivatives.linear_combination.LinearCombination` so that linear terms share one backward pass.
+    """
+
+    def __init__(self, engine: Derivatives, names: NameResolver, parameters: dict[str, Tensor] | None,
+                 inputs: dict[str, Tensor], rows: slice | None = None, lazy: bool = False):
+        super().__init__(engine, names, parameters, rows)
+        self._inputs, self._lazy = inputs, lazy
+
+    def restrict(self, rows: slice) -> OperatorFields:
+        return OperatorFields(self._engine, self._names, self._parameters, self._inputs, rows, self._lazy)
+
+    def _derivative(self, j: int, alpha: tuple[int, ...]):
+        if self._lazy and alpha:
+            return LinearCombination(self._engine, {(j, alpha): 1.0}, None, self._take, self._rows)
+        return self._take(self._engine(j, alpha))
+
+    def d(self, output: str, *coords: str):
+        if output not in self._names.outputs:
+            raise ValueError(f"unknown output {output!r}; the problem's outputs are {self._names.outputs}")
+        alpha = self._names.coordinate_indices(tuple(coords)) if coords else ()
+        return self._derivative(self._names.outputs.index(output), alpha)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._inputs:
+            return self._take(self._inputs[name])
+        found = self._names.resolve(name)
+        if found is not None and found[0] == "derivative":
+            return self._derivative(*found[1])
+        return super().__getattr__(name)

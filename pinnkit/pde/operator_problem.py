@@ -37,94 +37,35 @@ All four give the same residuals up to round-off.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..derivatives.backend import Backend, as_backend
-from ..derivatives.engine import Derivatives
-from ..derivatives.linear_combination import LinearCombination, materialize
-from ..derivatives.multi_index import MultiIndex
-from ..derivatives.zcs import ZCSDerivatives
+from ..derivatives.backend import Backend
 from ..functions.space import FunctionSpace
 from ..geometry import Geometry
 from .conditions import Condition, ObservedData
-from .fields import Fields, NameResolver
-from .problem import Batch, Problem, Residual, named_residual_terms
+from .evaluator import InputBatch, OperatorEvaluator, operator_trial
+from .specification import Batch, Residual, Specification
 
 
-@dataclass
-class InputBatch:
-    """The input functions of one step: ``sensors`` (M, m), their values at the branch net's sensors, and
-    ``values`` (M, N), their values at the batch's points (what residuals see as ``f.v``)."""
-
-    sensors: Tensor
-    values: Tensor
-
-
-class OperatorFields(Fields):
-    """:class:`~pinnkit.pde.fields.Fields` of a batch of functions, plus the input function by name.
-
-    With ``lazy`` (the ZCS backend), derivatives come back as
-    :class:`~pinnkit.derivatives.linear_combination.LinearCombination` so that linear terms share one backward pass.
-    """
-
-    def __init__(self, engine: Derivatives, names: NameResolver, parameters: dict[str, Tensor] | None,
-                 inputs: dict[str, Tensor], rows: slice | None = None, lazy: bool = False):
-        super().__init__(engine, names, parameters, rows)
-        self._inputs, self._lazy = inputs, lazy
-
-    def restrict(self, rows: slice) -> OperatorFields:
-        return OperatorFields(self._engine, self._names, self._parameters, self._inputs, rows, self._lazy)
-
-    def _derivative(self, j: int, alpha: tuple[int, ...]):
-        if self._lazy and alpha:
-            return LinearCombination(self._engine, {(j, alpha): 1.0}, None, self._take, self._rows)
-        return self._take(self._engine(j, alpha))
-
-    def d(self, output: str, *coords: str):
-        if output not in self._names.outputs:
-            raise ValueError(f"unknown output {output!r}; the problem's outputs are {self._names.outputs}")
-        alpha = self._names.coordinate_indices(tuple(coords)) if coords else ()
-        return self._derivative(self._names.outputs.index(output), alpha)
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in self._inputs:
-            return self._take(self._inputs[name])
-        found = self._names.resolve(name)
-        if found is not None and found[0] == "derivative":
-            return self._derivative(*found[1])
-        return super().__getattr__(name)
-
-
-class _ProbeOperator(nn.Module):
-    """A smooth fixed float64 map from (N, d) points to (2 functions, N, k) outputs (construction checks)."""
-
-    def __init__(self, d: int, k: int):
-        super().__init__()
-        g = torch.Generator().manual_seed(0)
-        self.w = torch.randn(d, k, generator=g, dtype=torch.float64)
-        self.scale = torch.tensor([1.0, 2.0], dtype=torch.float64)[:, None, None]
-
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.tanh(self.scale * (x @ self.w) + 0.1)
-
-
-class OperatorProblem(Problem):
+class OperatorProblem:
     """What is learnt: the map from input functions ``v`` (drawn from ``space``) to solutions of ``residual = 0``.
+
+    It holds the :class:`~pinnkit.pde.specification.Specification` of the PDE (:attr:`specification`: domain,
+    residual, outputs, conditions, PDE parameters) and the function space and sensors of its input functions; it
+    does not change while it is trained (the trainer holds the PDE parameters and an
+    :class:`~pinnkit.pde.evaluator.OperatorEvaluator`, :meth:`evaluator`).
 
     Parameters
     ----------
     domain : Geometry
         Where the PDE holds (coordinate names for the residual).
     residual : callable
-        ``residual(f)`` with ``f`` an :class:`OperatorFields`; returns (M, N) residuals (or (M, N, 1)), a sequence
-        or a mapping of them, as for :class:`~pinnkit.pde.Problem`. ``f.<input>`` is the input function at the
-        points, (M, N).
+        ``residual(f)`` with ``f`` an :class:`~pinnkit.pde.fields.OperatorFields`; returns (M, N) residuals (or
+        (M, N, 1)), a sequence or a mapping of them, as for :class:`~pinnkit.pde.Problem`. ``f.<input>`` is the
+        input function at the points, (M, N).
     space : FunctionSpace
         Where the input functions come from (:mod:`pinnkit.functions`).
     sensors : array-like (m,)
@@ -155,7 +96,7 @@ class OperatorProblem(Problem):
         if float(s.min()) < a or float(s.max()) > b:
             raise ValueError(f"sensors must lie in the function space's interval [{a}, {b}]; got values in "
                              f"[{float(s.min())}, {float(s.max())}]")
-        for c in conditions:
+        for c in conditions if isinstance(conditions, (list, tuple)) else ():
             if isinstance(c, ObservedData):
                 raise ValueError("conditions: ObservedData is not supported by an OperatorProblem (observations "
                                  "differ per input function)")
@@ -165,17 +106,31 @@ class OperatorProblem(Problem):
         if coordinate not in domain.names:
             raise ValueError(f"input_coordinate must be one of the domain's coordinates {domain.names}; got "
                              f"{input_coordinate!r}")
-        out_names = (outputs,) if isinstance(outputs, str) else tuple(outputs)
-        NameResolver(out_names, domain.names, tuple(parameters or {}) + (input,))  # names distinct and valid
         self.space, self.sensors, self.input_name = space, s, input
         self.input_coordinate, self.input_column = coordinate, domain.names.index(coordinate)
-        super().__init__(domain, residual, outputs, conditions, parameters)
-        #: Multi-indices the "taylor" backend propagates in its one trunk pass (learnt from the residuals' requests).
-        self.derivative_alphas: set[MultiIndex] = set()
+        #: The PDE: domain, residual, outputs, bound conditions, PDE parameters' initial values.
+        self.specification = Specification(domain, residual, outputs, conditions, parameters, inputs=(input,),
+                                           trial=lambda spec: operator_trial(spec, input))
 
     def __repr__(self) -> str:
         return (f"OperatorProblem(domain={self.domain!r}, space={self.space!r}, sensors={len(self.sensors)}, "
                 f"outputs={self.outputs}, terms={self.terms})")
+
+    # ------------------------------------------------------------------ the PDE's statement
+    domain = property(lambda self: self.specification.domain, doc="Where the PDE holds.")
+    outputs = property(lambda self: self.specification.outputs, doc="The outputs' names, in column order.")
+    conditions = property(lambda self: self.specification.conditions, doc="The bound, named conditions.")
+    parameters = property(lambda self: self.specification.parameters, doc="PDE parameters' initial values.")
+    pde_terms = property(lambda self: self.specification.pde_terms, doc="Names of the PDE's loss terms.")
+    terms = property(lambda self: self.specification.terms, doc="Names of all loss terms.")
+
+    def sample_conditions(self, seed: int | None = None) -> dict[str, Tensor]:
+        """Float64 points of every condition (see :meth:`Specification.sample_conditions`)."""
+        return self.specification.sample_conditions(seed)
+
+    def batch(self, pde_points: Tensor, condition_points: Mapping[str, Tensor] | None = None, **options) -> Batch:
+        """The points of a step in one batch (see :meth:`Specification.batch`)."""
+        return self.specification.batch(pde_points, condition_points, **options)
 
     # ------------------------------------------------------------------ input functions
     def inputs(self, features: Tensor, points: Tensor) -> InputBatch:
@@ -187,65 +142,11 @@ class OperatorProblem(Problem):
         """The input functions ``features`` (M, q) at ``points`` (N, d): (M, N), float64."""
         return self.space.evaluate(features, points[:, self.input_column].detach().double().cpu())
 
-    # ------------------------------------------------------------------ residuals
-    def _split_residual(self, out, n: int, m: int | None = None) -> dict[str, Tensor]:
-        terms = {}
-        for name, value in named_residual_terms(out, (Tensor, LinearCombination)):
-            value = materialize(value)
-            if not isinstance(value, Tensor):
-                raise ValueError(f"residual term {name!r} must be a tensor; got {type(value).__name__}")
-            if value.ndim == 3 and value.shape[-1] == 1:
-                value = value[..., 0]
-            expected = (n,) if m is None else (m, n)
-            if value.shape != expected:
-                raise ValueError(f"residual term {name!r} must have shape (M, N) = {expected} (M functions, N "
-                                 f"points) or (M, N, 1); got {tuple(value.shape)}")
-            terms[name] = value
-        return terms
-
-    def _trial_residual(self) -> list[str]:
-        x = self.domain.sample_interior(4, "sobol", seed=0, dtype=torch.float64)
-        engine = ZCSDerivatives(_ProbeOperator(self.domain.dim, len(self.outputs)), x)
-        params = {k: v.detach().double() for k, v in self.parameters.items()}
-        inputs = {self.input_name: torch.linspace(-1, 1, 8, dtype=torch.float64).reshape(2, 4)}
-        try:
-            out = self.residual_fn(OperatorFields(engine, self.names, params, inputs, lazy=True))
-        except AttributeError as err:
-            raise ValueError(f"the residual function uses a name the problem does not have: {err}") from err
-        return list(self._split_residual(out, len(x), 2))
-
-    def residuals(self, net: nn.Module, batch: Batch, inputs: InputBatch | None = None,
-                  backend: str | Backend = "zcs") -> dict[str, Tensor]:
-        """Per-point residuals (M, N_term) of every term for the functions ``inputs`` at ``batch``'s points.
-
-        ``net(v, x)`` maps sensor values (M, m) and points (N, d) to (M, N, k) (and (M, N, d) points to
-        (M, N, k) for ``backend="replicated"``), as :class:`~pinnkit.nets.DeepONet` does; ``backend`` is a name of
-        ``pinnkit.derivatives.backend_names("operator")`` or a :class:`~pinnkit.derivatives.Backend`.
-        """
-        if inputs is None:
-            raise ValueError("residuals of an OperatorProblem need the input functions (inputs=InputBatch)")
-        backend = as_backend(backend, "operator")
-        points = batch.points
-        sensors, values = inputs.sensors.to(points), inputs.values.to(points)
-        engine = backend.operator_engine(net, sensors, points, self.derivative_alphas)
-        fields = OperatorFields(engine, self.names, dict(self.parameters.items()), {self.input_name: values},
-                                lazy=engine.combines_lazily)
-        terms = self._terms(fields, batch, len(sensors))
-        if backend.name == "taylor":
-            self.derivative_alphas |= engine.requested
-        return terms
-
-    def _terms(self, fields: OperatorFields, batch: Batch, m: int | None) -> dict[str, Tensor]:
-        pde = batch.slices["pde"]
-        out = self._split_residual(self.residual_fn(fields.restrict(pde)), pde.stop, m)
-        for c in self.conditions:
-            rows = batch.slices[c.name]
-            out[c.name] = materialize(c.residual(fields.restrict(rows), batch.data[c.name]))
-        return out
-
-    def pde_residual(self, net, points, backend="zcs", chunk=16384):
-        raise ValueError("an OperatorProblem has no residual without input functions: samplers that look at "
-                         "residuals (R3, RAD, RAR-D, causal weighting) are not supported; use FixedPoints or Resample")
+    def evaluator(self, net: nn.Module, backend: str | Backend = "zcs",
+                  parameters: Mapping[str, Tensor] | None = None) -> OperatorEvaluator:
+        """An :class:`~pinnkit.pde.evaluator.OperatorEvaluator` of the residuals for the operator network ``net``
+        with ``backend`` and the PDE ``parameters`` (tensors; default the initial values in float64)."""
+        return OperatorEvaluator(self, net, backend, parameters)
 
     def check_net(self, net: nn.Module, dtype: torch.dtype, device: torch.device | str) -> None:
         """Raise a clear error unless ``net(v (2, m), x (3, d))`` is (2, 3, outputs)."""
@@ -261,7 +162,3 @@ class OperatorProblem(Problem):
             shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
             raise ValueError(f"the network must map (M, {len(self.sensors)}) sensor values and (N, {self.domain.dim}) "
                              f"points to (M, N, {len(self.outputs)}); it returned {shape} for M = 2, N = 3")
-
-    def time_window(self, t0, t1, initial=None):
-        raise ValueError("time-marching is not available for an OperatorProblem")
-

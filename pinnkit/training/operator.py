@@ -22,18 +22,18 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import check_device, check_dtype, check_seed
-from ..derivatives.backend import Backend, as_backend
-from ..nets.registry import spec_or_none
-from ..pde.operator_problem import InputBatch, OperatorProblem
-from ..pde.problem import Batch
+from ..derivatives.backend import Backend
+from ..pde.evaluator import InputBatch
+from ..pde.operator_problem import OperatorProblem
+from ..pde.specification import Batch
 from ..sampling import FixedPoints, Resample
-from .fingerprint import load_weights, problem_fingerprint
 from .loop import TrainingLoop
-from .objective import Evaluation, Objective
+from .objective import Evaluation
+from .problem_objective import ProblemObjective
 from .rollback import clone_tensors
 
 
-class OperatorObjective(Objective):
+class OperatorObjective(ProblemObjective):
     """The loss terms of an operator problem for ``net(v, x)`` over batches of input functions (module
     docstring); built by :class:`OperatorTrainer`."""
 
@@ -46,11 +46,7 @@ class OperatorObjective(Objective):
             raise ValueError(f"problem must be a pinnkit OperatorProblem; got {type(problem).__name__}")
         if not isinstance(net, nn.Module):
             raise ValueError(f"net must be a torch.nn.Module; got {type(net).__name__}")
-        self.problem, self.device, self.dtype, self.seed = problem, device, dtype, seed
-        self.net = net.to(device=device, dtype=dtype)
-        problem.parameters.to(device=device, dtype=dtype)
-        problem.check_net(self.net, dtype, device)
-        self.backend = as_backend(backend, "operator").check(self.net, "operator")
+        super().__init__(problem, net, backend=backend, kind="operator", device=device, dtype=dtype, seed=seed)
         streams = np.random.SeedSequence(seed).spawn(3)
         self.rng = np.random.default_rng(streams[0])
         self.function_rng = np.random.default_rng(streams[2])
@@ -75,25 +71,10 @@ class OperatorObjective(Objective):
                              f"supported for operator learning); got {type(self.sampler).__name__}")
         self.sampler.claim(self, "sampler")
         self.sampler.setup(problem.domain, self.rng, dtype, device)
-        self.condition_points = problem.sample_conditions(seed)
         self.sensor_values = problem.space.evaluate(self.features, problem.sensors).to(device, dtype)
-        self._batch: Batch | None = None
-        self._batch_points: Tensor | None = None
         self._values: Tensor | None = None  # the pool's input functions at the batch points (F, N)
         self._order, self._cursor = np.arange(0), 0
         self._hold, self._held_index = False, None
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        return self.problem.terms
-
-    @property
-    def pde_terms(self) -> tuple[str, ...]:
-        return self.problem.pde_terms
-
-    def parameters(self) -> list[Tensor]:
-        """The network's parameters followed by the problem's PDE parameters."""
-        return list(self.net.parameters()) + list(self.problem.parameters.values())
 
     # ------------------------------------------------------------------ batches
     def next_functions(self) -> np.ndarray:
@@ -104,23 +85,21 @@ class OperatorObjective(Objective):
         self._cursor += self.batch_size
         return index
 
-    def _current_batch(self, step: int) -> Batch:
-        points = self.sampler.points(step)
-        if self._batch is None:
-            self._batch = self.problem.batch(points, self.condition_points, dtype=self.dtype, device=self.device)
-        elif points is not self._batch_points:
-            self._batch = self.problem.batch(points, reuse=self._batch)
-        if points is not self._batch_points or self._values is None:
-            self._values = self.problem.input_values(self.features, self._batch.points).to(self.device, self.dtype)
-        self._batch_points = points
-        return self._batch
+    def current_batch(self, step: int) -> Batch:
+        """The batch of step ``step`` (:meth:`ProblemObjective.current_batch`), with the pool's input functions at
+        its points when they moved."""
+        moved = self.sampler.points(step) is not self._batch_points or self._values is None
+        batch = super().current_batch(step)
+        if moved:
+            self._values = self.problem.input_values(self.features, batch.points).to(self.device, self.dtype)
+        return batch
 
     def losses(self, index: np.ndarray, step: int = 0) -> dict[str, Tensor]:
         """The loss terms for the functions ``index`` of the pool."""
-        batch = self._current_batch(step)
+        batch = self.current_batch(step)
         idx = torch.as_tensor(index, device=self.device)
         inputs = InputBatch(self.sensor_values[idx], self._values[idx])
-        residuals = self.problem.residuals(self.net, batch, inputs, self.backend)
+        residuals = self.evaluator.residuals(batch, inputs)
         return {name: residuals[name].square().mean() for name in self.problem.terms}
 
     def evaluate(self, step: int) -> Evaluation:
@@ -154,43 +133,33 @@ class OperatorObjective(Objective):
         self._order, self._cursor = snapshot["order"].copy(), snapshot["cursor"]
         self.rng.bit_generator.state = copy.deepcopy(snapshot["rng"])
         self.function_rng.bit_generator.state = copy.deepcopy(snapshot["functions"])
-        self._batch_points = None
+        self.forget_batch()
 
     def record(self) -> dict[str, float]:
-        return {key: float(p.detach()) for key, p in self.problem.parameters.items()}
+        return self.parameter_values()
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "net": self.net.state_dict(), "net_spec": spec_or_none(self.net),
-                "sampler": self.sampler.state_dict(), "condition_points": self.condition_points,
+        return {**self.problem_state(), "sampler": self.sampler.state_dict(),
                 "features": self.features, "order": torch.from_numpy(self._order), "cursor": self._cursor,
-                "parameters": {k: v.detach().clone() for k, v in self.problem.parameters.items()},
                 "rng": {"numpy": self.rng.bit_generator.state, "functions": self.function_rng.bit_generator.state},
                 "problem": {"outputs": list(self.problem.outputs), "coordinates": list(self.problem.domain.names),
-                            "sensors": self.problem.sensors},
-                "dtype": str(self.dtype).removeprefix("torch.")}
+                            "sensors": self.problem.sensors}}
 
     def fingerprint(self) -> dict[str, Any]:
-        return {**problem_fingerprint(self.problem, self.net, self.dtype),
-                "function_space": type(self.problem.space).__name__,
+        return {**super().fingerprint(), "function_space": type(self.problem.space).__name__,
                 "sensors": list(self.problem.sensors.shape)}
 
-    def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
-        load_weights(self.net, self.problem.parameters, state, source)
-
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
-        self.net.load_state_dict(state["net"])
+        self.load_problem_state(state)
         self.sampler.load_state_dict(state["sampler"])
-        self.condition_points, self.features = state["condition_points"], state["features"]
+        self.features = state["features"]
         self.sensor_values = self.problem.space.evaluate(self.features, self.problem.sensors).to(self.device,
                                                                                               self.dtype)
         self._order, self._cursor = state["order"].numpy(), int(state["cursor"])
-        with torch.no_grad():
-            for k, v in state["parameters"].items():
-                self.problem.parameters[k].copy_(v)
         self.rng.bit_generator.state = state["rng"]["numpy"]
         self.function_rng.bit_generator.state = state["rng"]["functions"]
-        self._batch = self._batch_points = self._values = None
+        self._values = None
 
 
 class OperatorTrainer(TrainingLoop):
@@ -237,6 +206,13 @@ class OperatorTrainer(TrainingLoop):
     dtype = property(lambda self: self.objective.dtype, doc="The training precision.")
     features = property(lambda self: self.objective.features, doc="The pool of training functions (F, q).")
     batch_size = property(lambda self: self.objective.batch_size, doc="Functions per step.")
+    parameters = property(lambda self: self.objective.pde_parameters,
+                          doc="The trainable PDE parameters, name -> 0-dim tensor (an nn.ParameterDict).")
+    evaluator = property(lambda self: self.objective.evaluator, doc="The evaluator of the problem's residuals.")
+
+    def parameter_values(self) -> dict[str, float]:
+        """The PDE parameters' current values as floats, name -> value (``{}`` without PDE parameters)."""
+        return self.objective.parameter_values()
 
     def losses(self, index: np.ndarray | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """``(total loss, loss per term)`` for the functions ``index`` of the pool (default: the next batch)."""

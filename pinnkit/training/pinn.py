@@ -21,23 +21,22 @@ import torch
 from torch import Tensor, nn
 
 from ..checks import check_device, check_dtype, check_pointwise_net, check_seed
-from ..derivatives.backend import Backend, as_backend
+from ..derivatives.backend import Backend
 from ..metrics import l2_relative_error
 from ..nets.deeponet import DeepONet
-from ..nets.registry import spec_or_none
 from ..ownership import weak_method
 from ..pde.operator_problem import OperatorProblem
-from ..pde.problem import Batch, Problem
+from ..pde.problem import Problem
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
-from .fingerprint import load_weights, problem_fingerprint
 from .loop import TrainingLoop
-from .objective import Evaluation, Objective
+from .objective import Evaluation
 from .prediction import predict_points, reference_arrays
+from .problem_objective import ProblemObjective
 from .rollback import clone_tensors
 
 
-class PINNObjective(Objective):
+class PINNObjective(ProblemObjective):
     """The loss terms of ``problem`` for ``net`` (see the module docstring); built by :class:`Trainer`."""
 
     kind = "pinn"
@@ -55,12 +54,8 @@ class PINNObjective(Objective):
         if isinstance(net, DeepONet):
             raise TypeError("net must map points to outputs; a DeepONet maps input functions to solutions: train "
                             "it with pinnkit.OperatorTrainer on an OperatorProblem; got DeepONet")
-        self.device, self.dtype, self.seed = device, dtype, seed
-        self.problem, self.net = problem, net.to(device=device, dtype=dtype)
-        problem.parameters.to(device=device, dtype=dtype)
-        problem.check_net(self.net, dtype, device)
+        super().__init__(problem, net, backend=backend, kind="pinn", device=device, dtype=dtype, seed=seed)
         check_pointwise_net(self.net, problem.domain.sample_interior(5, "sobol", seed=0, dtype=dtype, device=device))
-        self.backend = as_backend(backend, "pinn").check(self.net, "pinn")
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
         if not isinstance(self.sampler, Sampler):
@@ -74,42 +69,18 @@ class PINNObjective(Objective):
         self.weighting = combine([self.sampler.weighting(), weighting])
         if self.weighting is not None:
             self.weighting.setup(problem, dtype, device)
-        self.condition_points = problem.sample_conditions(seed)
         self.reference = None if reference is None else reference_arrays(reference, problem, dtype, device)
         self.condition_terms = tuple(c.name for c in problem.conditions)
         self.loss_weights = {k: 1.0 for k in problem.terms}  # the trainer's, once it has checked them
-        self._batch: Batch | None = None
-        self._batch_points: Tensor | None = None
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        return self.problem.terms
-
-    @property
-    def pde_terms(self) -> tuple[str, ...]:
-        return self.problem.pde_terms
-
-    def parameters(self) -> list[Tensor]:
-        """The network's parameters followed by the problem's PDE parameters."""
-        return list(self.net.parameters()) + list(self.problem.parameters.values())
 
     # ------------------------------------------------------------------ the loss
     def pde_residual(self, points: Tensor) -> Tensor:
         """The detached PDE residual at any ``points`` (N,) or (N, m), in chunks (for samplers' candidates)."""
-        return self.problem.pde_residual(self.net, points, self.backend)
-
-    def _current_batch(self, step: int) -> Batch:
-        points = self.sampler.points(step)
-        if self._batch is None:
-            self._batch = self.problem.batch(points, self.condition_points, dtype=self.dtype, device=self.device)
-        elif points is not self._batch_points:  # the sampler moved its points: keep the conditions' part
-            self._batch = self.problem.batch(points, reuse=self._batch)
-        self._batch_points = points
-        return self._batch
+        return self.evaluator.pde_residual(points)
 
     def evaluate(self, step: int) -> Evaluation:
-        batch = self._current_batch(step)
-        residuals = self.problem.residuals(self.net, batch, self.backend)
+        batch = self.current_batch(step)
+        residuals = self.evaluator.residuals(batch)
         terms = {name: residuals[name].square().mean() for name in self.condition_terms}
         weights = None
         if self.weighting is not None:
@@ -142,10 +113,10 @@ class PINNObjective(Objective):
         if self.weighting is not None:
             self.weighting.load_state_dict(clone_tensors(snapshot["weighting"]))
         self.rng.bit_generator.state = copy.deepcopy(snapshot["rng"])
-        self._batch_points = None  # rebuild the batch's PDE rows from the restored points
+        self.forget_batch()  # rebuild the batch's PDE rows from the restored points
 
     def record(self) -> dict[str, float]:
-        out = {key: float(p.detach()) for key, p in self.problem.parameters.items()}
+        out = self.parameter_values()
         out.update(self.sampler.info())
         if self.weighting is not None:
             out.update(self.weighting.info())
@@ -158,35 +129,20 @@ class PINNObjective(Objective):
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "net": self.net.state_dict(), "net_spec": spec_or_none(self.net),
-                "sampler": self.sampler.state_dict(),
+        return {**self.problem_state(), "sampler": self.sampler.state_dict(),
                 "weighting": None if self.weighting is None else self.weighting.state_dict(),
-                "condition_points": self.condition_points,
-                "parameters": {k: v.detach().clone() for k, v in self.problem.parameters.items()},
                 "rng": {"numpy": self.rng.bit_generator.state},
-                "problem": {"outputs": list(self.problem.outputs), "coordinates": list(self.problem.domain.names)},
-                "dtype": str(self.dtype).removeprefix("torch.")}
-
-    def fingerprint(self) -> dict[str, Any]:
-        return problem_fingerprint(self.problem, self.net, self.dtype)
-
-    def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
-        load_weights(self.net, self.problem.parameters, state, source)
+                "problem": {"outputs": list(self.problem.outputs), "coordinates": list(self.problem.domain.names)}}
 
     def load_state_dict(self, state: dict[str, Any], source: str = "the state") -> None:
-        self.net.load_state_dict(state["net"])
+        self.load_problem_state(state)
         self.sampler.load_state_dict(state["sampler"])
         if (state["weighting"] is None) != (self.weighting is None):
             raise ValueError(f"{source} was written {'with' if state['weighting'] is not None else 'without'} a "
                              f"weighting; this trainer has {'one' if self.weighting is not None else 'none'}")
         if self.weighting is not None:
             self.weighting.load_state_dict(state["weighting"])
-        self.condition_points = state["condition_points"]
-        with torch.no_grad():
-            for k, v in state["parameters"].items():
-                self.problem.parameters[k].copy_(v)
         self.rng.bit_generator.state = state["rng"]["numpy"]
-        self._batch = self._batch_points = None
 
 
 def _stacked(residuals: dict[str, Tensor], pde_terms: tuple[str, ...]) -> Tensor:
@@ -261,6 +217,13 @@ class Trainer(TrainingLoop):
     dtype = property(lambda self: self.objective.dtype, doc="The training precision.")
     seed = property(lambda self: self.objective.seed, doc="The seed of the points.")
     condition_points = property(lambda self: self.objective.condition_points, doc="The conditions' points.")
+    parameters = property(lambda self: self.objective.pde_parameters,
+                          doc="The trainable PDE parameters, name -> 0-dim tensor (an nn.ParameterDict).")
+    evaluator = property(lambda self: self.objective.evaluator, doc="The evaluator of the problem's residuals.")
+
+    def parameter_values(self) -> dict[str, float]:
+        """The PDE parameters' current values as floats, name -> value (``{}`` without PDE parameters)."""
+        return self.objective.parameter_values()
 
     def losses(self) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
         """``(total loss, loss per term, per-point residuals)`` at the current points (with graph)."""

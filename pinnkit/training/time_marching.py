@@ -121,12 +121,9 @@ class TimeMarching:
             for c in self.problem.conditions:
                 if isinstance(c, InitialCondition):
                     initial[c.name] = PreviousWindow(previous, c.output_index, c.derivative)
-        problem = self.problem.time_window(self.edges[k], self.edges[k + 1], initial)
-        if k > 0:  # inverse problems: PDE parameters carry over
-            with torch.no_grad():
-                for key, p in self.trainers[k - 1].problem.parameters.items():
-                    problem.parameters[key].copy_(p.detach().cpu())
-        return problem
+        # inverse problems: the PDE parameters start from the previous window's trained values
+        parameters = self.trainers[k - 1].parameter_values() if k > 0 else None
+        return self.problem.time_window(self.edges[k], self.edges[k + 1], initial, parameters)
 
     def _trainer(self, k: int) -> Trainer:
         problem = self.window_problem(k)

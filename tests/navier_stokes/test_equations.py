@@ -30,9 +30,8 @@ class Solution(torch.nn.Module):
 
 
 def residuals(problem: Problem, fn, n: int = 48, backend: str = "autograd") -> dict[str, torch.Tensor]:
-    problem.parameters.double()
     points = problem.domain.sample_interior(n, seed=1, dtype=torch.float64)
-    return problem.residuals(Solution(fn), problem.batch(points, {}), backend)
+    return problem.evaluator(Solution(fn), backend).residuals(problem.batch(points, {}))
 
 
 def kovasznay_psi(x):
@@ -97,11 +96,9 @@ def test_trainable_coefficients_and_the_identifiability_of_convection():
         return Problem(SQUARE_TIME, equations.navier_stokes("nu", convection="lam", steady=False), ("u", "v", "p"),
                        parameters={"nu": NU_TG, "lam": lam})
 
-    nu32 = float(torch.tensor(NU_TG, dtype=torch.float32))  # parameters start in torch's default dtype
-
     def with_scaled_pressure(drift, lam):
         def fn(x):
-            out = taylor_green_solution(x, nu32, wavenumber=K_TG, drift=drift)
+            out = taylor_green_solution(x, NU_TG, wavenumber=K_TG, drift=drift)
             return torch.cat([out[:, :2], lam * out[:, 2:]], dim=1)
         return fn
 

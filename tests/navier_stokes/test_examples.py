@@ -123,17 +123,13 @@ def test_inverse_setting_residual_is_minimised_at_the_true_coefficients_only():
     problem = pk.Problem(pk.geometry.Rectangle([-1, -1], [1, 1]) * pk.geometry.TimeDomain(0, 1),
                          pk.pde.equations.navier_stokes("nu", convection="lam", steady=False),
                          outputs=("u", "v", "p"), parameters={"lam": 0.0, "nu": 0.0})
-    problem.parameters.double()
-
     class Exact(torch.nn.Module):
         def forward(self, x):
             return example.exact(x)
 
     def residual(lam: float, nu: float) -> torch.Tensor:
-        with torch.no_grad():
-            problem.parameters["lam"].fill_(lam)
-            problem.parameters["nu"].fill_(nu)
-        r = problem.residuals(Exact(), problem.batch(points, {}), "autograd")
+        parameters = {"lam": torch.tensor(lam, dtype=torch.float64), "nu": torch.tensor(nu, dtype=torch.float64)}
+        r = problem.evaluator(Exact(), "autograd", parameters).residuals(problem.batch(points, {}))
         return torch.cat([r["momentum_x"], r["momentum_y"]]).detach().numpy()
 
     a = residual(0.0, 0.0)

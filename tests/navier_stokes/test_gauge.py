@@ -24,7 +24,7 @@ def condition_residual(domain, condition):
     points = problem.sample_conditions(seed=3)
     batch = problem.batch(domain.sample_interior(4, seed=0, dtype=torch.float64), points)
     (bound,) = problem.conditions
-    return points[bound.name], problem.residuals(Linear().double(), batch)[bound.name].detach()
+    return points[bound.name], problem.evaluator(Linear().double()).residuals(batch)[bound.name].detach()
 
 
 def test_point_value_on_a_plane_domain():

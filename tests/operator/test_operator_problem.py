@@ -46,7 +46,7 @@ def test_residuals_vanish_for_the_exact_operator(backend):
     points = problem.domain.sample_interior(30, "sobol", seed=0, dtype=torch.float64)
     batch = problem.batch(points, problem.sample_conditions(0))
     inputs = problem.inputs(problem.space.sample(6, seed=0), batch.points)
-    res = problem.residuals(net, batch, inputs, backend)
+    res = problem.evaluator(net, backend).residuals(batch, inputs)
     (condition,) = problem.conditions
     assert res["pde"].shape == (6, 30) and res[condition.name].shape == (6, 1)
     assert float(res["pde"].detach().abs().max()) < 1e-10
@@ -75,7 +75,7 @@ def test_backends_agree_in_float64():
     points = problem.domain.sample_interior(40, "sobol", seed=1, dtype=torch.float64)
     batch = problem.batch(points, problem.sample_conditions(0))
     inputs = problem.inputs(problem.space.sample(4, seed=2), batch.points)
-    results = {b: problem.residuals(net, batch, inputs, b) for b in pk.derivatives.backend_names("operator")}
+    results = {b: problem.evaluator(net, b).residuals(batch, inputs) for b in pk.derivatives.backend_names("operator")}
     assert set(results["zcs"]) == {"pde", "mixed", "dirichlet_u_boundary", "initial_u", "neumann_u_x_max"}
     for name, value in results["loop"].items():
         for backend in ("zcs", "replicated", "taylor"):
@@ -87,9 +87,11 @@ def test_backends_agree_in_float64():
     torch.testing.assert_close(results["zcs"]["initial_u"], u0 - batch.points[rows, 0], rtol=0, atol=1e-14)
     # the loss gradient (net and PDE parameter) is the same through ZCS and the loop
     grads = {}
+    k = torch.tensor(problem.parameters["k"], dtype=torch.float64, requires_grad=True)
     for backend in ("zcs", "loop"):
-        loss = sum(r.square().mean() for r in problem.residuals(net, batch, inputs, backend).values())
-        grads[backend] = torch.autograd.grad(loss, [*net.parameters(), problem.parameters["k"]])
+        evaluator = problem.evaluator(net, backend, {"k": k})
+        loss = sum(r.square().mean() for r in evaluator.residuals(batch, inputs).values())
+        grads[backend] = torch.autograd.grad(loss, [*net.parameters(), k])
     for a, b in zip(grads["zcs"], grads["loop"], strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
@@ -150,5 +152,5 @@ def test_construction_errors():
     with pytest.raises(ValueError, match="sampler must be FixedPoints or Resample"):
         pk.OperatorTrainer(problem, net, sampler=pk.sampling.R3(50), functions=4)
     with pytest.raises(ValueError, match="need the input functions"):
-        problem.residuals(net, problem.batch(torch.rand(3, 1), problem.sample_conditions(0)))
+        problem.evaluator(net).residuals(problem.batch(torch.rand(3, 1), problem.sample_conditions(0)), None)
     assert isinstance(problem.inputs(space.sample(2, seed=0), torch.rand(3, 1)), InputBatch)
