@@ -5,13 +5,15 @@ networks", CMAME 421, 116805, 2024; arXiv 2307.00379).
 Every collocation point ``i`` carries a multiplier ``lambda_i`` (one per PDE term). With the residual ``r`` of
 the step,
 
-    lambda_i <- gamma * lambda_i + eta * |r_i| / max_j |r_j|        (gamma = 0.999, eta = 0.01: the paper's)
+    lambda_i <- gamma * lambda_i + eta * |r_i| / max_j |r_j|
     L_pde = mean_i (lambda_i r_i)^2                                  (trainer weights w_i = lambda_i^2)
 
-The multiplier multiplies the residual, so it enters the mean square squared (as in the paper and the authors'
-code). It starts at ``initial`` (0 in the authors' code) and stays in ``[0, eta / (1 - gamma)]`` (10 with the
-defaults: a global loss weight of the conditions of that order, e.g. ``loss_weights={"ic": 100}``, is what
-the authors pair it with). Multipliers carry no gradient ("gradient-less").
+The multiplier multiplies the residual, so it enters the mean square squared (as in the authors' code,
+``loss_r = mean((rsum * r)**2)``). Defaults ``gamma = 0.999, eta = 0.01`` (the authors' vRBA code; their RBA
+Allen-Cahn notebook uses ``eta = 0.001`` and notes that ``eta = 0.01`` bounds the multipliers by 10). They
+start at ``initial`` (0 in the RBA code) and stay in ``[0, max(initial, eta / (1 - gamma))]``, ``[0, 10]``
+with the defaults, so the authors pair RBA with a global weight of that order squared on the
+conditions (e.g. ``loss_weights={"ic": 100}``). Multipliers carry no gradient ("gradient-less").
 
 **Order within a step** (the authors' code): the step's residual updates the multipliers and the updated
 multipliers weight that same step's loss. :meth:`~ResidualAttention.compute` forms the update without keeping
@@ -25,7 +27,8 @@ other points than those of the last committed update (R3 releasing some, RAR-D a
 redrawing), a point found among the previous ones (exactly equal coordinates) keeps its multiplier, whichever
 row it is in; a new point starts at the mean of the previous multipliers (``new_points="mean"``, the default:
 it neither favours nor ignores a fresh point) or at ``initial`` (``new_points="initial"``). This needs nothing
-from the sampler, so it works with any of them, and with checkpoints (points restored equal keep theirs).
+from the sampler, so it works with any of them, and with checkpoints (points restored equal keep theirs);
+like the trainer, it takes a sampler to replace its points tensor when it moves them, never to edit it in place.
 
 **Several PDE terms** (a residual (N, m)): each term has its own multipliers, normalised by its own maximum;
 the weighting then returns per-term weights ``{term: lambda^2}``. The conditions' terms are not reweighted: the
