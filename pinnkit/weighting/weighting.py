@@ -108,13 +108,14 @@ class Product(Weighting):
 
     def setup(self, problem, dtype, device):
         super().setup(problem, dtype, device)
+        self.pde_terms = tuple(problem.pde_terms)
         for p in self.parts:
             p.setup(problem, dtype, device)
 
     def compute(self, points, pde_residual, condition_losses):
         out: Weights = None
         for p in self.parts:
-            out = multiply(out, p.weights(points, pde_residual, condition_losses))
+            out = multiply(out, p.weights(points, pde_residual, condition_losses), self.pde_terms)
         return out
 
     def weights(self, points, pde_residual, condition_losses):
@@ -139,15 +140,23 @@ class Product(Weighting):
             p.load_state_dict(s)
 
 
-def multiply(a: Weights, b: Weights) -> Weights:
-    """The product of two weights (None is all ones; per-point weights apply to every PDE term)."""
+def multiply(a: Weights, b: Weights, pde_terms: Sequence[str] = ()) -> Weights:
+    """The product of two weights (None is all ones; per-point weights (N,) apply to every PDE term).
+
+    Per-term weights (mappings) multiply term by term, a term missing from one mapping having weight 1 there; a
+    per-point tensor times a mapping applies the tensor to each of ``pde_terms`` (the problem's PDE terms) and
+    leaves the mapping's condition terms as they are."""
     if a is None:
         return b
     if b is None:
         return a
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         return a * b
-    raise ValueError("per-term weights (a mapping) cannot be combined with other weightings")
+    if (isinstance(a, Tensor) or isinstance(b, Tensor)) and not pde_terms:
+        raise ValueError("per-point weights combine with per-term weights (a mapping) only given the PDE terms")
+    ma = {k: a for k in pde_terms} if isinstance(a, Tensor) else dict(a)
+    mb = {k: b for k in pde_terms} if isinstance(b, Tensor) else dict(b)
+    return {k: ma[k] * mb[k] if k in ma and k in mb else ma.get(k, mb.get(k)) for k in {**ma, **mb}}
 
 
 def combine(weightings: Sequence[Weighting | None]) -> Weighting | None:
