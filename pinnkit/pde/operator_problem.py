@@ -117,12 +117,35 @@ class OperatorProblem:
                 f"outputs={self.outputs}, terms={self.terms})")
 
     # ------------------------------------------------------------------ the PDE's statement
-    domain = property(lambda self: self.specification.domain, doc="Where the PDE holds.")
-    outputs = property(lambda self: self.specification.outputs, doc="The outputs' names, in column order.")
-    conditions = property(lambda self: self.specification.conditions, doc="The bound, named conditions.")
-    parameters = property(lambda self: self.specification.parameters, doc="PDE parameters' initial values.")
-    pde_terms = property(lambda self: self.specification.pde_terms, doc="Names of the PDE's loss terms.")
-    terms = property(lambda self: self.specification.terms, doc="Names of all loss terms.")
+    @property
+    def domain(self) -> Geometry:
+        """Where the PDE holds."""
+        return self.specification.domain
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The outputs' names, in column order."""
+        return self.specification.outputs
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        """The bound, named conditions."""
+        return self.specification.conditions
+
+    @property
+    def parameters(self) -> Mapping[str, float]:
+        """The PDE parameters' initial values (read-only floats)."""
+        return self.specification.parameters
+
+    @property
+    def pde_terms(self) -> tuple[str, ...]:
+        """Names of the PDE's loss terms."""
+        return self.specification.pde_terms
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Names of all loss terms: the PDE's, then one per condition."""
+        return self.specification.terms
 
     def sample_conditions(self, seed: int | None = None) -> dict[str, Tensor]:
         """Float64 points of every condition (see :meth:`Specification.sample_conditions`)."""

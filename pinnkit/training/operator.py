@@ -27,9 +27,9 @@ from ..pde.evaluator import InputBatch
 from ..pde.operator_problem import OperatorProblem
 from ..pde.specification import Batch
 from ..sampling import FixedPoints, Resample
-from .loop import TrainingLoop
 from .objective import Evaluation
 from .problem_objective import ProblemObjective
+from .problem_trainer import ProblemTrainer, from_objective
 from .rollback import clone_tensors
 
 
@@ -162,7 +162,7 @@ class OperatorObjective(ProblemObjective):
         self._values = None
 
 
-class OperatorTrainer(TrainingLoop):
+class OperatorTrainer(ProblemTrainer):
     """Fit a DeepONet-like ``net(v, x)`` to an :class:`~pinnkit.pde.OperatorProblem`.
 
     Parameters
@@ -199,20 +199,8 @@ class OperatorTrainer(TrainingLoop):
         super().__init__(objective, optimizer=optimizer, lr=lr, optimizer_options=optimizer_options,
                          scheduler=scheduler, loss_weights=loss_weights, device=device)
 
-    problem = property(lambda self: self.objective.problem, doc="The operator problem.")
-    net = property(lambda self: self.objective.net, doc="The operator network being trained.")
-    sampler = property(lambda self: self.objective.sampler, doc="The collocation sampler.")
-    backend = property(lambda self: self.objective.backend, doc="The derivative backend (a pinnkit.Backend).")
-    dtype = property(lambda self: self.objective.dtype, doc="The training precision.")
-    features = property(lambda self: self.objective.features, doc="The pool of training functions (F, q).")
-    batch_size = property(lambda self: self.objective.batch_size, doc="Functions per step.")
-    parameters = property(lambda self: self.objective.pde_parameters,
-                          doc="The trainable PDE parameters, name -> 0-dim tensor (an nn.ParameterDict).")
-    evaluator = property(lambda self: self.objective.evaluator, doc="The evaluator of the problem's residuals.")
-
-    def parameter_values(self) -> dict[str, float]:
-        """The PDE parameters' current values as floats, name -> value (``{}`` without PDE parameters)."""
-        return self.objective.parameter_values()
+    features = from_objective("features", "The pool of training functions (F, q).")
+    batch_size = from_objective("batch_size", "Functions per step.")
 
     def losses(self, index: np.ndarray | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """``(total loss, loss per term)`` for the functions ``index`` of the pool (default: the next batch)."""

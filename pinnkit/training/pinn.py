@@ -29,10 +29,10 @@ from ..pde.operator_problem import OperatorProblem
 from ..pde.problem import Problem
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
-from .loop import TrainingLoop
 from .objective import Evaluation
 from .prediction import predict_points, reference_arrays
 from .problem_objective import ProblemObjective
+from .problem_trainer import ProblemTrainer, from_objective
 from .rollback import clone_tensors
 
 
@@ -164,7 +164,7 @@ def _weighted_mean(sq: Tensor, weights: Tensor | None) -> Tensor:
     return sq.mean()
 
 
-class Trainer(TrainingLoop):
+class Trainer(ProblemTrainer):
     """Fit ``net`` to ``problem``.
 
     Parameters
@@ -209,21 +209,7 @@ class Trainer(TrainingLoop):
                          scheduler=scheduler, loss_weights=loss_weights, device=device)
         objective.loss_weights = self.loss_weights
 
-    problem = property(lambda self: self.objective.problem, doc="The problem being solved.")
-    net = property(lambda self: self.objective.net, doc="The network being trained.")
-    sampler = property(lambda self: self.objective.sampler, doc="The collocation sampler.")
-    weighting = property(lambda self: self.objective.weighting, doc="The loss weighting (None without one).")
-    backend = property(lambda self: self.objective.backend, doc="The derivative backend (a pinnkit.Backend).")
-    dtype = property(lambda self: self.objective.dtype, doc="The training precision.")
-    seed = property(lambda self: self.objective.seed, doc="The seed of the points.")
-    condition_points = property(lambda self: self.objective.condition_points, doc="The conditions' points.")
-    parameters = property(lambda self: self.objective.pde_parameters,
-                          doc="The trainable PDE parameters, name -> 0-dim tensor (an nn.ParameterDict).")
-    evaluator = property(lambda self: self.objective.evaluator, doc="The evaluator of the problem's residuals.")
-
-    def parameter_values(self) -> dict[str, float]:
-        """The PDE parameters' current values as floats, name -> value (``{}`` without PDE parameters)."""
-        return self.objective.parameter_values()
+    weighting = from_objective("weighting", "The loss weighting (None without one).")
 
     def losses(self) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
         """``(total loss, loss per term, per-point residuals)`` at the current points (with graph)."""
