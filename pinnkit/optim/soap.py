@@ -22,7 +22,7 @@ gradient :math:`G' = Q_L^\top G Q_R` (step :math:`t`, moments kept in the rotate
     W \leftarrow (1 - \mathrm{lr}\,\lambda)\, W - \frac{\mathrm{lr}}{1 - \beta_1^t}\,
     Q_L \left[ \frac{M}{\sqrt{V / (1 - \beta_2^t)} + \epsilon} \right] Q_R^\top .
 
-Order of a step, as in the paper's Algorithm 3 and the authors' code (github.com/nikhilvyas/SOAP): the update
+Order of a step, as in the paper's algorithm and the authors' code (github.com/nikhilvyas/SOAP, soap.py): the update
 uses the bases from *before* the current gradient; then :math:`L, R` take in :math:`G`; then, every
 ``precondition_frequency`` Adam steps, each basis is refreshed by one power iteration and a QR decomposition
 (:math:`Q \leftarrow \mathrm{qr}(L\, Q_{\text{sorted}})`, the columns of the old basis sorted by decreasing

@@ -15,7 +15,7 @@ F64 = torch.float64
 
 # ------------------------------------------------------------------------------------------------ the oracle
 def oracle_soap(w0, grads, *, lr, betas, shampoo_beta, eps, weight_decay, frequency, rotate_rows, rotate_columns):
-    """Test oracle, float64, straight from the paper's Algorithm 3 in vectorised form: ``vec(G') = (Q_R kron
+    """Test oracle, float64, straight from the paper's algorithm in vectorised form: ``vec(G') = (Q_R kron
     Q_L)^T vec(G)`` (column-major ``vec``), Adam on the vectors, the first call only building ``L, R`` and their
     ``eigh`` bases, a QR power-iteration refresh every ``frequency`` Adam steps (old columns sorted by their
     Rayleigh quotients, the first moment rotated, the second permuted). ``w0`` ``(m, n)``, ``grads`` a list of
