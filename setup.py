@@ -19,7 +19,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6.80", "ruff>=0.5", "deepxde>=1.11", "scikit-learn",
-                 "conflictfree==0.1.8"],  # ConFIG authors' package, the oracle of tests/optim (needs only torch)
+                 "conflictfree==0.1.8",  # ConFIG authors' package, the oracle of tests/optim (needs only torch)
+                 "heavyball==3.2.1"],  # an independent SOAP for tests/optim/test_soap.py (torch + opt_einsum)
         "bench": ["deepxde>=1.11", "scikit-learn"],
     },
     license="MIT",

@@ -8,6 +8,10 @@ Every optimizer here is a :class:`torch.optim.Optimizer` that takes the *named* 
 * :class:`MConFIG`: M-ConFIG, one loss backpropagated per step, momentum per loss, ConFIG on the momenta.
 * :class:`PCGrad`: projecting conflicting gradients (baseline).
 
+And one first-order optimizer (``loss.backward()`` then ``step()``), also known to the Trainer as ``"soap"``:
+
+* :class:`SOAP`: Adam in the eigenbasis of Shampoo's Kronecker-factored preconditioner (Vyas et al. 2024).
+
 Called without parameters they give a spec for the Trainer: ``Trainer(..., optimizer=pk.optim.ConFIG("adam",
 lr=1e-3))``; the Trainer also knows them by name (``"multiadam"``, ``"config"``, ``"mconfig"``, ``"pcgrad"``).
 :func:`conflict_free_direction` and :func:`per_loss_gradients` are the building blocks.
@@ -21,7 +25,8 @@ from .mconfig import MConFIG
 from .multi_loss import MultiLossOptimizer
 from .multiadam import MultiAdam
 from .pcgrad import PCGrad
+from .soap import SOAP
 from .spec import OptimizerSpec
 
-__all__ = ["ConFIG", "DirectionOptimizer", "MConFIG", "MultiAdam", "MultiLossOptimizer", "OptimizerSpec", "PCGrad",
-           "conflict_free_direction", "per_loss_gradients"]
+__all__ = ["SOAP", "ConFIG", "DirectionOptimizer", "MConFIG", "MultiAdam", "MultiLossOptimizer", "OptimizerSpec",
+           "PCGrad", "conflict_free_direction", "per_loss_gradients"]

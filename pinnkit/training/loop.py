@@ -65,8 +65,8 @@ class TrainingLoop:
     objective : Objective
     optimizer : str or callable
         A name of :data:`~pinnkit.training.optimizers.OPTIMIZERS` (``"adam"``, ``"adamw"``, ``"sgd"``,
-        ``"rmsprop"``, ``"lbfgs"``, ``"multiadam"``, ``"config"``, ``"mconfig"``, ``"pcgrad"``) or a function
-        ``params -> torch.optim.Optimizer``; switched per :meth:`fit`.
+        ``"rmsprop"``, ``"lbfgs"``, ``"multiadam"``, ``"config"``, ``"mconfig"``, ``"pcgrad"``, ``"soap"``) or a
+        function ``params -> torch.optim.Optimizer``; switched per :meth:`fit`.
     lr : float
         Learning rate of named optimizers (L-BFGS uses 1.0 unless ``optimizer_options`` say otherwise).
     optimizer_options : mapping, optional

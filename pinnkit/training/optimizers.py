@@ -21,13 +21,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..optim import ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad
+from ..optim import SOAP, ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad
 
 #: Optimizers by name.
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop,
     "lbfgs": torch.optim.LBFGS,
     "multiadam": MultiAdam, "config": ConFIG, "mconfig": MConFIG, "pcgrad": PCGrad,
+    "soap": SOAP,
 }
 #: L-BFGS settings unless ``optimizer_options`` say otherwise: a unit step with a strong-Wolfe line search, and no
 #: tolerance stops (the loop stops when L-BFGS can make no more progress and says why).
