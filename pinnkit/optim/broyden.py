@@ -46,15 +46,26 @@ from torch import Tensor
 
 def broyden_update_(H: Tensor, s: Tensor, y: Tensor, tau: float = 1.0, phi: float = 1.0,
                     Hy: Tensor | None = None) -> Tensor:
-    """:func:`broyden_update` in place on ``H`` (returned); ``Hy`` is ``H @ y`` if already known."""
+    """:func:`broyden_update` in place on ``H`` (returned); ``Hy`` is ``H @ y`` if already known.
+
+    Each rank-one term ``c u u^T`` is added as ``+-(sqrt|c| u)(sqrt|c| u)^T``: the products of two entries commute
+    exactly, so a symmetric ``H`` stays symmetric to the last bit (``c u_i u_j`` would round differently from
+    ``c u_j u_i``)."""
     Hy = H @ y if Hy is None else Hy
     yHy, ys = float(y.dot(Hy)), float(y.dot(s))
     v = s / ys - Hy / yHy
-    H.addr_(Hy, Hy, alpha=-1.0 / yHy)
-    H.addr_(v, v, alpha=phi * yHy)
+    _add_symmetric_(H, Hy, -1.0 / yHy)
+    _add_symmetric_(H, v, phi * yHy)
     H.mul_(1.0 / tau)
-    H.addr_(s, s, alpha=1.0 / ys)
+    _add_symmetric_(H, s, 1.0 / ys)
     return H
+
+
+def _add_symmetric_(H: Tensor, u: Tensor, c: float) -> None:
+    """``H += c u u^T`` with an exactly symmetric addend."""
+    if c != 0:
+        w = u * math.sqrt(abs(c))
+        H.addr_(w, w, alpha=math.copysign(1.0, c))
 
 
 def broyden_update(H: Tensor, s: Tensor, y: Tensor, tau: float = 1.0, phi: float = 1.0) -> Tensor:

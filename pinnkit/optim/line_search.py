@@ -170,7 +170,7 @@ def strong_wolfe(evaluate: Evaluate, direction: Tensor, loss: float, grad: Tenso
             if alpha in (lo.alpha, hi.alpha) or abs(hi.alpha - lo.alpha) <= 1e-16 * max(lo.alpha, hi.alpha):
                 break  # the bracket is below the resolution of a float: no new point to try
             trial = at(alpha)
-            if not armijo(trial) or trial.value >= lo.value:
+            if not armijo(trial) or trial.value > lo.value:  # a tie (round-off): the slope decides
                 hi = trial
                 continue
             if curvature(trial):

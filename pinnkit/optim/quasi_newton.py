@@ -218,7 +218,7 @@ class QuasiNewton(torch.optim.Optimizer):
             done += 1
             state["n_iter"] += 1
             if (float(g.abs().max()) <= group["tolerance_grad"] or float(s.abs().max()) <= group["tolerance_change"]
-                    or change <= group["tolerance_change"] and group["tolerance_change"] > 0):
+                    or change <= group["tolerance_change"]):
                 break
         if not torch.equal(x, last_at):  # a failed search ended elsewhere: back to x, and its gradient
             self._set(x)
