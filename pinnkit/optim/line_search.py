@@ -94,10 +94,11 @@ def cubic_minimizer(a: float, fa: float, ga: float, b: float, fb: float, gb: flo
 
 def _interpolate(lo: _Point, hi: _Point) -> float:
     """A trial step inside the bracket ``[lo, hi]``: the cubic's minimizer if it keeps :data:`SAFEGUARD` of the
-    bracket from both ends, else the midpoint (always the midpoint when ``hi`` is not finite)."""
-    middle = 0.5 * (lo.alpha + hi.alpha)
+    bracket from both ends, else the midpoint. When ``hi`` is not finite the step shrinks fast, to
+    :data:`SAFEGUARD` of the bracket from ``lo`` (the bad region may start anywhere beyond it)."""
     if not hi.finite:
-        return middle
+        return lo.alpha + SAFEGUARD * (hi.alpha - lo.alpha)
+    middle = 0.5 * (lo.alpha + hi.alpha)
     trial = cubic_minimizer(lo.alpha, lo.value, lo.slope, hi.alpha, hi.value, hi.slope)
     left, right = sorted((lo.alpha, hi.alpha))
     margin = SAFEGUARD * (right - left)
@@ -164,7 +165,8 @@ def strong_wolfe(evaluate: Evaluate, direction: Tensor, loss: float, grad: Tenso
 
     def zoom(lo: _Point, hi: _Point) -> LineSearchResult:
         """Alg. 3.6: ``lo`` satisfies sufficient decrease with the lowest value seen so far, and the bracket
-        between ``lo`` and ``hi`` holds a strong-Wolfe step."""
+        between ``lo`` and ``hi`` holds a strong-Wolfe step. A trial whose value ties with ``lo``'s (round-off, near
+        a minimum) is not rejected for it: its slope says which side to keep."""
         while evals < max_evals:
             alpha = _interpolate(lo, hi)
             if alpha in (lo.alpha, hi.alpha) or abs(hi.alpha - lo.alpha) <= 1e-16 * max(lo.alpha, hi.alpha):

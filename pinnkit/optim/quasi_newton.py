@@ -180,8 +180,9 @@ class QuasiNewton(torch.optim.Optimizer):
 
         first, loss, g = evaluate()
         evals, done, last_at = 1, 0, x
-        if not math.isfinite(loss) or float(g.abs().max()) <= group["tolerance_grad"]:
-            return first
+        if not (math.isfinite(loss) and bool(torch.isfinite(g).all())) or float(g.abs().max()) <= group[
+                "tolerance_grad"]:
+            return first  # nothing to do: converged, or no finite start (the caller sees the loss)
         search = self._line_search or (lambda f, d, f0, g0, t, m: strong_wolfe(
             f, d, f0, g0, t, c1=group["c1"], c2=group["c2"], max_evals=m))
         while done < max_iter and evals < max_eval:

@@ -15,6 +15,7 @@ import pinnkit as pk
 from pinnkit.optim import BFGS, SSBFGS, LineSearchResult, QuasiNewton, SSBroyden, broyden_update, strong_wolfe
 from pinnkit.optim.broyden import ssbroyden_scaling
 from pinnkit.training.optimizers import quasi_newton_stop_reason, step_kind
+from tests.training.test_loop import Quadratic
 
 F64 = torch.float64
 EPS = torch.finfo(F64).eps
@@ -211,6 +212,42 @@ def test_bfgs_ends_where_scipy_bfgs_ends():
     opt, closure = minimize(BFGS, x, f)
     opt.step(closure)
     np.testing.assert_allclose(x.detach().numpy(), oracle.x, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("cls", METHODS)
+def test_non_finite_trial_points_are_never_accepted(cls):
+    # f = sum(x - log x): NaN for x < 0; a trial step of 50 overshoots into it again and again
+    x = torch.tensor([3.0, 0.5, 7.0], dtype=F64, requires_grad=True)
+    values = []
+
+    def f(z):
+        loss = (z - torch.log(z)).sum()
+        values.append(float(loss.detach()))
+        return loss
+
+    opt = cls([x], lr=50.0, max_iter=200, max_eval=5000, tolerance_grad=0.0, tolerance_change=0.0)
+
+    def closure():
+        opt.zero_grad()
+        loss = f(x)
+        if torch.isfinite(loss):
+            loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert sum(not math.isfinite(v) for v in values) >= 3  # it did step into the NaN region
+    assert math.isfinite(values[-1])  # and the closure's last evaluation is at the finite accepted point
+    assert float((x.detach() - 1).abs().max()) <= 1e-8
+
+
+@pytest.mark.parametrize("name", ["bfgs", "ssbroyden"])
+def test_a_nan_in_the_line_search_does_not_stop_the_loop_with_an_error(name):
+    loop = pk.training.TrainingLoop(Quadratic(sqrt=True), optimizer="adam", lr=0.05)
+    loop.fit(0, progress=False)
+    start = loop.history[-1]["loss"]
+    loop.fit(50, optimizer=name, progress=False)  # sqrt(x_0) is NaN below 0, where the unit steps go
+    assert math.isfinite(loop.history[-1]["loss"]) and loop.history[-1]["loss"] < start
+    assert loop.stop_reason.startswith(f"{pk.training.optimizers.QUASI_NEWTON_NAMES[name]} stopped after")
 
 
 # ---------------------------------------------------------------------------------------------------- state
