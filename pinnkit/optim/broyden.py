@@ -14,8 +14,8 @@ Kiyani et al. 2025), with ``alpha`` the line-search step, ``g = g_k`` and ``B = 
 
     b = s^T B s / (y^T s) = -alpha s^T g / (y^T s),     h = y^T H y / (y^T s),     a = b h - 1  (>= 0).
 
-* SSBFGS: ``phi = 1`` and ``tau = min(1, 1/b)`` (Al-Baali's self-scaling: the Oren-Luenberger factor ``1/b``,
-  never above 1; Urbán et al. 2025, eq. for SSBFGS_AB).
+* SSBFGS: ``phi = 1`` and ``tau = min(1, 1/b)`` (Al-Baali 1998: the Oren-Luenberger factor ``1/b = y^T s /
+  s^T B s``, capped at 1 so that the scaling only ever shrinks ``B``; the self-scaled BFGS of Urbán et al. 2025).
 * SSBroyden (Urbán et al.'s SSBroyden2; Al-Baali & Khalfan 2005): with
 
       c = sqrt(a / (1 + a)),  rho- = min(1, h (1 - c)),  theta- = (rho- - 1) / a,  theta+ = 1 / rho-,

@@ -273,6 +273,16 @@ def test_the_state_round_trips_through_torch_save_and_resumes_bitwise(cls):
     assert torch.equal(resumed.state[resumed_x]["H"], opt.state[straight]["H"])
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("cls", METHODS)
+def test_rosenbrock_on_cuda_matches_the_minimum(cls):
+    x = rosenbrock_start(4).detach().cuda().requires_grad_(True)
+    opt, closure = minimize(cls, x, rosenbrock)
+    opt.step(closure)
+    assert opt.state[x]["H"].device == x.device
+    assert float((x.detach() - 1).abs().max()) <= 1e-10
+
+
 def test_the_kind_of_step_and_the_stop_reason_name_the_method():
     x = rosenbrock_start(2)
     for cls, name, shown in [(BFGS, "bfgs", "BFGS"), (SSBFGS, "ssbfgs", "SSBFGS"), (SSBroyden, "ssbroyden",
