@@ -209,8 +209,8 @@ class QuasiNewton(torch.optim.Optimizer):
             s = found.step * d
             x_new = x + s
             self._set(x_new)
-            if not torch.equal(x_new, last_at):  # the last evaluation was elsewhere: the closure's state is for x
-                _, _, _ = evaluate()
+            if not torch.equal(x_new, last_at):  # the search's last trial was elsewhere: the gradients and the
+                evaluate()  # closure's last loss must be those of the new parameters
                 evals += 1
                 last_at = x_new
             self.update(H, s, found.grad - g, found.step, g)
