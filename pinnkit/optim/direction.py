@@ -19,6 +19,7 @@ from torch import Tensor
 from ..checks import check_choice, check_lr
 from .gradients import unflatten
 from .multi_loss import Groups, MultiLossOptimizer
+from .quasi_newton import QuasiNewton
 
 #: Base optimizers by name.
 BASES: dict[str, type[torch.optim.Optimizer]] = {
@@ -39,14 +40,14 @@ def make_base(base: Base, params: Iterable, options: Mapping[str, Any]) -> torch
                          f"params -> Optimizer; got {type(base).__name__}")
     if "lr" in options:
         check_lr(options["lr"])
-    if isinstance(factory, type) and issubclass(factory, (torch.optim.LBFGS, MultiLossOptimizer)):
+    if isinstance(factory, type) and issubclass(factory, (torch.optim.LBFGS, QuasiNewton, MultiLossOptimizer)):
         raise ValueError(f"base must be a first-order torch optimizer (Adam, SGD, ...); got {factory.__name__}")
     try:
         optimizer = factory(params, **options)
     except TypeError as err:
         raise ValueError(f"base options {dict(options)} do not fit the base optimizer {base!r}: {err}") from err
     if not isinstance(optimizer, torch.optim.Optimizer) or isinstance(optimizer, (torch.optim.LBFGS,
-                                                                                  MultiLossOptimizer)):
+                                                                                  QuasiNewton, MultiLossOptimizer)):
         raise ValueError(f"base must give a first-order torch.optim.Optimizer; got {type(optimizer).__name__}")
     return optimizer
 

@@ -12,11 +12,11 @@ from ..checks import check_loss_weights
 from .loop import NonFiniteLossError, TrainingLoop
 from .objective import Evaluation, Objective
 from .operator import OperatorObjective, OperatorTrainer
-from .optimizers import LBFGS_DEFAULTS, OPTIMIZERS, QUASI_NEWTON_CHUNK
+from .optimizers import LBFGS_DEFAULTS, OPTIMIZERS, QUASI_NEWTON_CHUNK, QUASI_NEWTON_DEFAULTS
 from .pinn import PINNObjective, Trainer
 from .prediction import predict_points
 from .time_marching import PreviousWindow, TimeMarching
 
 __all__ = ["Evaluation", "LBFGS_DEFAULTS", "NonFiniteLossError", "OPTIMIZERS", "Objective", "OperatorObjective",
-           "OperatorTrainer", "PINNObjective", "PreviousWindow", "QUASI_NEWTON_CHUNK", "TimeMarching", "Trainer",
-           "TrainingLoop", "check_loss_weights", "predict_points"]
+           "OperatorTrainer", "PINNObjective", "PreviousWindow", "QUASI_NEWTON_CHUNK", "QUASI_NEWTON_DEFAULTS",
+           "TimeMarching", "Trainer", "TrainingLoop", "check_loss_weights", "predict_points"]

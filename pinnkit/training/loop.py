@@ -6,11 +6,11 @@ Each step evaluates the objective's named loss terms ``L_k`` (:mod:`pinnkit.trai
 
 and takes one optimizer step (:mod:`pinnkit.training.optimizers`): first-order (``L.backward()``, then
 ``optimizer.step()``), multi-loss (MultiAdam, ConFIG, M-ConFIG, PCGrad get the weighted terms ``w_k L_k`` and
-do their own backward passes) or quasi-Newton (L-BFGS through a closure, in chunks of iterations with the
-objective held fixed for the line search). Around the steps it keeps the step count, the time, a history of
-records (step, optimizer, loss, each term, learning rate, time and the objective's own scalars), a tqdm progress
-bar, the callbacks of :mod:`pinnkit.callbacks`, and checkpoints of the whole state (:meth:`TrainingLoop.save`,
-:meth:`TrainingLoop.load_state`).
+do their own backward passes) or quasi-Newton (L-BFGS, BFGS, SSBFGS, SSBroyden through a closure, in chunks of
+iterations with the objective held fixed for the line search). Around the steps it keeps the step count, the
+time, a history of records (step, optimizer, loss, each term, learning rate, time and the objective's own
+scalars), a tqdm progress bar, the callbacks of :mod:`pinnkit.callbacks`, and checkpoints of the whole state
+(:meth:`TrainingLoop.save`, :meth:`TrainingLoop.load_state`).
 
 Non-finite training costs nothing (:mod:`pinnkit.training.rollback`): a NaN or infinite loss, a non-finite
 gradient, or a NaN inside L-BFGS's line search restores the last state whose loss was evaluated finite
@@ -65,10 +65,13 @@ class TrainingLoop:
     objective : Objective
     optimizer : str or callable
         A name of :data:`~pinnkit.training.optimizers.OPTIMIZERS` (``"adam"``, ``"adamw"``, ``"sgd"``,
-        ``"rmsprop"``, ``"lbfgs"``, ``"multiadam"``, ``"config"``, ``"mconfig"``, ``"pcgrad"``, ``"soap"``) or a
-        function ``params -> torch.optim.Optimizer``; switched per :meth:`fit`.
+        ``"rmsprop"``, ``"lbfgs"``, ``"bfgs"``, ``"ssbfgs"``, ``"ssbroyden"``, ``"multiadam"``, ``"config"``,
+        ``"mconfig"``, ``"pcgrad"``, ``"soap"``) or a function ``params -> torch.optim.Optimizer``; switched per
+        :meth:`fit`. BFGS, SSBFGS and SSBroyden keep a dense inverse Hessian (:mod:`pinnkit.optim.quasi_newton`):
+        for small networks in float64.
     lr : float
-        Learning rate of named optimizers (L-BFGS uses 1.0 unless ``optimizer_options`` say otherwise).
+        Learning rate of named optimizers (the quasi-Newton ones use 1.0 unless ``optimizer_options`` say
+        otherwise).
     optimizer_options : mapping, optional
         Keyword arguments of a named optimizer.
     scheduler : callable, optional
@@ -152,9 +155,10 @@ class TrainingLoop:
         """Run ``steps`` optimizer steps (quasi-Newton: iterations); returns the history.
 
         ``optimizer``, ``lr`` and ``optimizer_options`` switch the optimizer from here on (e.g. ``"lbfgs"`` after
-        Adam; see :meth:`select_optimizer`). L-BFGS stops early only when it can make no more progress, saying
-        why in :attr:`stop_reason`. A non-finite loss raises :class:`NonFiniteLossError`. A history record is
-        written every ``log_every`` steps (default :attr:`default_log_every`) and at the end.
+        Adam, or ``"bfgs"``, ``"ssbfgs"``, ``"ssbroyden"``; see :meth:`select_optimizer`). A quasi-Newton optimizer
+        stops early only when it can make no more progress, saying why in :attr:`stop_reason`. A non-finite loss
+        raises :class:`NonFiniteLossError`. A history record is written every ``log_every`` steps (default
+        :attr:`default_log_every`) and at the end.
         """
         steps = check_non_negative_int(steps, "steps")
         log_every = check_positive_int(self.default_log_every if log_every is None else log_every, "log_every")
@@ -247,7 +251,7 @@ class TrainingLoop:
             self.objective.hold(True)  # one objective function for the chunk's line searches
             try:
                 self.optimizer.step(closure)
-            except (IndexError, RuntimeError) as err:  # torch's line search can fail on a non-finite evaluation
+            except (IndexError, RuntimeError) as err:  # torch's L-BFGS line search can fail on a non-finite evaluation
                 if last and not bool(torch.isfinite(last["total"])):
                     raise self._roll_back(last["evaluation"].terms, "loss in the line search") from err
                 raise

@@ -8,8 +8,9 @@ lr=1e-3)``). Three kinds of step follow from the optimizer built (:func:`step_ki
 * ``"first_order"``: ``loss.backward()`` then ``optimizer.step()``;
 * ``"multi_loss"``: a :class:`~pinnkit.optim.MultiLossOptimizer` gets the named, weighted terms and does its
   own backward pass(es);
-* ``"quasi_newton"``: an optimizer whose ``step`` takes a closure and runs many iterations (L-BFGS), driven in
-  chunks of :data:`QUASI_NEWTON_CHUNK` iterations.
+* ``"quasi_newton"``: an optimizer whose ``step`` takes a closure and runs many iterations (L-BFGS, or the dense
+  :class:`~pinnkit.optim.QuasiNewton` ones: BFGS, SSBFGS, SSBroyden), driven in chunks of
+  :data:`QUASI_NEWTON_CHUNK` iterations.
 """
 
 from __future__ import annotations
@@ -21,19 +22,24 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..optim import SOAP, ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad
+from ..optim import BFGS, SOAP, SSBFGS, ConFIG, MConFIG, MultiAdam, MultiLossOptimizer, PCGrad, QuasiNewton, SSBroyden
 
 #: Optimizers by name.
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop,
     "lbfgs": torch.optim.LBFGS,
     "multiadam": MultiAdam, "config": ConFIG, "mconfig": MConFIG, "pcgrad": PCGrad,
-    "soap": SOAP,
+    "soap": SOAP, "bfgs": BFGS, "ssbfgs": SSBFGS, "ssbroyden": SSBroyden,
 }
 #: L-BFGS settings unless ``optimizer_options`` say otherwise: a unit step with a strong-Wolfe line search, and no
 #: tolerance stops (the loop stops when L-BFGS can make no more progress and says why).
 LBFGS_DEFAULTS = {"lr": 1.0, "history_size": 50, "line_search_fn": "strong_wolfe", "tolerance_grad": 0.0,
                   "tolerance_change": 0.0}
+#: Settings of the dense quasi-Newton optimizers (``"bfgs"``, ``"ssbfgs"``, ``"ssbroyden"``) unless
+#: ``optimizer_options`` say otherwise: the unit quasi-Newton step and no tolerance stops, as for L-BFGS.
+QUASI_NEWTON_DEFAULTS = {"lr": 1.0, "tolerance_grad": 0.0, "tolerance_change": 0.0}
+#: The names of the quasi-Newton optimizers of :data:`OPTIMIZERS` in messages.
+QUASI_NEWTON_NAMES = {"lbfgs": "L-BFGS", "bfgs": "BFGS", "ssbfgs": "SSBFGS", "ssbroyden": "SSBroyden"}
 #: Quasi-Newton iterations per ``optimizer.step`` call: progress, callbacks and checks between chunks.
 QUASI_NEWTON_CHUNK = 25
 #: Line-search evaluations allowed per quasi-Newton iteration of a chunk.
@@ -94,8 +100,9 @@ def check_optimizer_spec(spec: object) -> str | Callable:
 
 def build_optimizer(choice: OptimizerChoice, params: Sequence[Tensor], device: torch.device
                     ) -> tuple[torch.optim.Optimizer, str]:
-    """``(optimizer, name)`` for ``params``: a named one with ``choice.lr`` (L-BFGS: :data:`LBFGS_DEFAULTS`) and
-    ``choice.options``, or what the factory returns (which must be a ``torch.optim.Optimizer``)."""
+    """``(optimizer, name)`` for ``params``: a named one with ``choice.lr`` (L-BFGS: :data:`LBFGS_DEFAULTS`; BFGS,
+    SSBFGS, SSBroyden: :data:`QUASI_NEWTON_DEFAULTS`) and ``choice.options``, or what the factory returns
+    (which must be a ``torch.optim.Optimizer``)."""
     if not params:
         raise ValueError("nothing to train: no parameter of the network (or of the problem) requires gradients; "
                          "unfreeze some (requires_grad=True) or add trainable ones")
@@ -104,6 +111,8 @@ def build_optimizer(choice: OptimizerChoice, params: Sequence[Tensor], device: t
         key = choice.spec
         if key == "lbfgs":
             options = {**LBFGS_DEFAULTS, **options}
+        elif key in QUASI_NEWTON_NAMES:
+            options = {**QUASI_NEWTON_DEFAULTS, **options}
         else:
             options.setdefault("lr", choice.lr)
         if key in ("adam", "adamw") and device.type in ("cpu", "cuda"):
@@ -119,7 +128,7 @@ def build_optimizer(choice: OptimizerChoice, params: Sequence[Tensor], device: t
 
 def step_kind(optimizer: torch.optim.Optimizer) -> str:
     """``"quasi_newton"``, ``"multi_loss"`` or ``"first_order"`` (see the module docstring)."""
-    if isinstance(optimizer, torch.optim.LBFGS):
+    if isinstance(optimizer, (torch.optim.LBFGS, QuasiNewton)):
         return "quasi_newton"
     if isinstance(optimizer, MultiLossOptimizer):
         return "multi_loss"
@@ -138,7 +147,7 @@ def quasi_newton_stop_reason(optimizer: torch.optim.Optimizer, name: str, done: 
     group = optimizer.param_groups[0]
     grads = [p.grad for p in group["params"] if p.grad is not None]
     gmax = max(float(g.abs().max()) for g in grads) if grads else 0.0
-    name = "L-BFGS" if name == "lbfgs" else name
+    name = QUASI_NEWTON_NAMES.get(name, name)
     if gmax <= group.get("tolerance_grad", 0.0):
         return f"{name} converged: max |gradient| = {gmax:.3g} <= tolerance_grad = {group['tolerance_grad']:g}"
     dtype = str(group["params"][0].dtype).removeprefix("torch.")
