@@ -136,6 +136,30 @@ def test_lbfgs_reports_why_it_stopped():
     assert t.predict(np.array([[0.5]]))[0, 0] == pytest.approx(2.0, abs=1e-7)
 
 
+@pytest.mark.parametrize("optimizer", ["lbfgs", "ssbroyden"])
+def test_quasi_newton_runs_have_no_tolerance_stop_unless_one_is_set(optimizer):
+    """By default a quasi-Newton fit runs its iterations (tolerances 0, documented in fit); a change tolerance the
+    caller sets stops it early, and the stop reason names that rule, not the precision."""
+    domain = pk.geometry.Interval(0, 1)
+    points = torch.linspace(0, 1, 20, dtype=torch.float64)[:, None]
+    problem = pk.Problem(domain, lambda f: 0 * f.u, outputs="u",
+                         conditions=[pk.ObservedData(points, torch.sin(3 * points))])
+
+    def fitted(options):
+        torch.manual_seed(0)
+        t = pk.Trainer(problem, pk.nets.MLP(1, 1, width=6, depth=1), dtype=torch.float64)
+        t.fit(60, optimizer=optimizer, optimizer_options=options, progress=False)
+        return t
+
+    plain = fitted(None)
+    group = plain.optimizer.param_groups[0]
+    assert group["tolerance_grad"] == 0.0 and group["tolerance_change"] == 0.0 and group["lr"] == 1.0
+    assert plain.step == 60 and plain.stop_reason is None
+    stopped = fitted({"tolerance_change": 1e-3})
+    assert stopped.step < 60 and "tolerance_change = 0.001" in stopped.stop_reason
+    assert "precision" not in stopped.stop_reason and "float64 for more" not in stopped.stop_reason
+
+
 def test_history_terms_metrics_and_early_stopping():
     t = trainer(reference=(np.array([[0.0, 0.5], [0.5, 0.5]]), np.array([[0.0], [-0.5]])))
     stop = pk.EarlyStopping(patience=1, min_delta=0.9)  # demands a 10x improvement per record

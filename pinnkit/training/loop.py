@@ -155,10 +155,23 @@ class TrainingLoop:
         """Run ``steps`` optimizer steps (quasi-Newton: iterations); returns the history.
 
         ``optimizer``, ``lr`` and ``optimizer_options`` switch the optimizer from here on (e.g. ``"lbfgs"`` after
-        Adam, or ``"bfgs"``, ``"ssbfgs"``, ``"ssbroyden"``; see :meth:`select_optimizer`). A quasi-Newton optimizer
-        stops early only when it can make no more progress, saying why in :attr:`stop_reason`. A non-finite loss
+        Adam, or ``"bfgs"``, ``"ssbfgs"``, ``"ssbroyden"``; see :meth:`select_optimizer`). A non-finite loss
         raises :class:`NonFiniteLossError`. A history record is written every ``log_every`` steps (default
         :attr:`default_log_every`) and at the end.
+
+        **Quasi-Newton runs** (L-BFGS, BFGS, SSBFGS, SSBroyden): ``steps`` counts iterations, driven in chunks of
+        :data:`~pinnkit.training.optimizers.QUASI_NEWTON_CHUNK` (25) with the objective held fixed inside a chunk
+        (progress, callbacks, checkpoints and the rollback to the last finite state between chunks), at most
+        :data:`~pinnkit.training.optimizers.EVALUATIONS_PER_ITERATION` (25) loss evaluations per iteration. The
+        settings unless ``optimizer_options`` say otherwise (:data:`~pinnkit.training.optimizers.LBFGS_DEFAULTS`,
+        :data:`~pinnkit.training.optimizers.QUASI_NEWTON_DEFAULTS`): ``lr=1`` (the unit quasi-Newton step), a
+        strong-Wolfe line search, for L-BFGS ``history_size=50``, and **no tolerance stops**
+        (``tolerance_grad=0``, ``tolerance_change=0``): the run ends after ``steps`` iterations, or earlier only
+        when no descent is possible in the parameters' precision. The stopping rule is the caller's to set:
+        ``optimizer_options={"tolerance_grad": g}`` stops once ``max |gradient| <= g``,
+        ``{"tolerance_change": c}`` once an iteration changes the loss or the parameters by less than ``c``;
+        :attr:`stop_reason` then says which rule ended the run (and :class:`~pinnkit.EarlyStopping` works on the
+        chunks' records).
         """
         steps = check_non_negative_int(steps, "steps")
         log_every = check_positive_int(self.default_log_every if log_every is None else log_every, "log_every")

@@ -142,18 +142,24 @@ def quasi_newton_iterations(optimizer: torch.optim.Optimizer) -> int:
 
 
 def quasi_newton_stop_reason(optimizer: torch.optim.Optimizer, name: str, done: int) -> str:
-    """Why a quasi-Newton chunk ended after ``done`` of its iterations: converged in gradient, or no descent
-    possible in the parameters' precision."""
+    """Why a quasi-Newton chunk ended after ``done`` of its iterations: the gradient tolerance, the change
+    tolerance (both the caller's stopping rules, ``optimizer_options``), or no descent possible in the parameters'
+    precision."""
     group = optimizer.param_groups[0]
     grads = [p.grad for p in group["params"] if p.grad is not None]
     gmax = max(float(g.abs().max()) for g in grads) if grads else 0.0
     name = QUASI_NEWTON_NAMES.get(name, name)
     if gmax <= group.get("tolerance_grad", 0.0):
         return f"{name} converged: max |gradient| = {gmax:.3g} <= tolerance_grad = {group['tolerance_grad']:g}"
-    dtype = str(group["params"][0].dtype).removeprefix("torch.")
-    return (f"{name} stopped after {done} iterations of its last chunk: no descent possible in {dtype} (loss or "
-            f"step change <= tolerance_change = {group.get('tolerance_change', 0.0):g}; max |gradient| = "
-            f"{gmax:.3g}). Further iterations cannot improve this run; use dtype=torch.float64 for more.")
+    change = group.get("tolerance_change", 0.0)
+    if change > 0:
+        return (f"{name} stopped after {done} iterations of its last chunk: an iteration changed the loss or the "
+                f"parameters by <= tolerance_change = {change:g} (max |gradient| = {gmax:.3g})")
+    dtype = group["params"][0].dtype
+    hint = "" if dtype == torch.float64 else "; use dtype=torch.float64 for more"
+    return (f"{name} stopped after {done} iterations of its last chunk: no descent possible in "
+            f"{str(dtype).removeprefix('torch.')} (the loss and the step no longer change; max |gradient| = "
+            f"{gmax:.3g}). Further iterations cannot improve this run{hint}.")
 
 
 def check_options(options: object) -> dict[str, Any]:
