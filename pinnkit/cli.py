@@ -38,14 +38,20 @@ from .checkpoint import unwritable_reason
 from .checks import check_device
 from .derivatives import backend_names
 
-__all__ = ["add_common_options", "check_out", "fit_adam_then_lbfgs", "resolve_options", "run_metrics", "timed_fit",
-           "write_json"]
+#: The quasi-Newton methods ``--quasi-newton`` offers (names of the training loop's optimizer table).
+QUASI_NEWTON = ("lbfgs", "bfgs", "ssbfgs", "ssbroyden")
+
+__all__ = ["QUASI_NEWTON", "add_common_options", "check_out", "fit_adam_then_lbfgs", "resolve_options", "run_metrics",
+           "timed_fit", "write_json"]
 
 # argparse settings of each common option, by its name (the argparse ``dest``); "{default}" in a help text is
 # replaced by the option's default (for the options filled from DEFAULTS: the value there).
 _OPTIONS: dict[str, dict[str, Any]] = {
     "steps": {"type": int, "default": None, "help": "Adam steps (default {default})"},
-    "lbfgs_steps": {"type": int, "default": None, "help": "L-BFGS iterations after Adam (default {default})"},
+    "lbfgs_steps": {"type": int, "default": None, "help": "quasi-Newton iterations after Adam (default {default})"},
+    "quasi_newton": {"choices": QUASI_NEWTON, "default": "lbfgs",
+                     "help": "the quasi-Newton method of --lbfgs-steps: lbfgs (default), or the dense bfgs, "
+                             "ssbfgs, ssbroyden (self-scaled; small networks in float64)"},
     "points": {"type": int, "default": None, "help": "collocation points (default {default})"},
     "width": {"type": int, "default": None, "help": "hidden width (default {default})"},
     "depth": {"type": int, "default": None, "help": "hidden layers (default {default})"},
@@ -171,8 +177,9 @@ def _unwritable_directory(path: Path) -> str | None:
 
 
 def fit_adam_then_lbfgs(trainer: Any, steps: int, lbfgs_steps: int, *, log_every: int | None = None,
-                        progress: bool = True) -> None:
-    """``steps`` steps of the trainer's optimizer (Adam), then ``lbfgs_steps`` L-BFGS iterations if any.
+                        progress: bool = True, quasi_newton: str = "lbfgs") -> None:
+    """``steps`` steps of the trainer's optimizer (Adam), then ``lbfgs_steps`` iterations of ``quasi_newton`` (one
+    of :data:`QUASI_NEWTON`, L-BFGS by default) if any.
 
     ``trainer`` is a :class:`pinnkit.Trainer` or :class:`pinnkit.OperatorTrainer`. The first fit runs even for
     ``steps = 0`` (it then records the starting loss). ``log_every`` defaults to a tenth of ``steps``, at least
@@ -182,14 +189,15 @@ def fit_adam_then_lbfgs(trainer: Any, steps: int, lbfgs_steps: int, *, log_every
         log_every = max(1, min(500, steps // 10 or 1))
     trainer.fit(steps, log_every=log_every, progress=progress)
     if lbfgs_steps:
-        trainer.fit(lbfgs_steps, optimizer="lbfgs", log_every=log_every, progress=progress)
+        trainer.fit(lbfgs_steps, optimizer=quasi_newton, log_every=log_every, progress=progress)
 
 
 def timed_fit(trainer: Any, steps: int, lbfgs_steps: int, *, log_every: int | None = None,
-              progress: bool = True) -> tuple[float, float]:
+              progress: bool = True, quasi_newton: str = "lbfgs") -> tuple[float, float]:
     """:func:`fit_adam_then_lbfgs`, timed: returns the wall-clock and CPU (this process) seconds it took."""
     start, cpu_start = time.perf_counter(), time.process_time()
-    fit_adam_then_lbfgs(trainer, steps, lbfgs_steps, log_every=log_every, progress=progress)
+    fit_adam_then_lbfgs(trainer, steps, lbfgs_steps, log_every=log_every, progress=progress,
+                        quasi_newton=quasi_newton)
     return time.perf_counter() - start, time.process_time() - cpu_start
 
 
@@ -210,6 +218,8 @@ def run_metrics(trainer: Any, net: nn.Module, args: argparse.Namespace, wall: fl
         "parameters": sum(p.numel() for p in net.parameters()),
         "seed": args.seed, "dtype": args.dtype, "device": args.device, "backend": args.backend,
     })
+    if hasattr(args, "quasi_newton"):
+        metrics["quasi_newton"] = args.quasi_newton
     return metrics
 
 

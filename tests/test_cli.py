@@ -51,7 +51,7 @@ def test_help_shows_the_defaults_in_the_order_added_and_the_overrides(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["--help"])
     text = capsys.readouterr().out
-    for piece in ("Adam steps (default 5000)", "L-BFGS iterations after Adam (default 800)",
+    for piece in ("Adam steps (default 5000)", "quasi-Newton iterations after Adam (default 800)",
                   "collocation points (default 2540)", "hidden width (default 20)", "hidden layers (default 6)",
                   "Adam learning rate (default 1e-3)", "derivative engine (default zcs)", "default float32",
                   "output directory", "a smoke test: few steps, small net", "no progress bar"):
@@ -147,6 +147,15 @@ def test_fit_without_lbfgs_stays_with_adam_and_logs_as_asked():
     pk.cli.fit_adam_then_lbfgs(trainer, 10, 0, log_every=5, progress=False)
     assert trainer.step == 10 and trainer.optimizer_name != "lbfgs"
     assert [r["step"] for r in trainer.history] == [5, 10]
+
+
+@pytest.mark.parametrize("name", pk.cli.QUASI_NEWTON)
+def test_the_quasi_newton_phase_uses_the_method_asked_for_and_records_it(name):
+    trainer, net = tiny_trainer()
+    pk.cli.timed_fit(trainer, 4, 3, progress=False, quasi_newton=name)
+    assert trainer.optimizer_name == name and 4 < trainer.step <= 7
+    args = argparse.Namespace(steps=4, seed=0, dtype="float64", device="cpu", backend="autograd", quasi_newton=name)
+    assert pk.cli.run_metrics(trainer, net, args, 1.0)["quasi_newton"] == name
 
 
 def test_write_json_writes_indented_json_and_leaves_no_partial_file(tmp_path):
