@@ -164,6 +164,26 @@ def test_burgers_inverse_quick_run(tmp_path, monkeypatch, capsys):
         assert (tmp_path / f"model_noise{run['noise']:g}.pt").is_file()
 
 
+def test_lorenz_inverse_quick_run(tmp_path, monkeypatch, capsys):
+    """The observations solve the Lorenz system with the true coefficients; the quick run writes its files and
+    relative errors of the values it identified."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    example = load_example(ROOT / "examples" / "lorenz_inverse.py")
+    t, u = example.observations(25)
+    assert t.shape == (25, 1) and u.shape == (25, 3) and u[0].tolist() == list(example.START)
+    du = np.gradient(u, t[:, 0], axis=0, edge_order=2)
+    c1, c2, c3 = example.TRUE.values()
+    rhs = np.stack([c1 * (u[:, 1] - u[:, 0]), u[:, 0] * (c2 - u[:, 2]) - u[:, 1], u[:, 0] * u[:, 1] - c3 * u[:, 2]],
+                   axis=1)
+    assert np.abs(du - rhs)[2:-2].max() < 0.05 * np.abs(rhs).max()  # finite differences of the data fit the ODE
+    metrics = example.main(["--quick", "--out", str(tmp_path), "--no-progress"])
+    assert "C1 =" in capsys.readouterr().out
+    for name in ("model.pt", "metrics.json", "history.png"):
+        assert (tmp_path / name).is_file(), name
+    for k, v in metrics["identified"].items():
+        assert metrics["relative_errors"][k] == pytest.approx(abs(v - example.TRUE[k]) / example.TRUE[k])
+
+
 def check_outputs(out: Path, reference) -> dict:
     """The example's files exist, its model loads and reproduces the saved prediction, and the error in
     metrics.json is the saved prediction's error against ``reference`` (nx, nt)."""
