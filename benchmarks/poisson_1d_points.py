@@ -5,8 +5,10 @@ DeepXDE's demo ``poisson_1d_dirichlet``: ``-u'' = pi^2 sin(pi x)`` on ``[-1, 1]`
 Glorot-uniform weights, Adam at lr 1e-3 for 10000 steps in float32. DeepXDE evaluates the PDE at its boundary
 points as well as at its domain points; pinnkit at the sampler's points only. Three runs per seed:
 
-* ``pinnkit interior``: ``FixedPoints(16, "hammersley")`` (the PDE at the 16 interior points);
-* ``pinnkit + ends``: ``GivenPoints(ends, FixedPoints(16, "hammersley"))`` (DeepXDE's 18 points);
+* ``pinnkit interior``: ``examples/poisson_1d.py`` as it ships, ``FixedPoints(16, "hammersley")`` (the PDE at
+  the 16 interior points);
+* ``pinnkit + ends``: the same with ``--ends``, ``GivenPoints(ends, FixedPoints(16, "hammersley"))`` (DeepXDE's
+  18 points);
 * ``deepxde``: the demo as DeepXDE ships it (PyTorch backend).
 
     python benchmarks/poisson_1d_points.py --seeds 0 1 2 3 4 5 --json poisson_1d_points.json
@@ -16,47 +18,45 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import json
-import math
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
-
-import pinnkit as pk
 
 try:
     from benchmarks._deepxde import import_deepxde
 except ImportError:  # run as a script from the benchmarks directory
     from _deepxde import import_deepxde
 
+ROOT = Path(__file__).resolve().parents[1]
 STEPS, LR, WIDTH, DEPTH = 10000, 1e-3, 50, 3
 
 
-def exact(x: np.ndarray) -> np.ndarray:
-    return np.sin(np.pi * x)
+def load_example():
+    spec = importlib.util.spec_from_file_location("poisson_1d_example", ROOT / "examples" / "poisson_1d.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def pinnkit_run(seed: int, ends: bool, steps: int) -> dict:
-    domain = pk.geometry.Interval(-1, 1)
-    problem = pk.Problem(domain, lambda f: -f.u_xx - math.pi ** 2 * torch.sin(math.pi * f.x),
-                         conditions=[pk.DirichletBC()])
-    interior = pk.sampling.FixedPoints(16, "hammersley")
-    sampler = pk.sampling.GivenPoints(domain.boundary.sample(2), interior) if ends else interior
-    torch.manual_seed(seed)
-    net = pk.nets.MLP(1, 1, width=WIDTH, depth=DEPTH, init="glorot_uniform")
+def pinnkit_run(example, seed: int, ends: bool, steps: int) -> dict:
+    args = argparse.Namespace(seed=seed, ends=ends, width=WIDTH, depth=DEPTH, points=16, dtype="float32",
+                              device="cpu")
+    trainer = example.build(args)
     x = np.linspace(-1, 1, 100)[:, None]
-    trainer = pk.Trainer(problem, net, sampler=sampler, lr=LR, dtype=torch.float32, seed=seed)
     start = time.perf_counter()
     trainer.fit(steps, progress=False, log_every=steps)
     wall = time.perf_counter() - start
-    error = float(np.linalg.norm(trainer.predict(x) - exact(x)) / np.linalg.norm(exact(x)))
-    return {"error": error, "wall_s": wall, "parameters": sum(p.numel() for p in net.parameters())}
+    error = float(np.linalg.norm(trainer.predict(x) - example.exact(x)) / np.linalg.norm(example.exact(x)))
+    return {"error": error, "wall_s": wall, "parameters": sum(p.numel() for p in trainer.net.parameters())}
 
 
-def deepxde_run(dde, seed: int, steps: int) -> dict:
+def deepxde_run(dde, example, seed: int, steps: int) -> dict:
     dde.config.set_random_seed(seed)
     geom = dde.geometry.Interval(-1, 1)
 
@@ -73,7 +73,7 @@ def deepxde_run(dde, seed: int, steps: int) -> dict:
     model.train(iterations=steps, display_every=steps, verbose=0)
     wall = time.perf_counter() - start
     x = np.linspace(-1, 1, 100)[:, None]
-    error = float(np.linalg.norm(model.predict(x) - exact(x)) / np.linalg.norm(exact(x)))
+    error = float(np.linalg.norm(model.predict(x) - example.exact(x)) / np.linalg.norm(example.exact(x)))
     return {"error": error, "wall_s": wall, "parameters": sum(p.numel() for p in net.parameters())}
 
 
@@ -83,14 +83,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--json", default=None, metavar="PATH")
     args = p.parse_args(argv)
+    example = load_example()
     runs: dict[str, list[dict]] = {"pinnkit interior": [], "pinnkit + ends": [], "deepxde": []}
     for seed in args.seeds:
-        runs["pinnkit interior"].append(pinnkit_run(seed, False, args.steps))
-        runs["pinnkit + ends"].append(pinnkit_run(seed, True, args.steps))
+        runs["pinnkit interior"].append(pinnkit_run(example, seed, False, args.steps))
+        runs["pinnkit + ends"].append(pinnkit_run(example, seed, True, args.steps))
     dde = import_deepxde()
     if dde is not None:
         for seed in args.seeds:
-            runs["deepxde"].append(deepxde_run(dde, seed, args.steps))
+            runs["deepxde"].append(deepxde_run(dde, example, seed, args.steps))
     else:
         del runs["deepxde"]
     print(f"float32, {torch.get_num_threads()} threads, {args.steps} Adam steps, seeds {args.seeds}")
