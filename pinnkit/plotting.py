@@ -65,3 +65,20 @@ def plot_solution(x: np.ndarray, y: np.ndarray, prediction: np.ndarray, referenc
         fig.colorbar(mesh, ax=ax)
         ax.set(xlabel=labels[1], ylabel=labels[0], title=title)
     fig.savefig(path, dpi=110)
+
+
+def plot_lines(x: np.ndarray, curves: dict[str, np.ndarray], path: str | os.PathLike, *, xlabel: str = "x",
+               ylabel: str = "u") -> None:
+    """Curves ``name -> values (n,)`` against ``x`` (n,) on one axis (a 1-D solution and its reference)."""
+    x = np.asarray(x)
+    bad = [k for k, v in curves.items() if np.shape(v) != x.shape]
+    if not curves or bad:
+        raise ValueError(f"curves must be one or more arrays of the shape of x {x.shape}; these are not: {bad}")
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    for k, (name, values) in enumerate(curves.items()):
+        ax.plot(x, values, lw=2 if k == 0 else 1, ls="-" if k == 0 else "--", label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -162,6 +163,47 @@ def test_burgers_inverse_quick_run(tmp_path, monkeypatch, capsys):
         assert run["nu"] > 0 and np.isfinite(run["lambda1"])
         assert run["nu_relative_error"] == pytest.approx(abs(run["nu"] - 0.01 / np.pi) / (0.01 / np.pi))
         assert (tmp_path / f"model_noise{run['noise']:g}.pt").is_file()
+
+
+@pytest.mark.parametrize("ends", [False, True])
+def test_poisson_1d_quick_run(tmp_path, monkeypatch, capsys, ends):
+    """DeepXDE's Poisson demo ported: the quick run writes its files, its error is that of the saved model, and
+    --ends puts the PDE at the two ends too (18 points, as DeepXDE's num_domain=16, num_boundary=2)."""
+    import pinnkit as pk
+
+    monkeypatch.syspath_prepend(str(ROOT))
+    example = load_example(ROOT / "examples" / "poisson_1d.py")
+    metrics = example.main(["--quick", "--out", str(tmp_path), "--no-progress"] + (["--ends"] if ends else []))
+    assert "relative L2 error" in capsys.readouterr().out
+    for name in ("model.pt", "metrics.json", "history.png", "solution.png"):
+        assert (tmp_path / name).is_file(), name
+    x = np.linspace(-1, 1, 100)[:, None]
+    u = pk.load(tmp_path / "model.pt").predict(x)
+    assert metrics["l2_relative_error"] == pytest.approx(np.linalg.norm(u - example.exact(x))
+                                                         / np.linalg.norm(example.exact(x)), rel=1e-5)
+    trainer = example.build(argparse.Namespace(seed=0, ends=ends, width=4, depth=1, points=16, dtype="float32",
+                                               device="cpu"))
+    assert len(trainer.sampler.points(0)) == (18 if ends else 16)
+
+
+def test_lorenz_inverse_quick_run(tmp_path, monkeypatch, capsys):
+    """The observations solve the Lorenz system with the true coefficients; the quick run writes its files and
+    relative errors of the values it identified."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    example = load_example(ROOT / "examples" / "lorenz_inverse.py")
+    t, u = example.observations(25)
+    assert t.shape == (25, 1) and u.shape == (25, 3) and u[0].tolist() == list(example.START)
+    du = np.gradient(u, t[:, 0], axis=0, edge_order=2)
+    c1, c2, c3 = example.TRUE.values()
+    rhs = np.stack([c1 * (u[:, 1] - u[:, 0]), u[:, 0] * (c2 - u[:, 2]) - u[:, 1], u[:, 0] * u[:, 1] - c3 * u[:, 2]],
+                   axis=1)
+    assert np.abs(du - rhs)[2:-2].max() < 0.05 * np.abs(rhs).max()  # finite differences of the data fit the ODE
+    metrics = example.main(["--quick", "--out", str(tmp_path), "--no-progress"])
+    assert "C1 =" in capsys.readouterr().out
+    for name in ("model.pt", "metrics.json", "history.png"):
+        assert (tmp_path / name).is_file(), name
+    for k, v in metrics["identified"].items():
+        assert metrics["relative_errors"][k] == pytest.approx(abs(v - example.TRUE[k]) / example.TRUE[k])
 
 
 def check_outputs(out: Path, reference) -> dict:

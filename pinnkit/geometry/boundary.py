@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from .patch import BoundaryPatch, finite_points
 from .unit_samples import ORDERED_METHODS, Seed, check_count, check_method, make_rng
 
 if TYPE_CHECKING:  # only annotations: Geometry.boundary builds a Boundary, so geometry.py imports this module
@@ -105,6 +106,22 @@ class Boundary:
                device: torch.device | str | None = None) -> Tensor:
         """Exactly ``n`` distinct points of this part, uniform by length / area (see ``sample_boundary``)."""
         n, method, rng = check_count(n), check_method(method), make_rng(seed)
+        patches = self._patches()
+        x = self.geometry._boundary_points(n, method, rng, patches, what=repr(self))
+        redraw_method = "random" if method in ORDERED_METHODS else method
+        return self.geometry._finish(x, dtype, device, lambda k: self.geometry._boundary_points(
+            k, redraw_method, rng, patches, what=repr(self)), f"points of {self!r}")
+
+    def point_count(self) -> int | None:
+        """The number of points of this part when it is finite (on a 1-D geometry: the ends of an interval that
+        it selects), else None."""
+        patches = self._patches()
+        if not patches or not all(p.dim == 0 for p in patches):
+            return None
+        return len(finite_points(patches))
+
+    def _patches(self) -> list[BoundaryPatch]:
+        """The geometry's boundary pieces on the selected faces, filtered by the predicates."""
         patches = self.geometry._boundary_patches()
         if self.faces is not None:
             patches = [p for p in patches if p.label in self.faces]
@@ -115,7 +132,4 @@ class Boundary:
                     return mask if p.keep is None else mask & p.keep(x)
                 return keep
             patches = [replace(p, keep=keep_with(p)) for p in patches]
-        x = self.geometry._boundary_points(n, method, rng, patches, what=repr(self))
-        redraw_method = "random" if method in ORDERED_METHODS else method
-        return self.geometry._finish(x, dtype, device, lambda k: self.geometry._boundary_points(
-            k, redraw_method, rng, patches, what=repr(self)), f"points of {self!r}")
+        return patches

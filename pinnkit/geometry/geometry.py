@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_device, check_dtype
-from .patch import BoundaryPatch, Mask
+from .patch import BoundaryPatch, Mask, finite_points
 from .rejection import (
     CANDIDATES_PER_POINT,
     MIN_ESTIMATE,
@@ -332,8 +332,7 @@ class Geometry(abc.ABC):
         return found / PROBE
 
     def _finite_boundary(self, patches, n, method, rng) -> Tensor:
-        pts = [p.to_points(torch.zeros(1, 0, dtype=torch.float64)) for p in patches]
-        pts = [x for x, p in zip(pts, patches, strict=True) if p.keep is None or bool(p.keep(x).item())]
+        pts = finite_points(patches)
         if n > len(pts):
             raise ValueError(f"n must be at most {len(pts)}: the boundary of this 1-D {type(self).__name__} "
                              f"has only {len(pts)} points; got n={n}")

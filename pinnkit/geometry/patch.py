@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 Mask = Tensor  # bool (N,)
@@ -28,3 +29,10 @@ class BoundaryPatch:
     keep: Callable[[Tensor], Mask] | None = None
     extent: tuple[float, ...] | None = None
     label: str | None = None
+
+
+def finite_points(patches: list[BoundaryPatch]) -> list[Tensor]:
+    """The points (1, d) of ``patches`` that are all points (``dim == 0``: the ends of an interval) and pass their
+    filters."""
+    pts = [p.to_points(torch.zeros(1, 0, dtype=torch.float64)) for p in patches]
+    return [x for x, p in zip(pts, patches, strict=True) if p.keep is None or bool(p.keep(x).item())]

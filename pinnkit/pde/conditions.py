@@ -1,6 +1,8 @@
 """Boundary, initial, periodic and data conditions, each a residual on its own set of points.
 
-Every condition turns fields at its points into a per-point residual ``r`` whose mean square is its loss:
+Every condition turns fields at its points into a per-point residual ``r`` whose mean square is its loss; a
+residual of m columns (``ObservedData`` of m outputs, ``PeriodicBC`` of m derivative orders) has the sum of its
+columns' mean squares, ``sum_j mean_i r_ij^2``, so that it weighs as much as m conditions of one column each:
 
 =====================  ========================================================================
 ``DirichletBC``        ``r = u - g``
@@ -16,7 +18,8 @@ Every condition turns fields at its points into a per-point residual ``r`` whose
 name (``"left"``), a predicate on points, or ``None`` for the whole boundary. Values ``g`` are numbers,
 callables of the points ``(N, d) -> (N,)`` or ``(N, 1)``, or arrays of one value per point when the points are
 given explicitly (``points=``). Points are sampled once by the problem (``n`` of them, with ``method``) unless
-given.
+given. The default ``n=None`` fits the domain: every point of a finite boundary part (the ends of an interval),
+the one initial point of a bare :class:`~pinnkit.geometry.TimeDomain` (an ODE), :data:`DEFAULT_POINTS` otherwise.
 
 A condition as built is *unbound*: a :class:`~pinnkit.pde.Problem` holds copies bound to its domain and outputs
 (:meth:`Condition.bind`), named there, and leaves the conditions it was given as they were, so one condition can
@@ -36,11 +39,14 @@ import torch
 from torch import Tensor
 
 from ..checks import check_array, check_finite_float, check_int, check_non_negative_int
-from ..geometry import Boundary, Geometry, SpaceTimeDomain
+from ..geometry import Boundary, Geometry, SpaceTimeDomain, TimeDomain
 from ..geometry.unit_samples import check_count, check_method
 from .fields import Fields
 
 Value = float | int | Callable[[Tensor], Tensor] | Tensor | np.ndarray
+
+#: Points of a condition whose ``n`` is not given, on a boundary or initial set that is not finite.
+DEFAULT_POINTS = 256
 
 
 def evaluate_value(value: Value, points: Tensor, name: str) -> Tensor:
@@ -82,7 +88,7 @@ class Condition(abc.ABC):
 
     def __init__(self, output: str | None, n: int, method: str, points, name: str | None):
         self.output = output
-        self.n = check_count(n, "n")
+        self.n = None if n is None else check_count(n, "n")  # None: resolved against the domain by bind()
         self.method = check_method(method)
         self.points = None if points is None else torch.as_tensor(
             check_array(points, f"{type(self).__name__}: points", ("N", "d")))
@@ -151,6 +157,11 @@ class _OnBoundary(Condition):
 
     def _resolve(self, domain, outputs):
         super()._resolve(domain, outputs)
+        self._resolve_where(domain)
+        if self.n is None:
+            self.n = self.where.point_count() or DEFAULT_POINTS
+
+    def _resolve_where(self, domain):
         where = self._where_spec
         if isinstance(where, Boundary) and _same_space(where.geometry, domain):
             where = Boundary(domain, where.faces, where.predicates)  # another time window of the same domain
@@ -197,7 +208,7 @@ class DirichletBC(_OnBoundary):
 
     kind = "dirichlet"
 
-    def __init__(self, where=None, value: Value = 0.0, *, output: str | None = None, n: int = 256,
+    def __init__(self, where=None, value: Value = 0.0, *, output: str | None = None, n: int | None = None,
                  method: str = "sobol", points=None, name: str | None = None):
         super().__init__(where, value, output, n, method, points, name)
 
@@ -210,7 +221,7 @@ class NeumannBC(_OnBoundary):
 
     kind = "neumann"
 
-    def __init__(self, where=None, value: Value = 0.0, *, output: str | None = None, n: int = 256,
+    def __init__(self, where=None, value: Value = 0.0, *, output: str | None = None, n: int | None = None,
                  method: str = "sobol", points=None, name: str | None = None):
         super().__init__(where, value, output, n, method, points, name)
 
@@ -235,7 +246,7 @@ class RobinBC(NeumannBC):
     kind = "robin"
 
     def __init__(self, where=None, alpha: Value = 1.0, beta: Value = 1.0, value: Value = 0.0, *,
-                 output: str | None = None, n: int = 256, method: str = "sobol", points=None,
+                 output: str | None = None, n: int | None = None, method: str = "sobol", points=None,
                  name: str | None = None):
         super().__init__(where, value, output=output, n=n, method=method, points=points, name=name)
         self.alpha, self.beta = check_value(alpha, "RobinBC: alpha"), check_value(beta, "RobinBC: beta")
@@ -253,14 +264,15 @@ class RobinBC(NeumannBC):
 class PeriodicBC(Condition):
     """``d^k u / dc^k`` equal on the faces ``c = min`` and ``c = max`` of coordinate ``c``, for ``k`` in ``orders``.
 
-    The problem samples ``n`` matched pairs (same other coordinates on both faces); the domain must be a box
-    (or a box times a time interval) along ``c``.
+    The problem samples ``n`` matched pairs (same other coordinates on both faces; default one pair on a 1-D
+    domain, :data:`DEFAULT_POINTS` otherwise); the domain must be a box (or a box times a time interval) along
+    ``c``.
     """
 
     kind = "periodic"
 
     def __init__(self, coordinate: str, *, output: str | None = None, orders: tuple[int, ...] = (0,),
-                 n: int = 256, method: str = "sobol", name: str | None = None):
+                 n: int | None = None, method: str = "sobol", name: str | None = None):
         super().__init__(output, n, method, None, name)
         self.coordinate = coordinate
         self.orders = tuple(check_non_negative_int(k, f"PeriodicBC: orders[{i}]") for i, k in enumerate(orders))
@@ -270,6 +282,8 @@ class PeriodicBC(Condition):
     def _resolve(self, domain, outputs):
         super()._resolve(domain, outputs)
         domain._axis(self.coordinate)  # raises a clear error for an unknown coordinate
+        if self.n is None:  # a 1-D domain's faces are single points: one pair
+            self.n = 1 if domain.dim == 1 else DEFAULT_POINTS
 
     def default_name(self):
         return f"periodic_{self.output}_{self.coordinate}"
@@ -289,14 +303,16 @@ class PeriodicBC(Condition):
 
 
 class InitialCondition(Condition):
-    """``u(x, t0) = g(x)`` (``derivative=0``) or ``u_t(x, t0) = g(x)`` (``derivative=1``) on a space-time domain.
+    """``u(x, t0) = g(x)`` (``derivative=0``) or ``u_t(x, t0) = g(x)`` (``derivative=1``) on a space-time domain;
+    on a bare :class:`~pinnkit.geometry.TimeDomain` (an ODE system) ``u(t0) = g`` or ``u'(t0) = g`` at its one
+    initial point (a second-order ODE takes both: one condition with each ``derivative``).
 
     ``value`` is a number or a callable of the points ``(N, d)`` (space and time columns).
     """
 
     kind = "initial"
 
-    def __init__(self, value: Value = 0.0, *, output: str | None = None, derivative: int = 0, n: int = 256,
+    def __init__(self, value: Value = 0.0, *, output: str | None = None, derivative: int = 0, n: int | None = None,
                  method: str = "sobol", points=None, name: str | None = None):
         super().__init__(output, n, method, points, name)
         self.value = check_value(value, "InitialCondition: value")
@@ -305,8 +321,16 @@ class InitialCondition(Condition):
 
     def _resolve(self, domain, outputs):
         super()._resolve(domain, outputs)
-        if not isinstance(domain, SpaceTimeDomain):
-            raise ValueError(f"InitialCondition needs a space-time domain (geometry * TimeDomain); got {domain!r}")
+        if isinstance(domain, TimeDomain):  # an ODE: the one point t0
+            if self.n not in (None, 1) and self.points is None:
+                raise ValueError(f"InitialCondition: n must be 1 on a TimeDomain (its one initial point t0 = "
+                                 f"{domain.t0}); got n={self.n}")
+            self.n = 1
+        elif not isinstance(domain, SpaceTimeDomain):
+            raise ValueError(f"InitialCondition needs a time: a TimeDomain (an ODE) or a space-time domain (geometry "
+                             f"* TimeDomain); got {domain!r}")
+        elif self.n is None:
+            self.n = DEFAULT_POINTS
         self.time_name = domain.names[-1]
 
     def default_name(self):
@@ -322,8 +346,11 @@ class InitialCondition(Condition):
         return window
 
     def sample(self, domain, seed):
-        return self.points if self.points is not None else domain.sample_initial(self.n, self.method, seed=seed,
-                                                                                dtype=torch.float64)
+        if self.points is not None:
+            return self.points
+        if isinstance(domain, TimeDomain):
+            return torch.tensor([[domain.t0]], dtype=torch.float64)
+        return domain.sample_initial(self.n, self.method, seed=seed, dtype=torch.float64)
 
     def prepare(self, points):
         return {"value": evaluate_value(self.value, points, "InitialCondition")}
@@ -334,7 +361,11 @@ class InitialCondition(Condition):
 
 
 class ObservedData(Condition):
-    """``u(x_i) = y_i`` at given points: ``points`` (N, d), ``values`` (N, m) for the outputs ``outputs``."""
+    """``u(x_i) = y_i`` at given points: ``points`` (N, d), ``values`` (N, m) for the outputs ``outputs``.
+
+    Its loss is ``sum_j mean_i (u_j(x_i) - y_ij)^2``: each observed output counts as a condition of its own, as
+    m DeepXDE ``PointSetBC`` objects (one per output) do.
+    """
 
     kind = "data"
 

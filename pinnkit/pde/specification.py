@@ -13,6 +13,7 @@ one, plus the function space and sensors of its input functions.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -71,9 +72,7 @@ class Specification:
                  trial: Callable[[Specification], tuple[list[str], frozenset[tuple[int, ...]]]]):
         if not isinstance(domain, Geometry):
             raise ValueError(f"domain must be a pinnkit Geometry; got {type(domain).__name__}")
-        if not callable(residual):
-            raise ValueError(f"residual must be a function of the fields f; got {type(residual).__name__}")
-        self.domain, self.residual_fn = domain, residual
+        self.domain, self.residual_fn = domain, check_residual(residual)
         self.outputs = check_outputs(outputs)
         values = check_parameters(parameters)
         self.names = NameResolver(self.outputs, domain.names, tuple(values) + tuple(inputs))
@@ -152,6 +151,29 @@ def _named(conditions: list[Condition], pde_terms: tuple[str, ...]) -> list[Cond
         c.name = name  # on the bound copy
         taken.add(name)
     return conditions
+
+
+def check_residual(residual: object) -> Residual:
+    """``residual`` if it is a function of one argument, the fields ``f``; a ``ValueError`` that says how to write
+    it otherwise (a DeepXDE residual ``pde(x, y)`` included)."""
+    if not callable(residual):
+        raise ValueError(f"residual must be a function of the fields f; got {type(residual).__name__}")
+    try:
+        signature = inspect.signature(residual)
+    except (TypeError, ValueError):  # a builtin or C function without a signature: judged when it is called
+        return residual
+    positional = [p for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p.name for p in positional if p.default is p.empty]
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+    if len(required) > 1 or not (positional or variadic):
+        name = getattr(residual, "__name__", type(residual).__name__)
+        raise ValueError(
+            f"residual must take one argument, the fields f, and return the residual: def pde(f): return "
+            f"f.u_t + f.u * f.u_x - 0.01 * f.u_xx; got {name}({', '.join(signature.parameters)}). A DeepXDE "
+            f"residual pde(x, y) translates name by name: y[:, 0:1] is f.u (outputs by name), x[:, 0:1] is f.x, "
+            f"dde.grad.jacobian(y, x, i=0, j=1) is f.u_t, dde.grad.hessian(y, x, i=0, j=0) is f.u_xx")
+    return residual
 
 
 def check_parameters(parameters: object) -> dict[str, float]:

@@ -87,7 +87,9 @@ class CausalR3(R3):
         return self._weighting
 
     def update(self, step, residual):
-        gate = self._gate if self._gate is not None else self.gate(self._pool)
+        # the gate the weighting computed this step, unless it was of more points (GivenPoints in front of these)
+        cached = self._gate is not None and len(self._gate) == len(self._pool)
+        gate = self._gate if cached else self.gate(self._pool)
         gated = fitness(residual.to(self._pool.dtype)) * gate  # the step's points and gate
         loss = float(gated.square().mean())
         self.retain(gated)

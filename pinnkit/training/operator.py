@@ -6,7 +6,7 @@ once from the problem's function space, reshuffled every pass through the pool),
 residual for all of them at the points of the step (the sampler's collocation points and the conditions'
 points, shared by all functions), and the loss terms are
 
-    L_k = mean_{functions, points} (r_k)^2.
+    L_k = sum_j mean_{functions, points} (r_k,j)^2      (j over the term's columns, as for a PINN).
 
 Through a quasi-Newton chunk the batch of functions is held (the line search needs one objective function).
 """
@@ -28,7 +28,7 @@ from ..pde.operator_problem import OperatorProblem
 from ..pde.specification import Batch
 from ..sampling import FixedPoints, Resample
 from .objective import Evaluation
-from .problem_objective import ProblemObjective
+from .problem_objective import ProblemObjective, mean_square
 from .problem_trainer import ProblemTrainer, from_objective
 from .rollback import clone_tensors
 
@@ -100,7 +100,7 @@ class OperatorObjective(ProblemObjective):
         idx = torch.as_tensor(index, device=self.device)
         inputs = InputBatch(self.sensor_values[idx], self._values[idx])
         residuals = self.evaluator.residuals(batch, inputs)
-        return {name: residuals[name].square().mean() for name in self.problem.terms}
+        return {name: mean_square(residuals[name], batch_axes=2) for name in self.problem.terms}
 
     def evaluate(self, step: int) -> Evaluation:
         if self._hold and self._held_index is not None:

@@ -2,12 +2,15 @@
 
 The loss terms are the mean squares of the per-point residuals,
 
-    L_k = mean_i (r_k,i)^2                    (conditions)
+    L_k = sum_j mean_i (r_k,ij)^2             (conditions; j over the term's columns)
     L_pde = mean_i (w_i r_i^2)                (PDE terms; w from the weighting, 1 without one)
 
-at the sampler's collocation points and the conditions' own points, all evaluated in one forward pass. The
-trainer adds ``L = sum_k w_k L_k`` with the loss weights, steps the optimizer, then hands the step's detached PDE
-residual to the sampler (which may move its points) and lets the weighting advance its schedule.
+(:func:`~pinnkit.training.problem_objective.mean_square`): a term of m columns (an ``ObservedData`` of m outputs,
+a ``PeriodicBC`` of m derivative orders) weighs as much as m one-column terms, e.g. DeepXDE's m ``PointSetBC``
+objects, one per output. The residuals are evaluated at the sampler's collocation points and the conditions' own
+points, all in one forward pass. The trainer adds ``L = sum_k w_k L_k`` with the loss weights, steps the
+optimizer, then hands the step's detached PDE residual to the sampler (which may move its points) and lets the
+weighting advance its schedule.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from ..pde.problem import Problem
 from ..sampling import FixedPoints, Sampler
 from ..weighting import Weighting, combine
 from .objective import Evaluation
-from .prediction import predict_points, reference_arrays
-from .problem_objective import ProblemObjective
+from .prediction import as_points, predict_points, reference_arrays
+from .problem_objective import ProblemObjective, mean_square
 from .problem_trainer import ProblemTrainer, from_objective
 from .rollback import clone_tensors
 
@@ -81,17 +84,17 @@ class PINNObjective(ProblemObjective):
     def evaluate(self, step: int) -> Evaluation:
         batch = self.current_batch(step)
         residuals = self.evaluator.residuals(batch)
-        terms = {name: residuals[name].square().mean() for name in self.condition_terms}
+        terms = {name: mean_square(residuals[name]) for name in self.condition_terms}
         weights = None
         if self.weighting is not None:
             losses = {k: self.loss_weights[k] * terms[k].detach() for k in terms}
             weights = self.weighting.weights(self._batch_points, _stacked(residuals, self.problem.pde_terms), losses)
         for name in self.problem.pde_terms:
-            terms[name] = _weighted_mean(residuals[name].square(), _for_term(weights, name))
+            terms[name] = mean_square(residuals[name], _for_term(weights, name))
         if isinstance(weights, Mapping):  # per-term weights of conditions
             for name in self.condition_terms:
                 if name in weights:
-                    terms[name] = _weighted_mean(residuals[name].square(), weights[name])
+                    terms[name] = mean_square(residuals[name], weights[name])
         return Evaluation({name: terms[name] for name in self.problem.terms}, {"residuals": residuals})
 
     def after_step(self, step: int, evaluation: Evaluation) -> None:
@@ -157,13 +160,6 @@ def _for_term(weights, name: str) -> Tensor | None:
     return weights
 
 
-def _weighted_mean(sq: Tensor, weights: Tensor | None) -> Tensor:
-    """``mean(w * sq)`` (per-point ``w`` (N,) broadcast over the columns of an (N, m) ``sq``)."""
-    if weights is not None:
-        sq = sq * (weights if sq.ndim == 1 or weights.ndim == 0 else weights[:, None])
-    return sq.mean()
-
-
 class Trainer(ProblemTrainer):
     """Fit ``net`` to ``problem``.
 
@@ -221,3 +217,9 @@ class Trainer(ProblemTrainer):
         """Network outputs ``(n, k)`` as a float64 numpy array at points ``x`` ``(n, d)`` (coordinate order of
         the problem)."""
         return self.objective.predict(x)
+
+    def predict_residual(self, x) -> np.ndarray:
+        """The PDE residual of the trained network at points ``x`` (n, d) as a float64 numpy array: (n,) for one PDE
+        term, (n, m) for m terms in the order of ``problem.pde_terms`` (DeepXDE's ``predict(x, operator=pde)``)."""
+        return self.objective.pde_residual(as_points(x, self.problem.domain, self.dtype, self.device)).double(
+            ).cpu().numpy()

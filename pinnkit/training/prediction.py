@@ -12,12 +12,18 @@ from torch import Tensor, nn
 def predict_points(net: nn.Module, x, domain, dtype: torch.dtype, device: torch.device) -> np.ndarray:
     """``net`` at points ``x`` ``(n, d)`` (columns in ``domain.names``) as a float64 numpy ``(n, k)``, in chunks,
     without gradients; a clear error for points of the wrong shape."""
+    points = as_points(x, domain, dtype, device)
+    with torch.no_grad():
+        return torch.cat([net(p) for p in points.split(65536)]).double().cpu().numpy()
+
+
+def as_points(x, domain, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``x`` (n, d) as a tensor of ``dtype`` on ``device``, or a ``ValueError`` naming the expected columns."""
     points = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x, dtype=dtype, device=device)
     if points.ndim != 2 or points.shape[1] != domain.dim:
         raise ValueError(f"x must have shape (n, {domain.dim}) with columns {domain.names}; got "
                          f"{tuple(points.shape)}")
-    with torch.no_grad():
-        return torch.cat([net(p) for p in points.split(65536)]).double().cpu().numpy()
+    return points
 
 
 def reference_arrays(reference: tuple[Any, Any], problem, dtype: torch.dtype, device: torch.device

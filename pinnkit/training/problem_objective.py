@@ -101,3 +101,18 @@ class ProblemObjective(Objective):
     def load_weights(self, state: dict[str, Any], source: str = "the state") -> None:
         load_weights(self.net, self.pde_parameters, state, source)
 
+
+def mean_square(residual: Tensor, weights: Tensor | None = None, batch_axes: int = 1) -> Tensor:
+    """A loss term: ``sum_j mean_i (w_i r_ij^2)``, the mean over the points (the first ``batch_axes`` axes: (N,)
+    for a PINN, (M functions, N) for operator learning) summed over the term's columns (a trailing axis, if any).
+
+    So a term of m columns weighs as much as m one-column terms. ``weights`` (N,) multiply the points' squares
+    (broadcast over the columns); a 0-dim weight scales them all.
+    """
+    square = residual.square()
+    if weights is not None:
+        square = square * (weights if square.ndim == 1 or weights.ndim == 0 else weights[:, None])
+    if square.ndim > batch_axes:
+        return square.mean(dim=tuple(range(batch_axes))).sum()
+    return square.mean()
+

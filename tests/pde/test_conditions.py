@@ -117,7 +117,8 @@ def test_value_arrays_need_their_points():
 @pytest.mark.parametrize("make,match", [
     (lambda d: Problem(d, laplace_free, "u", [pk.DirichletBC("left", 0.0, output="w")]), "unknown output 'w'"),
     (lambda d: Problem(d, laplace_free, ("u", "v"), [pk.DirichletBC("left", 0.0)]), "output must be named"),
-    (lambda d: Problem(d, laplace_free, "u", [pk.InitialCondition(0.0)]), "needs a space-time domain"),
+    (lambda d: Problem(d, laplace_free, "u", [pk.InitialCondition(0.0)]),
+     r"InitialCondition needs a time: a TimeDomain \(an ODE\) or a space-time domain"),
     (lambda d: Problem(d, laplace_free, "u", [pk.DirichletBC("north", 0.0)]), "unknown face 'north'"),
     (lambda d: Problem(d, laplace_free, "u", [pk.DirichletBC(G.Disk([0, 0], 1).boundary, 0.0)]),
      "belongs to another geometry"),
