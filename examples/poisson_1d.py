@@ -5,7 +5,11 @@
 The demo's set-up: 16 collocation points (Hammersley) plus DeepXDE's ``num_boundary=2`` (the PDE is evaluated at
 the two ends as well, ``--ends``; off by default, see the README's measurement), the Dirichlet condition at both
 ends (``DirichletBC()``: on an interval its default ``n`` is the two end points), an MLP 1 -> 50 x 3 -> 1 with
-tanh and Glorot-uniform weights, Adam at lr 1e-3 for 10000 steps in float32; ``--lbfgs-steps`` adds L-BFGS.
+tanh and Glorot-uniform weights, Adam at lr 1e-3 for 10000 steps in float32; ``--lbfgs-steps`` adds L-BFGS
+(or the method ``--quasi-newton`` names). The frontier recipe, in float64 with a self-scaled Broyden method::
+
+    python examples/poisson_1d.py --dtype float64 --width 30 --depth 2 --points 64 --steps 1000 \
+        --lbfgs-steps 2000 --quasi-newton ssbroyden
 
 Outputs in ``--out DIR``: ``metrics.json`` (relative L2 error on 100 equally spaced points, wall time, steps),
 ``model.pt``, ``history.png`` and ``solution.png``. ``benchmarks/poisson_1d_points.py`` runs this and DeepXDE's
@@ -51,7 +55,8 @@ def build(args: argparse.Namespace) -> pk.Trainer:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['steps']})")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS iterations after Adam (default 0)")
+    p.add_argument("--lbfgs-steps", type=int, default=None, help="quasi-Newton iterations after Adam (default 0)")
+    pk.cli.add_common_options(p, ("quasi_newton",))
     p.add_argument("--width", type=int, default=None)
     p.add_argument("--depth", type=int, default=None)
     p.add_argument("--points", type=int, default=None, help="interior collocation points (16)")
@@ -65,7 +70,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK)
     args.out.mkdir(parents=True, exist_ok=True)
     trainer = build(args)
-    wall, _ = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress)
+    wall, _ = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress,
+                               quasi_newton=args.quasi_newton)
     x = np.linspace(-1, 1, 100)[:, None]
     u = trainer.predict(x)
     error = float(np.linalg.norm(u - exact(x)) / np.linalg.norm(exact(x)))
@@ -75,7 +81,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            xlabel="x", ylabel="u")
     metrics = {"l2_relative_error": error, "wall_time_s": wall, "steps": trainer.step, "seed": args.seed,
                "dtype": args.dtype, "width": args.width, "depth": args.depth, "points": args.points,
-               "ends": args.ends, "parameters": sum(q.numel() for q in trainer.net.parameters())}
+               "ends": args.ends, "quasi_newton": args.quasi_newton, "lbfgs_stop_reason": trainer.stop_reason,
+               "parameters": sum(q.numel() for q in trainer.net.parameters())}
     pk.cli.write_json(args.out / "metrics.json", metrics)
     print(f"relative L2 error {error:.3e} after {trainer.step} steps in {wall:.1f} s")
     return metrics
