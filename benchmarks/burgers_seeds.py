@@ -11,21 +11,16 @@ this process, one after the other, and prints a table plus the median and the nu
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("burgers_example", ROOT / "examples" / "burgers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+try:
+    from benchmarks._examples import load_example
+except ImportError:  # run as a script from the benchmarks directory
+    from _examples import load_example
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -37,7 +32,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--target", type=float, default=1e-3)
     p.add_argument("--json", default=None, metavar="PATH")
     args = p.parse_args(argv)
-    example = load_example()
+    example = load_example("burgers")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:

@@ -12,7 +12,6 @@ of seeds below ``--target`` (default 5%). The issue's target at beta = 50: R3 an
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -21,21 +20,17 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("convection_example", ROOT / "examples" / "convection.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+try:
+    from benchmarks._examples import load_example
+except ImportError:  # run as a script from the benchmarks directory
+    from _examples import load_example
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
-    example = load_example()
+    example = load_example("convection")
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--samplers", nargs="+", choices=example.SAMPLERS, default=list(example.SAMPLERS))
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])

@@ -16,29 +16,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import io
-import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 try:
     from benchmarks._deepxde import import_deepxde
+    from benchmarks._examples import load_example, write_report
 except ImportError:  # run as a script from the benchmarks directory
     from _deepxde import import_deepxde
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("lorenz_inverse_example", ROOT / "examples" / "lorenz_inverse.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from _examples import load_example, write_report
 
 
 def pinnkit_run(example, seed: int, steps: int, data_weight: float) -> dict:
@@ -92,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--steps", type=int, default=20000)
     p.add_argument("--json", default=None, metavar="PATH")
     args = p.parse_args(argv)
-    example = load_example()
+    example = load_example("lorenz_inverse")
     runs: dict[str, list[dict]] = {"pinnkit": [], "pinnkit, data mean over outputs": [], "deepxde": []}
     for seed in args.seeds:
         runs["pinnkit"].append(pinnkit_run(example, seed, args.steps, 1.0))
@@ -115,10 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{name:32s} {cells}  {summary[name]['median_wall_s']:.0f} s/run")
     out = {"seeds": args.seeds, "steps": args.steps, "threads": torch.get_num_threads(), "precision": "float32",
            "runs": summary}
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(out, fh, indent=1)
-    return out
+    return write_report(args.json, out)
 
 
 if __name__ == "__main__":

@@ -18,30 +18,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import io
-import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 try:
     from benchmarks._deepxde import import_deepxde
+    from benchmarks._examples import load_example, write_report
 except ImportError:  # run as a script from the benchmarks directory
     from _deepxde import import_deepxde
+    from _examples import load_example, write_report
 
-ROOT = Path(__file__).resolve().parents[1]
 STEPS, LR, WIDTH, DEPTH = 10000, 1e-3, 50, 3
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("poisson_1d_example", ROOT / "examples" / "poisson_1d.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def pinnkit_run(example, seed: int, ends: bool, steps: int) -> dict:
@@ -83,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--json", default=None, metavar="PATH")
     args = p.parse_args(argv)
-    example = load_example()
+    example = load_example("poisson_1d")
     runs: dict[str, list[dict]] = {"pinnkit interior": [], "pinnkit + ends": [], "deepxde": []}
     for seed in args.seeds:
         runs["pinnkit interior"].append(pinnkit_run(example, seed, False, args.steps))
@@ -105,10 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"{summary[name]['median_wall_s']:.1f} s/run  {rows[0]['parameters']} parameters")
     out = {"seeds": args.seeds, "steps": args.steps, "threads": torch.get_num_threads(), "precision": "float32",
            "runs": summary}
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(out, fh, indent=1)
-    return out
+    return write_report(args.json, out)
 
 
 if __name__ == "__main__":
