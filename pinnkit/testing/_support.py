@@ -104,6 +104,8 @@ def residual_failure(what: str, residual: Tensor, points: Tensor, names: Sequenc
     column = int(r[worst].abs().nan_to_num(nan=float("inf")).argmax())
     value = float(r[worst, column])
     where = describe_point(points[worst], names) if worst < len(points) else f"row {worst}"
+    if len(r) < len(points):  # a periodic condition: row i compares points[i] with its partner on the other face
+        where += " (and its partner on the other face)"
     extra = f" (column {column})" if r.shape[1] > 1 else ""
     message = (f"{what}: max |residual| = {largest:.3e} > tolerance {tolerance:.3e} ({tolerance_text}); worst at "
                f"{where}, residual {value:.6e} there{extra}; RMS {rms:.3e} over {len(r)} points")

@@ -108,7 +108,7 @@ def _label(alpha: MultiIndex, names: Sequence[str] | None) -> str:
         return "the value (multi-index ())"
     if names is None:
         return f"multi-index {alpha}"
-    return "d/" + " d/".join(names[i] for i in alpha) + f" (multi-index {alpha})"
+    return " ".join(f"d/d{names[i]}" for i in alpha) + f" (multi-index {alpha})"
 
 
 def assert_derivatives_match(net: Callable[[Tensor], Tensor] | nn.Module, points: Tensor, *,

@@ -121,10 +121,11 @@ def assert_conditions_hold(problem: Problem, solution: Solution, *, atol: float 
 
     Example
     -------
-    >>> bc = pk.DirichletBC(lambda p: torch.sin(math.pi * p[:, 0]))
+    >>> initial = pk.InitialCondition(lambda p: torch.sin(math.pi * p[:, 0]))
     >>> problem = pk.Problem(G.Interval(0, 1) * G.TimeDomain(0, 1), equations.heat(0.3),
-    ...                      conditions=[pk.InitialCondition(lambda p: torch.sin(math.pi * p[:, 0])), bc])
-    >>> assert_conditions_hold(problem, lambda p: torch.exp(-0.3 * math.pi**2 * p[:, 1]) * torch.sin(math.pi * p[:, 0]))
+    ...                      conditions=[initial, pk.DirichletBC(value=0.0)])
+    >>> exact = lambda p: torch.exp(-0.3 * math.pi**2 * p[:, 1]) * torch.sin(math.pi * p[:, 0])
+    >>> assert_conditions_hold(problem, exact)  # {'autograd': {'initial_u': ..., 'dirichlet_u_boundary': ...}, ...}
     """
     problem = _check_problem(problem)
     atol, rtol = check_tolerances(atol, rtol)
