@@ -88,9 +88,19 @@ def test_a_net_with_a_jet_is_checked_by_taylor_too():
         lap = sum(torch.autograd.grad(g[:, i].sum(), x, retain_graph=True)[0][:, i] for i in range(2))
         return -lap.detach()
 
-    problem = Problem(G.Rectangle([0, 0], [1, 1]), equations.poisson(source))
+    def normal_derivative(p):  # on the face x = 1: du/dn = u_x
+        x = p.detach().clone().requires_grad_(True)
+        return torch.autograd.grad(exact(x).sum(), x)[0][:, 0]
+
+    square = G.Rectangle([0, 0], [1, 1])
+    problem = Problem(square, equations.poisson(source), conditions=[
+        pk.DirichletBC(value=lambda p: exact(p)[:, 0].detach(), n=16),
+        pk.NeumannBC("right", value=normal_derivative, n=16)])
     report = assert_residual_vanishes(problem, net, atol=1e-12)
     assert set(report) == {"autograd", "zcs", "taylor"}
+    report = assert_conditions_hold(problem, net, atol=1e-12)
+    assert set(report) == {"autograd", "zcs", "taylor"} and set(report["taylor"]) == {"dirichlet_u_boundary",
+                                                                                      "neumann_u_x_max"}
     assert set(assert_residual_vanishes(problem, exact, atol=1e-12, backends="taylor")) == {"taylor"}
     assert net.hidden[0].weight.dtype == torch.float32
 
@@ -213,7 +223,7 @@ def test_every_backend_matches_finite_differences_on_an_mlp():
     report = assert_derivatives_match(net, x, orders=3, names=("x", "y", "t"))
     assert set(report) == {"autograd", "zcs", "taylor"} and max(report.values()) < 1e-4
     assert_derivatives_match(net, x, orders=[("x", "x", "t", "t"), (1, 2)], names=("x", "y", "t"))
-    assert_derivatives_match(net.float(), x.float(), orders=2, backends=["taylor"])  # float64 copies
+    assert_derivatives_match(copy.deepcopy(net).float(), x.float(), orders=2, backends=["taylor"])  # float64 copy
     with pytest.raises(ValueError, match=r"orders: 'z' in \('x', 'z'\) is not a coordinate"):
         assert_derivatives_match(net, x, orders=[("x", "z")], names=("x", "y", "t"))
 
