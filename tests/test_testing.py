@@ -188,8 +188,7 @@ def test_conditions_hold_on_exact_solutions():
     convection = Problem(G.Interval(0, 2 * math.pi) * G.TimeDomain(0, 1), equations.convection(5.0),
                          conditions=[pk.PeriodicBC("x", orders=(0, 1))])
     assert_conditions_hold(convection, lambda p: torch.sin(p[:, 0] - 5 * p[:, 1]), atol=1e-12)
-    rectangle = KOVASZNAY
-    ns = Problem(rectangle, equations.navier_stokes(1 / RE), ("u", "v", "p"),
+    ns = Problem(KOVASZNAY, equations.navier_stokes(1 / RE), ("u", "v", "p"),
                  conditions=[pk.DirichletBC(value=lambda x, j=j: kovasznay(x)[:, j], output=name)
                              for j, name in enumerate("uv")] + [pk.NeumannBC(
                                  "left", value=lambda x: -kovasznay_u_x(x), output="u")])

@@ -18,7 +18,9 @@ every coordinate), its rounding error about :math:`2^m \varepsilon |u| / h^m` (t
 :math:`\varepsilon = 2^{-52}` and :math:`s_i = \text{scale} \cdot \max(1, \max_n |x_{ni}|)`, and an expected
 error of order :math:`\varepsilon^{2/(m+2)}` times the size of the derivatives: about :math:`4\cdot 10^{-11}`
 for first derivatives, :math:`1.5\cdot 10^{-8}` for second, :math:`6\cdot 10^{-7}` for third and
-:math:`6\cdot 10^{-6}` for fourth. The default tolerance is a thousand times that, times :math:`\max(1, \max|u|)`.
+:math:`6\cdot 10^{-6}` for fourth (measured on a float64 tanh MLP of width 24 and depth 3 at 64 points:
+:math:`1.0\cdot 10^{-10}`, :math:`6.2\cdot 10^{-8}`, :math:`3.9\cdot 10^{-6}`, :math:`7.5\cdot 10^{-5}`, three to
+twelve times that). The default tolerance is a thousand times the estimate, times :math:`\max(1, \max|u|)`.
 """
 
 from __future__ import annotations
