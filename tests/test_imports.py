@@ -49,6 +49,7 @@ LAYERS = (
     ("sampling",),  # collocation points
     ("callbacks",),
     ("training",),  # the loop and its objectives
+    ("testing",),  # property checks shipped as API: residuals, conditions, engines, convergence of trainers
     ("dynamics", "model"),  # neural ODE / SDE fits on the loop; loading saved models
     ("plotting", "cli"),  # what example scripts use
     ("pinnkit",),  # the package's namespace
