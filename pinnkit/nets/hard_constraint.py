@@ -35,7 +35,7 @@ from torch import Tensor, nn
 from ..derivatives.jet_algebra import coordinate_jet, product_jet
 from ..derivatives.multi_index import MultiIndex, jet_closure
 from ..derivatives.protocol import Compiled, Jet, check_jet
-from ..derivatives.stochastic import directional_derivatives
+from ..derivatives.stochastic import directional_derivatives, supports_directional_jet
 from .per_output import PerOutput
 from .registry import net_spec, register_net
 
@@ -171,7 +171,7 @@ class HardConstraint(nn.Module):
         directions ``v`` (K, d) or (N, K, d); ``u`` (N, 1, outputs), ``D_k`` (N, K, outputs)."""
         inner = directional_derivatives(self.net, x, v, order)
         outputs = inner[0].shape[-1]
-        d = directional_derivatives(lambda p: self.distance_values(p, outputs), x, v, order)
+        d = self._part_jet(self.distance, lambda p: self.distance_values(p, outputs), x, v, order)
         out = []
         for k in range(order + 1):
             total = None
@@ -180,11 +180,19 @@ class HardConstraint(nn.Module):
                 total = term if total is None else total + term
             out.append(total)
         if callable(self.particular):
-            g = directional_derivatives(lambda p: self.particular_values(p, outputs), x, v, order)
+            g = self._part_jet(self.particular, lambda p: self.particular_values(p, outputs), x, v, order)
             out = [a + b for a, b in zip(out, g, strict=True)]
         else:
             out[0] = out[0] + float(self.particular)
         return out
+
+    @staticmethod
+    def _part_jet(part, values: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, order: int) -> list[Tensor]:
+        """Directional derivatives of ``g`` or ``d``: its own ``directional_jet`` if it has one (entries (N, 1),
+        (N, K) or with a trailing column axis), else nested forward mode through ``values`` (the column form)."""
+        if not supports_directional_jet(part):
+            return directional_derivatives(values, x, v, order)
+        return [t if t.ndim == 3 else t.unsqueeze(-1) for t in part.directional_jet(x, v, order)]
 
     @staticmethod
     def _column(value, batch: tuple, widths: tuple, name: str) -> Tensor:

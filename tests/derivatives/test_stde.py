@@ -253,3 +253,17 @@ def test_training_a_20_dimensional_two_body_poisson_with_stde_lowers_the_error()
     trainer.fit(150, progress=False)
     after = error()
     assert after < 0.2 * before, (before, after)  # measured: 1.00 -> 0.05
+
+
+def test_ball_distance_directional_jet_equals_forward_mode():
+    d = 6
+    net = mlp(d, 1)
+    x = points(4, d)
+    for center in (None, [0.1] * d):
+        dist = pk.nets.BallDistance(1.5, center)
+        closed = pk.nets.HardConstraint(net, 0.0, dist)
+        generic = pk.nets.HardConstraint(net, 0.0, lambda p, dist=dist: dist(p))
+        for v in (torch.randn(3, d, dtype=F64), torch.randn(4, 3, d, dtype=F64)):
+            for a, b in zip(closed.directional_jet(x, v, 4), generic.directional_jet(x, v, 4), strict=True):
+                torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
+    assert pk.nets.BallDistance(2.0, [1.0, 0.0]).config == {"radius": 2.0, "center": [1.0, 0.0]}
