@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None, equation: str = "poisson") -> dict[str, 
             torch.cuda.synchronize(device)
         step_time += time.perf_counter() - tick
         if step % eval_every == 0 or step == args.steps:
-            history.append({"step": step, "optimizer": "adam", "loss": float(loss), "l2_relative_error": error(),
+            history.append({"step": step, "optimizer": "adam", "loss": loss.item(), "l2_relative_error": error(),
                             "time": time.perf_counter() - start})
             print(f"step {step:6d}  loss {history[-1]['loss']:.3e}  rel. L2 {history[-1]['l2_relative_error']:.3e}")
     wall = time.perf_counter() - start
