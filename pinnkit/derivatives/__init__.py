@@ -9,6 +9,9 @@
   (:func:`supports_jet`, :func:`check_jet`), and :mod:`~pinnkit.derivatives.jet_algebra` for jets of sums and
   products;
 * :class:`LinearCombination`: derivative fields combined lazily (one backward pass per combination with ZCS);
+* :mod:`~pinnkit.derivatives.operators` (:class:`Laplacian`, :class:`SecondOrder`, :class:`Biharmonic`): linear
+  operators a residual applies, exact with every engine and estimated by random jets (STDE,
+  :mod:`~pinnkit.derivatives.stochastic`) with :class:`StochasticDerivatives` (backend ``"stde"``);
 * :mod:`~pinnkit.derivatives.backend`: :class:`Backend` (name and ``compile``), :data:`BACKENDS`,
   :func:`backend_names`, :func:`as_backend`.
 
@@ -22,15 +25,19 @@ from .linear_combination import LinearCombination, materialize
 from .loop import LoopDerivatives
 from .multi_index import MultiIndex, jet_closure
 from .operator_taylor import TaylorDerivatives
+from .operators import Biharmonic, Laplacian, Operator, SecondOrder
 from .protocol import Compiled, Jet, check_jet, check_trunk_jet, supports_jet, supports_trunk_jet
 from .replicated import ReplicatedDerivatives
 from .reverse import AutogradDerivatives
+from .stde import StochasticDerivatives
+from .stochastic import directional_derivatives, laplacian_estimate, laplacian_exact
 from .taylor import JetDerivatives
 from .zcs import ZCSDerivatives
 
 __all__ = [
-    "BACKENDS", "KINDS", "AutogradDerivatives", "Backend", "Compiled", "Derivatives", "Jet", "JetDerivatives",
-    "LinearCombination", "LoopDerivatives", "MultiIndex", "ReplicatedDerivatives", "TaylorDerivatives",
-    "ZCSDerivatives", "as_backend", "backend_names", "check_jet", "check_trunk_jet", "jet_closure", "materialize",
-    "supports_jet", "supports_trunk_jet",
+    "BACKENDS", "KINDS", "AutogradDerivatives", "Backend", "Biharmonic", "Compiled", "Derivatives", "Jet",
+    "JetDerivatives", "Laplacian", "LinearCombination", "LoopDerivatives", "MultiIndex", "Operator",
+    "ReplicatedDerivatives", "SecondOrder", "StochasticDerivatives", "TaylorDerivatives", "ZCSDerivatives",
+    "as_backend", "backend_names", "check_jet", "check_trunk_jet", "directional_derivatives", "jet_closure",
+    "laplacian_estimate", "laplacian_exact", "materialize", "supports_jet", "supports_trunk_jet",
 ]

@@ -16,11 +16,18 @@ name                    kinds        engine
 ``"replicated"``        operator     :class:`~pinnkit.derivatives.replicated.ReplicatedDerivatives`: copied points
 ``"taylor"``            pinn, op.    :class:`~pinnkit.derivatives.taylor.JetDerivatives` (a net with a jet) /
                                      :class:`~pinnkit.derivatives.operator_taylor.TaylorDerivatives` (a trunk jet)
+``"stde"``              pinn         :class:`~pinnkit.derivatives.stde.StochasticDerivatives`: operators
+                                     (``f.laplacian``) by random jets, the rest by reverse mode
 ======================  ===========  =====================================================================
 
 ``Backend("taylor", compile=True)`` runs the network's jet arithmetic through ``torch.compile`` (a
 :class:`~pinnkit.derivatives.protocol.Compiled` cache owned by the backend value); reverse-mode graphs cannot be
 compiled, so ``compile=True`` with another backend is a ``ValueError``.
+
+``Backend("stde", directions=16, distribution=None, seed=None, per_point=False)`` estimates the operators a residual
+applies (:mod:`pinnkit.derivatives.operators`) with ``directions`` random jets per step (``None``: exactly, by d
+jets); ``seed`` seeds a generator per device that the backend value owns (``None``: torch's global generator);
+these options belong to ``"stde"`` alone.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+import torch
 from torch import Tensor, nn
 
+from ..checks import check_bool, check_choice, check_positive_int, check_seed
 from .engine import Derivatives
 from .loop import LoopDerivatives
 from .multi_index import MultiIndex
@@ -37,6 +46,8 @@ from .operator_taylor import TaylorDerivatives
 from .protocol import Compiled, check_jet, check_trunk_jet
 from .replicated import ReplicatedDerivatives
 from .reverse import AutogradDerivatives
+from .stde import StochasticDerivatives
+from .stochastic import DISTRIBUTIONS
 from .taylor import JetDerivatives
 from .zcs import ZCSDerivatives
 
@@ -50,7 +61,10 @@ BACKENDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "loop": ("operator",),
     "replicated": ("operator",),
     "taylor": ("pinn", "operator"),
+    "stde": ("pinn",),
 })
+
+_UNSET = object()
 
 
 def _check_kind(kind: str) -> str:
@@ -67,9 +81,13 @@ def backend_names(kind: str) -> tuple[str, ...]:
 
 class Backend:
     """A derivative backend: ``name`` (a key of :data:`BACKENDS`) and ``compile`` (``"taylor"`` only: compile the
-    jet pass). Equal backends have the same name and flag; a compiled backend keeps its compiled functions."""
+    jet pass); for ``"stde"`` the estimator's ``directions`` (default 16; ``None`` for exact jets),
+    ``distribution`` (``"rademacher"``, ``"gaussian"`` or ``None`` for each operator's default), ``seed`` and
+    ``per_point`` (module docstring). Equal backends have the same name and options; a compiled backend keeps its
+    compiled functions, a seeded ``"stde"`` backend its generators."""
 
-    def __init__(self, name: str, compile: bool = False):
+    def __init__(self, name: str, compile: bool = False, *, directions=_UNSET, distribution: str | None = None,
+                 seed: int | None = None, per_point: bool = False):
         if not isinstance(name, str) or name not in BACKENDS:
             raise ValueError(f"backend must be one of {tuple(BACKENDS)}; got {name!r}")
         if not isinstance(compile, bool):
@@ -77,18 +95,49 @@ class Backend:
         if compile and name != "taylor":
             raise ValueError(f"compile=True needs backend 'taylor' (only a forward jet pass can go through "
                              f"torch.compile; reverse-mode derivative graphs cannot be compiled); got {name!r}")
+        if name != "stde" and (directions is not _UNSET or distribution is not None or seed is not None
+                               or per_point):
+            raise ValueError(f"directions, distribution, seed and per_point are options of backend 'stde'; got "
+                             f"backend {name!r}")
         self.name, self.compile = name, compile
         #: The compiled jet functions (``None`` unless ``compile``).
         self.compiled: Compiled | None = Compiled() if compile else None
+        self.directions: int | None = None
+        self.distribution, self.seed, self.per_point = None, None, False
+        self._generators: dict[torch.device, torch.Generator] = {}
+        if name == "stde":
+            directions = 16 if directions is _UNSET else directions
+            self.directions = None if directions is None else check_positive_int(directions, "directions")
+            self.distribution = None if distribution is None else check_choice(distribution, "distribution",
+                                                                               DISTRIBUTIONS)
+            self.seed = check_seed(seed, allow_none=True)
+            self.per_point = check_bool(per_point, "per_point")
+
+    def _options(self) -> tuple:
+        return (self.name, self.compile, self.directions, self.distribution, self.seed, self.per_point)
 
     def __repr__(self) -> str:
+        if self.name == "stde":
+            extra = "".join(f", {k}={v!r}" for k, v in (("distribution", self.distribution), ("seed", self.seed))
+                            if v is not None) + (", per_point=True" if self.per_point else "")
+            return f"Backend('stde', directions={self.directions!r}{extra})"
         return f"Backend({self.name!r}" + (", compile=True)" if self.compile else ")")
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Backend) and (other.name, other.compile) == (self.name, self.compile)
+        return isinstance(other, Backend) and other._options() == self._options()
 
     def __hash__(self) -> int:
-        return hash((self.name, self.compile))
+        return hash(self._options())
+
+    def generator(self, device: torch.device) -> torch.Generator | None:
+        """The ``"stde"`` backend's generator on ``device`` (seeded with :attr:`seed` when first used), or
+        ``None`` (torch's global generator) without a seed."""
+        if self.seed is None:
+            return None
+        device = torch.device(device)
+        if device not in self._generators:
+            self._generators[device] = torch.Generator(device).manual_seed(self.seed)
+        return self._generators[device]
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -122,6 +171,9 @@ class Backend:
             return AutogradDerivatives(net, x)
         if self.name == "zcs":
             return ZCSDerivatives(net, x)
+        if self.name == "stde":
+            return StochasticDerivatives(net, x, self.directions, self.distribution, self.generator(x.device),
+                                         self.per_point)
         return JetDerivatives(net, x, alphas, self.compiled)
 
     def operator_engine(self, net: nn.Module, v: Tensor, x: Tensor, alphas: Iterable[MultiIndex] = ()

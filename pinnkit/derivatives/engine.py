@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from .multi_index import MultiIndex, normalise
+
+if TYPE_CHECKING:
+    from .operators import Operator
 
 Coefficient = float | Tensor
 
@@ -54,6 +58,7 @@ class Derivatives(abc.ABC):
             shape = tuple(self.u.shape) if isinstance(self.u, Tensor) else type(self.u).__name__
             raise ValueError(f"the network must return an (N, outputs) tensor; got {shape}")
         self._cache: dict[tuple[int, MultiIndex], Tensor] = {}
+        self._applied: dict[tuple[object, int], Tensor] = {}
         self.requested: set[MultiIndex] = set()
 
     @abc.abstractmethod
@@ -74,6 +79,16 @@ class Derivatives(abc.ABC):
         if key not in self._cache:
             self._cache[key] = self._compute(output, alpha)
         return self._cache[key]
+
+    def apply(self, operator: Operator, output: int) -> Tensor:
+        """A linear differential ``operator`` (:mod:`pinnkit.derivatives.operators`) applied to ``u_output``, shape
+        ``u.shape[:-1]``, cached per operator and output. This default is exact: :meth:`combine` of the
+        operator's terms (:math:`O(d)` derivative fields for the Laplacian); the ``"stde"`` engine
+        (:class:`~pinnkit.derivatives.stde.StochasticDerivatives`) estimates it with random jets instead."""
+        key = (operator, output)
+        if key not in self._applied:
+            self._applied[key] = self.combine(output, operator.terms(self.dim))
+        return self._applied[key]
 
     def combine(self, output: int, items: Sequence[tuple[MultiIndex, Coefficient]]) -> Tensor:
         r""":math:`\sum_i c_i \partial^{\alpha_i} u_{output}` for ``items = [(alpha_i, c_i), ...]`` (non-empty

@@ -6,7 +6,7 @@
   :class:`PeriodicEmbedding` (exactly periodic coordinates); :class:`InputScaling` (box onto ``[-1, 1]``).
 * :class:`HardConstraint`: ``u = g + d * net`` imposes ``u = g`` exactly where ``d = 0``; :class:`Expression`
   writes ``g`` and ``d`` as formulas (``"-sin(pi*x)"``) that checkpoints can hold, :class:`PerOutput` one per
-  output column.
+  output column; :class:`BallDistance` is a ball's distance factor with a directional jet (high dimensions).
 * :class:`DeepONet`: branch and trunk networks for operator learning, aligned (M, N, k) or unaligned points.
 * :class:`TimeWindows`: one network per time window (what time-marching trains); :class:`LocalTime` runs a
   network in its window's local time.
@@ -29,6 +29,7 @@ torch.Size([100, 1])
 """
 
 from .activations import ACTIVATIONS, ALIASES, Sine, activation, activation_name
+from .ball_distance import BallDistance
 from .deeponet import DeepONet
 from .embeddings import FourierFeatures, PeriodicEmbedding
 from .expression import Expression
@@ -40,7 +41,7 @@ from .registry import NETS, build_net, net_spec, register_net
 from .time_windows import LocalTime, TimeWindows
 
 __all__ = [
-    "ACTIVATIONS", "ALIASES", "INITS", "MLP", "LocalTime", "NETS", "FourierFeatures", "HardConstraint", "InputScaling",
-    "DeepONet", "Expression", "ModifiedMLP", "PerOutput", "PeriodicEmbedding", "Sine", "TimeWindows", "activation",
-    "activation_name", "build_net", "net_spec", "register_net",
+    "ACTIVATIONS", "ALIASES", "BallDistance", "INITS", "MLP", "LocalTime", "NETS", "FourierFeatures",
+    "HardConstraint", "InputScaling", "DeepONet", "Expression", "ModifiedMLP", "PerOutput", "PeriodicEmbedding",
+    "Sine", "TimeWindows", "activation", "activation_name", "build_net", "net_spec", "register_net",
 ]

@@ -16,10 +16,16 @@ the points (cheap: no parameters inside), and forms the product by the Leibniz r
           \binom{\beta}{\gamma} = \prod_i \binom{\beta_i}{\gamma_i}
 
 (:math:`\beta_i` the number of times coordinate ``i`` occurs in the multi-index), per output column.
+
+Directional jets (the STDE primitive, :mod:`pinnkit.derivatives.stochastic`): :meth:`HardConstraint.directional_jet`
+takes :math:`\partial_t^j N(x + tv)` from the wrapped net (its own directional jet, else nested forward mode),
+those of ``g`` and ``d`` by nested forward mode, and combines them by the one-variable Leibniz rule
+:math:`\partial_t^k (dN) = \sum_{j \le k} \binom{k}{j} \partial_t^j d\, \partial_t^{k-j} N`.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Sequence
 
@@ -29,6 +35,7 @@ from torch import Tensor, nn
 from ..derivatives.jet_algebra import coordinate_jet, product_jet
 from ..derivatives.multi_index import MultiIndex, jet_closure
 from ..derivatives.protocol import Compiled, Jet, check_jet
+from ..derivatives.stochastic import directional_derivatives, supports_directional_jet
 from .per_output import PerOutput
 from .registry import net_spec, register_net
 
@@ -158,6 +165,34 @@ class HardConstraint(nn.Module):
             g = {beta: None for beta in closed}
             g[()] = torch.full((1,), float(self.particular), dtype=x.dtype, device=x.device)
         return product_jet(d, inner, closed, plus=g)
+
+    def directional_jet(self, x: Tensor, v: Tensor, order: int) -> list[Tensor]:
+        """``[u, D_1, ..., D_order]`` of ``t -> g + d N`` at ``x + t v`` (module docstring): points ``x`` (N, d),
+        directions ``v`` (K, d) or (N, K, d); ``u`` (N, 1, outputs), ``D_k`` (N, K, outputs)."""
+        inner = directional_derivatives(self.net, x, v, order)
+        outputs = inner[0].shape[-1]
+        d = self._part_jet(self.distance, lambda p: self.distance_values(p, outputs), x, v, order)
+        out = []
+        for k in range(order + 1):
+            total = None
+            for j in range(k + 1):
+                term = d[j] * inner[k - j] * math.comb(k, j)
+                total = term if total is None else total + term
+            out.append(total)
+        if callable(self.particular):
+            g = self._part_jet(self.particular, lambda p: self.particular_values(p, outputs), x, v, order)
+            out = [a + b for a, b in zip(out, g, strict=True)]
+        else:
+            out[0] = out[0] + float(self.particular)
+        return out
+
+    @staticmethod
+    def _part_jet(part, values: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, order: int) -> list[Tensor]:
+        """Directional derivatives of ``g`` or ``d``: its own ``directional_jet`` if it has one (entries (N, 1),
+        (N, K) or with a trailing column axis), else nested forward mode through ``values`` (the column form)."""
+        if not supports_directional_jet(part):
+            return directional_derivatives(values, x, v, order)
+        return [t if t.ndim == 3 else t.unsqueeze(-1) for t in part.directional_jet(x, v, order)]
 
     @staticmethod
     def _column(value, batch: tuple, widths: tuple, name: str) -> Tensor:

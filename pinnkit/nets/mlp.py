@@ -25,7 +25,7 @@ from ..derivatives.protocol import Compiled, Jet
 from .activations import activation as as_activation
 from .activations import activation_name, valid_names
 from .registry import net_spec, register_net
-from .taylor_mode import check_mlp_for_jets, mlp_jet
+from .taylor_mode import check_mlp_for_jets, mlp_directional_jet, mlp_jet
 
 #: Weight initialisations: Glorot (Xavier) normal or uniform with zero biases, or torch's default.
 INITS = ("glorot", "glorot_uniform", "default")
@@ -269,3 +269,11 @@ class MLP(_FeedForward):
         ``multi_indices`` (:func:`~pinnkit.nets.taylor_mode.mlp_jet`, through ``compiled`` if given)."""
         function = mlp_jet if compiled is None else compiled(mlp_jet)
         return function(self, x, multi_indices)
+
+    def directional_jet(self, x: Tensor, v: Tensor, order: int) -> list[Tensor]:
+        """``[u, D_1, ..., D_order]``: derivatives of ``t -> net(x + t v)`` at 0 for points ``x`` (N, d) and
+        directions ``v`` (K, d) or (N, K, d); ``u`` (N, 1, outputs), ``D_k`` (N, K, outputs)
+        (:func:`~pinnkit.nets.taylor_mode.mlp_directional_jet`, the directional-jet protocol of
+        :mod:`pinnkit.derivatives.stochastic`)."""
+        self.check_jet()
+        return mlp_directional_jet(self, x, v, order)

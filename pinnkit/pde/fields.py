@@ -10,6 +10,11 @@ Attribute names resolve, in this order, to
   ``d^3 v / dx dy dt``; with multi-letter coordinate names (``x1, x2, ...``) the names are concatenated,
   ``f.u_x1x2``. :meth:`Fields.d` is the explicit form: ``f.d("u", "x", "x")``.
 
+Linear differential operators are methods: ``f.laplacian("u")`` and ``f.apply(op, "u")`` for an operator object of
+:mod:`pinnkit.derivatives.operators` (``SecondOrder(matrix=A)``, ``Biharmonic()``): exact with every backend, and
+estimated with random jets under ``Backend("stde", directions=K)``, so that a high-dimensional residual reads like
+its equation (``f.laplacian("u") + f.u ** 3 - f.u - s``).
+
 Everything is a plain tensor of the batch shape (``(N,)`` for N points). Values are computed on first use
 and cached by the derivative engine for this forward pass.
 """
@@ -24,6 +29,7 @@ from torch import Tensor
 from ..derivatives.engine import Derivatives
 from ..derivatives.linear_combination import LinearCombination
 from ..derivatives.multi_index import MultiIndex
+from ..derivatives.operators import Laplacian, Operator
 
 
 class NameResolver:
@@ -138,6 +144,20 @@ class Fields:
             raise ValueError(f"unknown output {output!r}; the problem's outputs are {self._names.outputs}")
         j = self._names.outputs.index(output)
         return self._take(torch.stack([self._engine(j, (i,)) for i in range(self._engine.dim)], dim=-1), 1)
+
+    def apply(self, operator: Operator, output: str) -> Tensor:
+        """The linear differential ``operator`` applied to ``output`` (exact, or estimated by the ``"stde"``
+        backend; module docstring)."""
+        if not isinstance(operator, Operator):
+            raise ValueError(f"operator must be a pinnkit.derivatives.operators.Operator (Laplacian(), "
+                             f"SecondOrder(...), Biharmonic()); got {type(operator).__name__}")
+        if output not in self._names.outputs:
+            raise ValueError(f"unknown output {output!r}; the problem's outputs are {self._names.outputs}")
+        return self._take(self._engine.apply(operator, self._names.outputs.index(output)))
+
+    def laplacian(self, output: str) -> Tensor:
+        """The Laplacian of ``output`` in all the coordinates: ``f.apply(Laplacian(), output)``."""
+        return self.apply(Laplacian(), output)
 
     def __getattr__(self, name: str) -> Tensor:
         if name.startswith("_"):

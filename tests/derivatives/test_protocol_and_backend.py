@@ -105,7 +105,7 @@ def test_networks_take_part_by_the_protocol_not_by_type():
 
 
 def test_backend_table_names_and_values():
-    assert backend_names("pinn") == ("autograd", "zcs", "taylor")
+    assert backend_names("pinn") == ("autograd", "zcs", "taylor", "stde")
     assert backend_names("operator") == ("zcs", "loop", "replicated", "taylor")
     assert as_backend("zcs") == Backend("zcs") and Backend("taylor", compile=True) != Backend("taylor")
     assert as_backend(Backend("taylor", compile=True)).compiled is not None and Backend("taylor").compiled is None

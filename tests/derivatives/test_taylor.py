@@ -118,7 +118,8 @@ def test_bad_settings_are_refused_at_construction():
         burgers_trainer("autograd", compile=True)
     with pytest.raises(ValueError, match="compile must be True or False"):
         burgers_trainer("taylor", compile="yes")
-    with pytest.raises(ValueError, match=r"backend must be one of \('autograd', 'zcs', 'taylor'\) for a pinn problem"):
+    with pytest.raises(ValueError,
+                       match=r"backend must be one of \('autograd', 'zcs', 'taylor', 'stde'\) for a pinn problem"):
         burgers_trainer("loop")
     with pytest.raises(ValueError, match="backend must be a name"):
         burgers_trainer(3)

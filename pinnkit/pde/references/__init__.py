@@ -12,3 +12,6 @@ __all__ = ["KOVASZNAY_DOMAIN", "allen_cahn_grid", "allen_cahn_solution", "beltra
            "burgers_exact_grid", "kovasznay_lambda", "kovasznay_solution", "taylor_green_solution"]
 __all__ += ["CavityFlow", "cavity_lid", "lid_driven_cavity"]
 __all__ += ["diffusion_reaction"]
+from .two_body import TwoBody  # noqa: E402
+
+__all__ += ["TwoBody"]

@@ -1,0 +1,46 @@
+"""examples/high_dim_poisson.py and high_dim_allen_cahn.py run (``--quick``) and write what they promise."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name: str):
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(ROOT / "examples"))
+
+
+@pytest.mark.parametrize("equation", ["poisson", "allen_cahn"])
+def test_high_dim_example_quick(equation, tmp_path):
+    module = load("high_dim_poisson")
+    metrics = module.main(["--quick", "--dim", "300", "--out", str(tmp_path)], equation=equation)
+    assert metrics["equation"] == equation and metrics["dim"] == 300 and metrics["directions"] == 16
+    assert math.isfinite(metrics["l2_relative_error"]) and metrics["l2_relative_error"] < 1.5
+    for name in ("metrics.json", "history.json", "convergence.png"):
+        assert (tmp_path / name).is_file(), name
+    assert json.loads((tmp_path / "metrics.json").read_text())["steps"] == 30
+
+
+def test_sample_ball_is_uniform_in_radius():
+    import torch
+
+    module = load("high_dim_poisson")
+    x = module.sample_ball(4000, 50, torch.Generator().manual_seed(0), torch.float64, "cpu")
+    r = torch.linalg.vector_norm(x, dim=1)
+    assert float(r.max()) <= 1.0
+    # P(|x| <= s) = s^d: the median radius is 0.5^(1/d)
+    assert abs(float(r.median()) - 0.5 ** (1 / 50)) < 2e-3
