@@ -67,7 +67,7 @@ def mlp(inputs: int, outputs: int, seed: int = 0) -> pk.nets.MLP:
 # ------------------------------------------------------------------------------------------- residuals
 def test_residual_vanishes_on_exact_solutions_through_every_backend_that_can():
     report = assert_residual_vanishes(Problem(SPACE_TIME, equations.burgers(NU)), front, atol=1e-9)
-    assert set(report) == {"autograd", "zcs"}  # a plain function has no jet: no "taylor"
+    assert set(report) == {"autograd", "zcs", "stde"}  # a plain function has no jet: no "taylor"
     heat = Problem(G.Interval(0, 1) * G.TimeDomain(0, 1), equations.heat(0.3))
     assert max(assert_residual_vanishes(heat, heat_solution, atol=1e-9)["zcs"].values()) < 1e-9
     ns = Problem(KOVASZNAY, equations.navier_stokes(1 / RE), ("u", "v", "p"))
@@ -97,9 +97,9 @@ def test_a_net_with_a_jet_is_checked_by_taylor_too():
         pk.DirichletBC(value=lambda p: exact(p)[:, 0].detach(), n=16),
         pk.NeumannBC("right", value=normal_derivative, n=16)])
     report = assert_residual_vanishes(problem, net, atol=1e-12)
-    assert set(report) == {"autograd", "zcs", "taylor"}
+    assert set(report) == {"autograd", "zcs", "taylor", "stde"}
     report = assert_conditions_hold(problem, net, atol=1e-12)
-    assert set(report) == {"autograd", "zcs", "taylor"} and set(report["taylor"]) == {"dirichlet_u_boundary",
+    assert set(report) == {"autograd", "zcs", "taylor", "stde"} and set(report["taylor"]) == {"dirichlet_u_boundary",
                                                                                       "neumann_u_x_max"}
     assert set(assert_residual_vanishes(problem, exact, atol=1e-12, backends="taylor")) == {"taylor"}
     assert net.hidden[0].weight.dtype == torch.float32
@@ -133,10 +133,11 @@ def test_a_missing_term_is_caught_in_that_term_only():
         return terms
 
     problem = Problem(KOVASZNAY, missing, ("u", "v", "p"))
-    with pytest.raises(AssertionError, match="2 of 6 residual checks failed") as info:
+    with pytest.raises(AssertionError, match="3 of 9 residual checks failed") as info:
         assert_residual_vanishes(problem, kovasznay, atol=1e-11)
     message = str(info.value)
     assert "'momentum_x' (backend 'autograd')" in message and "'momentum_x' (backend 'zcs')" in message
+    assert "'momentum_x' (backend 'stde')" in message
     assert "momentum_y" not in message and "continuity" not in message
     assert re.search(r"worst at x=-?[\d.]+, y=-?[\d.]+", message)
     # the heat equation without its diffusion term
@@ -220,7 +221,7 @@ def test_every_backend_matches_finite_differences_on_an_mlp():
     net = mlp(3, 2)
     x = torch.rand(24, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 - 1
     report = assert_derivatives_match(net, x, orders=3, names=("x", "y", "t"))
-    assert set(report) == {"autograd", "zcs", "taylor"} and max(report.values()) < 1e-4
+    assert set(report) == {"autograd", "zcs", "taylor", "stde"} and max(report.values()) < 1e-4
     assert_derivatives_match(net, x, orders=[("x", "x", "t", "t"), (1, 2)], names=("x", "y", "t"))
     assert_derivatives_match(copy.deepcopy(net).float(), x.float(), orders=2, backends=["taylor"])  # float64 copy
     with pytest.raises(ValueError, match=r"orders: 'z' in \('x', 'z'\) is not a coordinate"):

@@ -22,8 +22,9 @@ from torch import Tensor
 
 from ..checks import check_finite_float, check_positive_int, check_vector
 from ..geometry import Geometry, SpaceTimeDomain
-from .conditions import Condition, Value, evaluate_value
+from .conditions import Condition
 from .fields import Fields
+from .values import Value, evaluate_value
 
 
 class PointValue(Condition):

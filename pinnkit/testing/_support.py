@@ -49,13 +49,15 @@ def float64_net(net: Solution, name: str = "solution") -> nn.Module:
 
 def select_backends(net: nn.Module, backends: Backends, name: str = "solution") -> list[Backend]:
     """The PINN backends to check ``net`` with: with ``backends=None`` every one of ``backend_names("pinn")``
-    whose :meth:`~pinnkit.derivatives.Backend.check` accepts ``net``; else those named, each of which must accept
-    it (a ``ValueError`` naming the backend and what ``net`` lacks otherwise)."""
+    whose :meth:`~pinnkit.derivatives.Backend.check` accepts ``net`` (``"stde"`` with its exact operators,
+    ``directions=None``: an estimate is not expected to vanish); else those named, each of which must accept it
+    (a ``ValueError`` naming the backend and what ``net`` lacks otherwise)."""
     if backends is None:
         chosen = []
         for key in backend_names("pinn"):
             try:
-                chosen.append(Backend(key).check(net, "pinn", name))
+                backend = Backend(key, directions=None) if key == "stde" else Backend(key)
+                chosen.append(backend.check(net, "pinn", name))
             except ValueError:
                 continue
         return chosen

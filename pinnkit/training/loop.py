@@ -159,19 +159,12 @@ class TrainingLoop:
         raises :class:`NonFiniteLossError`. A history record is written every ``log_every`` steps (default
         :attr:`default_log_every`) and at the end.
 
-        **Quasi-Newton runs** (L-BFGS, BFGS, SSBFGS, SSBroyden): ``steps`` counts iterations, driven in chunks of
-        :data:`~pinnkit.training.optimizers.QUASI_NEWTON_CHUNK` (25) with the objective held fixed inside a chunk
-        (progress, callbacks, checkpoints and the rollback to the last finite state between chunks), at most
-        :data:`~pinnkit.training.optimizers.EVALUATIONS_PER_ITERATION` (25) loss evaluations per iteration. The
-        settings unless ``optimizer_options`` say otherwise (:data:`~pinnkit.training.optimizers.LBFGS_DEFAULTS`,
-        :data:`~pinnkit.training.optimizers.QUASI_NEWTON_DEFAULTS`): ``lr=1`` (the unit quasi-Newton step), a
-        strong-Wolfe line search, for L-BFGS ``history_size=50``, and **no tolerance stops**
-        (``tolerance_grad=0``, ``tolerance_change=0``): the run ends after ``steps`` iterations, or earlier only
-        when no descent is possible in the parameters' precision. The stopping rule is the caller's to set:
-        ``optimizer_options={"tolerance_grad": g}`` stops once ``max |gradient| <= g``,
-        ``{"tolerance_change": c}`` once an iteration changes the loss or the parameters by less than ``c``;
-        :attr:`stop_reason` then says which rule ended the run (and :class:`~pinnkit.EarlyStopping` works on the
-        chunks' records).
+        **Quasi-Newton runs** (L-BFGS, BFGS, SSBFGS, SSBroyden; :mod:`pinnkit.training.optimizers` has the details):
+        ``steps`` counts iterations, in chunks of 25 with the objective held fixed inside each; ``lr=1``, a
+        strong-Wolfe line search, L-BFGS ``history_size=50`` and **no tolerance stops** unless
+        ``optimizer_options`` say otherwise. Set the stopping rule there: ``{"tolerance_grad": g}`` stops once
+        ``max |gradient| <= g``, ``{"tolerance_change": c}`` once an iteration changes the loss or the parameters
+        by less than ``c``; :attr:`stop_reason` says which rule ended the run.
         """
         steps = check_non_negative_int(steps, "steps")
         log_every = check_positive_int(self.default_log_every if log_every is None else log_every, "log_every")

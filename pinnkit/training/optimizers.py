@@ -10,7 +10,13 @@ lr=1e-3)``). Three kinds of step follow from the optimizer built (:func:`step_ki
   own backward pass(es);
 * ``"quasi_newton"``: an optimizer whose ``step`` takes a closure and runs many iterations (L-BFGS, or the dense
   :class:`~pinnkit.optim.QuasiNewton` ones: BFGS, SSBFGS, SSBroyden), driven in chunks of
-  :data:`QUASI_NEWTON_CHUNK` iterations.
+  :data:`QUASI_NEWTON_CHUNK` (25) iterations with the objective held fixed inside a chunk (progress, callbacks,
+  checkpoints and the rollback to the last finite state between chunks), at most
+  :data:`EVALUATIONS_PER_ITERATION` (25) loss evaluations per iteration. Their settings unless
+  ``optimizer_options`` say otherwise are :data:`LBFGS_DEFAULTS` and :data:`QUASI_NEWTON_DEFAULTS`: ``lr=1`` (the
+  unit quasi-Newton step), a strong-Wolfe line search, for L-BFGS ``history_size=50``, and no tolerance stops
+  (``tolerance_grad=0``, ``tolerance_change=0``): a run ends after its iterations, or earlier only when no
+  descent is possible in the parameters' precision, unless the caller sets a tolerance.
 """
 
 from __future__ import annotations
