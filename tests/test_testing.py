@@ -23,6 +23,7 @@ from pinnkit.testing import (
     check_convergence,
     finite_difference,
 )
+from tests.pde.test_equations import Solution
 
 NU = 0.05
 SPACE_TIME = G.Interval(-1, 1) * G.TimeDomain(0, 1)
@@ -42,15 +43,6 @@ def heat_solution(p):
 
 def kovasznay(x):
     return kovasznay_solution(x, RE)
-
-
-class Solution(torch.nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x):
-        return self.fn(x)[:, None]
 
 
 def number_after(label: str, text: str) -> float:

@@ -121,7 +121,7 @@ class Evaluator:
         if missing:
             raise ValueError(f"parameters: the problem's PDE parameters {missing} have no value")
         #: Multi-indices the ``"taylor"`` backend propagates (the residual's, then what conditions asked for).
-        self.alphas: set[MultiIndex] = set(getattr(problem, "residual_alphas", ()))
+        self.alphas: set[MultiIndex] = set(problem.residual_alphas)
 
     def engine(self, points: Tensor) -> Derivatives:
         """The derivative engine of the backend for the network at ``points`` (N, d)."""
