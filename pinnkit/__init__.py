@@ -13,6 +13,7 @@ from . import (
                checks,
                cli,
                derivatives,
+               distributed,
                dynamics,
                functions,
                geometry,
@@ -47,7 +48,7 @@ __all__ = [
     "Backend", "Checkpoint", "DirichletBC", "EarlyStopping", "InitialCondition", "MeanValue", "Model", "NeumannBC",
     "OperatorModel", "NonFiniteLossError", "ObservedData", "PeriodicBC", "PointValue", "Problem", "RobinBC",
     "TimeMarching", "Trainer",
-    "__version__", "callbacks", "checks", "cli", "derivatives",
+    "__version__", "callbacks", "checks", "cli", "derivatives", "distributed",
     "dynamics", "geometry", "load", "metrics", "nets", "optim", "pde",
     "sampling", "functions", "OperatorProblem", "OperatorTrainer", "training", "weighting",
 ]

@@ -83,7 +83,7 @@ class MConFIG(DirectionOptimizer):
             self._loss_steps = [0] * m
         params = self._params()
         i = self._steps % m
-        grads = per_loss_gradients([losses[i]], params, "loop")
+        grads = self._across_ranks(per_loss_gradients([losses[i]], params, "loop"))
         beta1, beta2 = self.betas
         with torch.no_grad():
             for p, g in zip(params, grads, strict=True):

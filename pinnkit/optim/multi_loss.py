@@ -67,6 +67,9 @@ class MultiLossOptimizer(torch.optim.Optimizer):
 
     #: Grouping used when ``groups=None``.
     default_groups: ClassVar[str] = "each"
+    #: Set by a data-parallel training loop (:mod:`pinnkit.distributed`): per-loss gradients -> their sums over
+    #: the ranks, which every rank then combines alike. None: one process.
+    gradient_sum: Callable[[list[Tensor]], list[Tensor]] | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any):
         if params_given(args, kwargs):
@@ -79,7 +82,7 @@ class MultiLossOptimizer(torch.optim.Optimizer):
     def __getstate__(self) -> dict[str, Any]:
         # torch keeps only defaults, state and param_groups; the losses' settings and counters belong too.
         # A learning-rate scheduler's wrapper of `step` is an instance attribute that must not travel.
-        return {k: v for k, v in self.__dict__.items() if k != "step"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("step", "gradient_sum")}
 
     def _init_losses(self, groups: Groups | None, gradients: str) -> None:
         self.groups = _check_groups(self.default_groups if groups is None else groups)
@@ -166,10 +169,18 @@ class MultiLossOptimizer(torch.optim.Optimizer):
         """The parameters that require grad, group by group."""
         return [p for group in self.param_groups for p in group["params"] if p.requires_grad]
 
+    def _across_ranks(self, grads: list[Tensor]) -> list[Tensor]:
+        """``grads`` summed over the ranks of data-parallel training (as they are in one process)."""
+        return grads if self.gradient_sum is None else self.gradient_sum(grads)
+
     def _loss_gradients(self, losses: list[Tensor], params: list[Tensor]) -> list[Tensor]:
         """Per-loss gradients ``(m, *p.shape)`` per parameter, by ``self.gradients`` (see
-        :mod:`pinnkit.optim.gradients`). ``"auto"``: batched on accelerators (falling back to the loop, with a
-        warning, if batching fails), the loop on the CPU, where it measured faster."""
+        :mod:`pinnkit.optim.gradients`), summed over the ranks of data-parallel training."""
+        return self._across_ranks(self._local_loss_gradients(losses, params))
+
+    def _local_loss_gradients(self, losses: list[Tensor], params: list[Tensor]) -> list[Tensor]:
+        """:meth:`_loss_gradients` of this process. ``"auto"``: batched on accelerators (falling back to the loop,
+        with a warning, if batching fails), the loop on the CPU, where it measured faster."""
         method = self.gradients
         if method == "auto":
             if not self._auto_prefers_batched(params) or self._batched_failed or len(losses) == 1:

@@ -50,6 +50,12 @@ class Condition(abc.ABC):
     """A constraint on the solution at a set of points; see the module docstring."""
 
     kind = "condition"
+    #: How data-parallel training splits the condition's points over the ranks (:mod:`pinnkit.distributed.shard`):
+    #: ``"rows"`` (each point has its own residual row), ``"pairs"`` (point ``i`` and point ``n/2 + i`` make row
+    #: ``i``) or ``"whole"`` (the residual couples all the points: every rank evaluates all of them).
+    rows = "rows"
+    #: Keys of :meth:`prepare`'s data that are not one row per point (kept whole when the points are split).
+    shared_data: tuple[str, ...] = ()
 
     def __init__(self, output: str | None, n: int, method: str, points, name: str | None):
         self.output = output
@@ -185,6 +191,7 @@ class NeumannBC(_OnBoundary):
     """``du/dn = g`` on ``where`` (outward unit normal ``n``)."""
 
     kind = "neumann"
+    shared_data = ("axes",)
 
     def __init__(self, where=None, value: Value = 0.0, *, output: str | None = None, n: int | None = None,
                  method: str = "sobol", points=None, name: str | None = None):
@@ -235,6 +242,7 @@ class PeriodicBC(Condition):
     """
 
     kind = "periodic"
+    rows = "pairs"
 
     def __init__(self, coordinate: str, *, output: str | None = None, orders: tuple[int, ...] = (0,),
                  n: int | None = None, method: str = "sobol", name: str | None = None):

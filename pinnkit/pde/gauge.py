@@ -78,6 +78,7 @@ class MeanValue(Condition):
     """
 
     kind = "mean"
+    rows = "whole"
 
     def __init__(self, value: float = 0.0, *, output: str | None = None, n: int = 1024, times: int = 11,
                  method: str = "sobol", name: str | None = None):

@@ -156,3 +156,18 @@ class Resample(PointPool):
     def load_state_dict(self, state):
         super().load_state_dict(state)
         self.every.last_step = state["last_step"]
+
+
+#: The point counts of pool samplers that weak scaling multiplies (the pool, RAD's candidates, RAR-D's additions).
+SCALED_COUNTS = ("n", "candidates", "add")
+
+
+def scale_points(sampler: Sampler, factor: int) -> None:
+    """Weak scaling of data-parallel training (:mod:`pinnkit.distributed`): multiply the sampler's point counts
+    (:data:`SCALED_COUNTS`) by ``factor``, the number of ranks, so that its count is per rank."""
+    if not isinstance(sampler, PointPool):
+        raise ValueError(f"distributed: weak scaling multiplies a pool sampler's point count by the number of ranks; "
+                         f"{type(sampler).__name__} has none (use DataParallel(scaling='strong'))")
+    for name in SCALED_COUNTS:
+        if isinstance(getattr(sampler, name, None), int):
+            setattr(sampler, name, getattr(sampler, name) * factor)

@@ -12,6 +12,12 @@ time, a history of records (step, optimizer, loss, each term, learning rate, tim
 scalars), a tqdm progress bar, the callbacks of :mod:`pinnkit.callbacks`, and checkpoints of the whole state
 (:meth:`TrainingLoop.save`, :meth:`TrainingLoop.load_state`).
 
+Under data-parallel training (:mod:`pinnkit.distributed`) every rank runs this same loop in step: the gradients
+are summed over the ranks (the objective's are rank shares, :attr:`Objective.sharded`) or averaged (every rank
+evaluated the whole objective) before any optimizer sees them, the multi-loss optimizers sum each loss's
+gradient, every loss value is global, so every rank takes the same step; rank 0 alone shows the progress bar and
+writes checkpoints.
+
 Non-finite training costs nothing (:mod:`pinnkit.training.rollback`): a NaN or infinite loss, a non-finite
 gradient, or a NaN inside L-BFGS's line search restores the last state whose loss was evaluated finite
 (parameters, optimizer, scheduler, points, step count, history) and raises :class:`NonFiniteLossError`; a
@@ -40,6 +46,9 @@ from ..checks import (
     check_positive_int,
     check_scheduler,
 )
+from ..distributed.collectives import barrier, broadcast_tensors
+from ..distributed.ranks import Ranks
+from ..distributed.training import check_resume, ranks_state, reduce_gradients, reduced
 from ..errors import CheckpointError, NonFiniteLossError
 from .fingerprint import check_fingerprint
 from .objective import Objective
@@ -80,6 +89,8 @@ class TrainingLoop:
         ``w_k`` (default 1); unknown names are an error.
     device : torch.device, optional
         Where the objective's tensors live (default: that of its first parameter).
+    ranks : Ranks, optional
+        The process group of data-parallel training (:func:`pinnkit.distributed.start`); None: one process.
     """
 
     #: ``log_every`` of :meth:`fit` when it is not given.
@@ -89,7 +100,8 @@ class TrainingLoop:
 
     def __init__(self, objective: Objective, *, optimizer: str | Callable = "adam", lr: float = 1e-3,
                  optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
-                 loss_weights: Mapping[str, float] | None = None, device: torch.device | None = None):
+                 loss_weights: Mapping[str, float] | None = None, device: torch.device | None = None,
+                 ranks: Ranks | None = None):
         if not isinstance(objective, Objective):
             raise ValueError(f"objective must be a pinnkit.training.Objective; got {type(objective).__name__}")
         self.objective = objective
@@ -97,6 +109,12 @@ class TrainingLoop:
         if not params:
             raise ValueError("nothing to train: there are no parameters that require gradients")
         self.device = torch.device(device) if device is not None else params[0].device
+        if ranks is not None and not isinstance(ranks, Ranks):
+            raise ValueError(f"ranks must be a pinnkit.distributed.Ranks; got {type(ranks).__name__}")
+        #: The ranks of data-parallel training (None: one process).
+        self.ranks = ranks if ranks is not None and ranks.world_size > 1 else None
+        if self.ranks is not None:  # every rank starts from rank 0's parameters
+            broadcast_tensors(params, self.ranks)
         self.loss_weights = check_loss_weights(loss_weights, objective.terms)
         if scheduler is not None and not callable(scheduler):
             raise ValueError(f"scheduler must be a function optimizer -> LRScheduler; got {type(scheduler).__name__}")
@@ -122,6 +140,8 @@ class TrainingLoop:
         self.step_kind = step_kind(self.optimizer)
         if self.step_kind == "multi_loss":
             self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
+            if self.ranks is not None:
+                self.optimizer.gradient_sum = self._summed
         self.scheduler = None
         if self.scheduler_factory is not None and self.step_kind != "quasi_newton":
             self.scheduler = check_scheduler(self.scheduler_factory(self.optimizer))
@@ -147,6 +167,19 @@ class TrainingLoop:
                     "with it.", stacklevel=3)
             self._choice = choice
             self._build_optimizer()
+
+    # ------------------------------------------------------------------ ranks
+    @property
+    def is_main(self) -> bool:
+        """Whether this process prints and writes files: rank 0, or the only process."""
+        return self.ranks is None or self.ranks.is_main
+
+    def _reduce_gradients(self) -> None:
+        if self.ranks is not None:
+            reduce_gradients(self.trainable_parameters(), self.ranks, self.objective.sharded)
+
+    def _summed(self, grads: list[Tensor]) -> list[Tensor]:
+        return reduced(grads, self.ranks, self.objective.sharded)
 
     # ------------------------------------------------------------------ training
     def fit(self, steps: int, *, optimizer: str | Callable | None = None, lr: float | None = None,
@@ -178,7 +211,7 @@ class TrainingLoop:
         for cb in callbacks:  # before the progress bar: a callback may refuse to start (an unwritable path)
             cb.on_fit_start(self)
         label = self.optimizer_name if self.progress_label is None else f"{self.progress_label} ({self.optimizer_name})"
-        bar = _progress_bar(steps, label, progress)
+        bar = _progress_bar(steps, label, progress and self.is_main)
         end = self.step + steps
         try:
             if self.step_kind == "quasi_newton":
@@ -216,6 +249,7 @@ class TrainingLoop:
                     raise self._roll_back(evaluation.terms, "update")
             else:
                 total.backward()
+                self._reduce_gradients()
                 if not all_finite([p.grad for p in self.trainable_parameters() if p.grad is not None]):
                     raise self._roll_back(evaluation.terms, "gradient")
                 self.optimizer.step()
@@ -246,6 +280,7 @@ class TrainingLoop:
             last.update(evaluation=evaluation, total=total.detach())
             if torch.isfinite(total):
                 total.backward()
+                self._reduce_gradients()
             return total
 
         while self.step < end and not self.stop_training:
@@ -341,6 +376,7 @@ class TrainingLoop:
                "optimizer_choice": self._choice.plain(),
                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
                "loss_weights": self.loss_weights,
+               "ranks": ranks_state(self.ranks),
                "torch_rng": {"cpu": torch.get_rng_state(),
                              "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}}
         objective = self.objective.state_dict()
@@ -357,7 +393,10 @@ class TrainingLoop:
         if not math.isfinite(state["loss"]):
             raise NonFiniteLossError(f"not saving to {path}: the loss of this state is {state['loss']} (step "
                                      f"{self.step}); the file keeps what it held")
-        save_atomic(state, path)
+        if self.is_main:
+            save_atomic(state, path)
+        if self.ranks is not None:  # the file is complete before any rank goes on (and may read it)
+            barrier(self.ranks)
 
     def load_state(self, path: str | os.PathLike, strict: bool = True) -> None:
         """Resume from a checkpoint written by :meth:`save` for the same set-up: the network, PDE parameters,
@@ -382,6 +421,7 @@ class TrainingLoop:
             self._finite, self._loss_now = FiniteState(), None
             return
         check_fingerprint(state, self.objective.fingerprint(), source)
+        check_resume(state.get("ranks"), self.ranks, source)
         self.objective.load_state_dict(dict(state), source)
         name, saved = state["optimizer_name"], OptimizerChoice.from_plain(state.get("optimizer_choice"))
         if saved is not None and not saved.same_as(self._choice):  # rebuild it as it was

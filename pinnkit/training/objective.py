@@ -60,6 +60,13 @@ class Objective(abc.ABC):
         """The terms that are PDE residuals (default none)."""
         return ()
 
+    @property
+    def sharded(self) -> bool:
+        """Under data-parallel training (:mod:`pinnkit.distributed`): whether each rank's evaluation is its share
+        of the terms (values global, gradients the rank's part: the loop sums the gradients over the ranks) rather
+        than the whole objective on every rank (the loop averages them). Default False."""
+        return False
+
     @abc.abstractmethod
     def parameters(self) -> list[Tensor]:
         """The trainable tensors, always in the same order."""

@@ -23,6 +23,9 @@ from torch import Tensor, nn
 
 from ..checks import check_device, check_dtype, check_seed
 from ..derivatives.backend import Backend
+from ..distributed.ranks import DataParallel, Ranks
+from ..distributed.ranks import start as start_ranks
+from ..distributed.shard import block, global_means, square_sum
 from ..pde.evaluator import InputBatch
 from ..pde.operator_problem import OperatorProblem
 from ..pde.specification import Batch
@@ -41,12 +44,13 @@ class OperatorObjective(ProblemObjective):
 
     def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor, batch_size: int | None,
                  sampler: FixedPoints | Resample | None, backend: str | Backend, device: torch.device,
-                 dtype: torch.dtype, seed: int):
+                 dtype: torch.dtype, seed: int, ranks: Ranks | None = None):
         if not isinstance(problem, OperatorProblem):
             raise ValueError(f"problem must be a pinnkit OperatorProblem; got {type(problem).__name__}")
         if not isinstance(net, nn.Module):
             raise ValueError(f"net must be a torch.nn.Module; got {type(net).__name__}")
-        super().__init__(problem, net, backend=backend, kind="operator", device=device, dtype=dtype, seed=seed)
+        super().__init__(problem, net, backend=backend, kind="operator", device=device, dtype=dtype, seed=seed,
+                         ranks=ranks)
         streams = np.random.SeedSequence(seed).spawn(3)
         self.rng = np.random.default_rng(streams[0])
         self.function_rng = np.random.default_rng(streams[2])
@@ -64,6 +68,15 @@ class OperatorObjective(ProblemObjective):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= pool:
             raise ValueError(f"batch_size must be an integer in [1, {pool}] (the pool of functions); got "
                              f"{batch_size!r}")
+        if self.ranks is not None and self.ranks.scaling == "weak":  # batch_size functions per rank
+            batch_size *= self.ranks.world_size
+            if batch_size > pool:
+                raise ValueError(f"batch_size: weak scaling takes batch_size functions per rank, "
+                                 f"{batch_size} in all, more than the pool of {pool}")
+        if self.ranks is not None and batch_size < self.ranks.world_size:
+            raise ValueError(f"batch_size: data-parallel operator training splits each batch of functions over the "
+                             f"{self.ranks.world_size} ranks, so it needs at least {self.ranks.world_size}; got "
+                             f"{batch_size}")
         self.batch_size = batch_size
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
         if not isinstance(self.sampler, (FixedPoints, Resample)):
@@ -97,9 +110,14 @@ class OperatorObjective(ProblemObjective):
     def losses(self, index: np.ndarray, step: int = 0) -> dict[str, Tensor]:
         """The loss terms for the functions ``index`` of the pool."""
         batch = self.current_batch(step)
+        if self.ranks is not None:  # this rank's block of the batch of functions
+            index = index[block(len(index), self.ranks)]
         idx = torch.as_tensor(index, device=self.device)
         inputs = InputBatch(self.sensor_values[idx], self._values[idx])
         residuals = self.evaluator.residuals(batch, inputs)
+        if self.ranks is not None:
+            return global_means({name: square_sum(residuals[name], batch_axes=2) for name in self.problem.terms},
+                                self.ranks)
         return {name: mean_square(residuals[name], batch_axes=2) for name in self.problem.terms}
 
     def evaluate(self, step: int) -> Evaluation:
@@ -185,6 +203,9 @@ class OperatorTrainer(ProblemTrainer):
         As for :class:`~pinnkit.training.TrainingLoop` (L-BFGS and the multi-loss optimizers included).
     device, dtype, seed
         As for :class:`~pinnkit.Trainer`.
+    distributed : DataParallel, bool or None
+        As for :class:`~pinnkit.Trainer`: each rank takes its block of every batch of functions (``"weak"``
+        scaling: ``batch_size`` functions per rank).
     """
 
     def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor = 1000,
@@ -192,12 +213,15 @@ class OperatorTrainer(ProblemTrainer):
                  backend: str | Backend = "zcs",
                  optimizer: str | Callable = "adam", lr: float = 1e-3, optimizer_options: Mapping | None = None,
                  scheduler: Callable | None = None, device: str | torch.device = "cpu",
-                 dtype: torch.dtype = torch.float32, loss_weights: Mapping[str, float] | None = None, seed: int = 0):
+                 dtype: torch.dtype = torch.float32, loss_weights: Mapping[str, float] | None = None, seed: int = 0,
+                 distributed: DataParallel | bool | None = None):
         device, dtype, seed = check_device(device), check_dtype(dtype), check_seed(seed)
+        ranks = start_ranks(distributed, device)
+        device = device if ranks is None else ranks.device
         objective = OperatorObjective(problem, net, functions=functions, batch_size=batch_size, sampler=sampler,
-                                      backend=backend, device=device, dtype=dtype, seed=seed)
+                                      backend=backend, device=device, dtype=dtype, seed=seed, ranks=ranks)
         super().__init__(objective, optimizer=optimizer, lr=lr, optimizer_options=optimizer_options,
-                         scheduler=scheduler, loss_weights=loss_weights, device=device)
+                         scheduler=scheduler, loss_weights=loss_weights, device=device, ranks=ranks)
 
     features = from_objective("features", "The pool of training functions (F, q).")
     batch_size = from_objective("batch_size", "Functions per step.")

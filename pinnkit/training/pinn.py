@@ -25,12 +25,18 @@ from torch import Tensor, nn
 
 from ..checks import check_device, check_dtype, check_pointwise_net, check_seed
 from ..derivatives.backend import Backend
+from ..distributed.collectives import gather_rows
+from ..distributed.ranks import DataParallel, Ranks
+from ..distributed.ranks import start as start_ranks
+from ..distributed.shard import block, block_sizes, global_means, local_weights, shard_batch, square_sum
 from ..metrics import l2_relative_error
 from ..nets.deeponet import DeepONet
 from ..ownership import weak_method
 from ..pde.operator_problem import OperatorProblem
 from ..pde.problem import Problem
+from ..pde.specification import Batch
 from ..sampling import FixedPoints, Sampler
+from ..sampling.sampler import scale_points
 from ..weighting import Weighting, combine
 from .objective import Evaluation
 from .prediction import as_points, predict_points, reference_arrays
@@ -46,7 +52,7 @@ class PINNObjective(ProblemObjective):
 
     def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None, weighting: Weighting | None,
                  backend: str | Backend, device: torch.device, dtype: torch.dtype, seed: int,
-                 reference: tuple[Any, Any] | None):
+                 reference: tuple[Any, Any] | None, ranks: Ranks | None = None):
         if isinstance(problem, OperatorProblem):
             raise TypeError("problem is an OperatorProblem (a family of problems, one per input function): train "
                             "it with pinnkit.OperatorTrainer and a DeepONet")
@@ -57,7 +63,8 @@ class PINNObjective(ProblemObjective):
         if isinstance(net, DeepONet):
             raise TypeError("net must map points to outputs; a DeepONet maps input functions to solutions: train "
                             "it with pinnkit.OperatorTrainer on an OperatorProblem; got DeepONet")
-        super().__init__(problem, net, backend=backend, kind="pinn", device=device, dtype=dtype, seed=seed)
+        super().__init__(problem, net, backend=backend, kind="pinn", device=device, dtype=dtype, seed=seed,
+                         ranks=ranks)
         check_pointwise_net(self.net, problem.domain.sample_interior(5, "sobol", seed=0, dtype=dtype, device=device))
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
@@ -68,20 +75,34 @@ class PINNObjective(ProblemObjective):
         self.sampler.claim(self, "sampler")
         if weighting is not None:
             weighting.claim(self, "weighting")
-        self.sampler.setup(problem.domain, self.rng, dtype, device, residual=weak_method(self.pde_residual))
+        if self.ranks is not None and self.ranks.scaling == "weak":
+            scale_points(self.sampler, self.ranks.world_size)
+        self.sampler.setup(problem.domain, self.rng, dtype, device, residual=weak_method(self.sampler_residual))
         self.weighting = combine([self.sampler.weighting(), weighting])
         if self.weighting is not None:
             self.weighting.setup(problem, dtype, device)
         self.reference = None if reference is None else reference_arrays(reference, problem, dtype, device)
         self.condition_terms = tuple(c.name for c in problem.conditions)
         self.loss_weights = {k: 1.0 for k in problem.terms}  # the trainer's, once it has checked them
+        self._local: tuple[Batch, Batch, dict[str, Tensor]] | None = None  # (global batch, this rank's share, rows)
 
     # ------------------------------------------------------------------ the loss
     def pde_residual(self, points: Tensor) -> Tensor:
-        """The detached PDE residual at any ``points`` (N,) or (N, m), in chunks (for samplers' candidates)."""
+        """The detached PDE residual at any ``points`` (N,) or (N, m), in chunks."""
         return self.evaluator.pde_residual(points)
 
+    def sampler_residual(self, points: Tensor) -> Tensor:
+        """:meth:`pde_residual` for the sampler's candidates: under data-parallel training each rank evaluates its
+        block of them and every rank gets them all (a collective: all ranks call it together)."""
+        if self.ranks is None:
+            return self.pde_residual(points)
+        n = len(points)
+        local = self.pde_residual(points[block(n, self.ranks)])
+        return gather_rows(local, block_sizes(n, self.ranks.world_size), self.ranks)
+
     def evaluate(self, step: int) -> Evaluation:
+        if self.ranks is not None:
+            return self._evaluate_share(step)
         batch = self.current_batch(step)
         residuals = self.evaluator.residuals(batch)
         terms = {name: mean_square(residuals[name]) for name in self.condition_terms}
@@ -97,8 +118,46 @@ class PINNObjective(ProblemObjective):
                     terms[name] = mean_square(residuals[name], weights[name])
         return Evaluation({name: terms[name] for name in self.problem.terms}, {"residuals": residuals})
 
+    def _evaluate_share(self, step: int) -> Evaluation:
+        """:meth:`evaluate` under data-parallel training: this rank's rows, global values, the rank's gradient
+        shares (:mod:`pinnkit.distributed.shard`)."""
+        batch = self.current_batch(step)
+        if self._local is None or self._local[0] is not batch:
+            self._local = (batch, *shard_batch(batch, self.problem.conditions, self.ranks))
+        _, local, rows = self._local
+        residuals = self.evaluator.residuals(local)
+        parts = {name: square_sum(residuals[name]) for name in self.condition_terms}
+        weights, gathered = None, None
+        if self.weighting is not None:
+            conditions = global_means(parts, self.ranks) if parts else {}
+            losses = {k: self.loss_weights[k] * v.detach() for k, v in conditions.items()}
+            gathered = self._gathered(residuals, batch)
+            weights = local_weights(self.weighting.weights(self._batch_points, gathered, losses), rows)
+        for name in self.problem.pde_terms:
+            parts[name] = square_sum(residuals[name], _for_term(weights, name))
+        if isinstance(weights, Mapping):
+            for name in self.condition_terms:
+                if name in weights:
+                    parts[name] = square_sum(residuals[name], weights[name])
+        terms = global_means(parts, self.ranks)
+        return Evaluation({name: terms[name] for name in self.problem.terms},
+                          {"residuals": residuals, "gathered": gathered, "batch": batch})
+
+    def _gathered(self, residuals: dict[str, Tensor], batch: Batch) -> Tensor:
+        """The detached PDE residual of all ranks at the global PDE points, in their order (a collective)."""
+        n = batch.slices["pde"].stop
+        return gather_rows(_stacked(residuals, self.problem.pde_terms), block_sizes(n, self.ranks.world_size),
+                           self.ranks)
+
     def after_step(self, step: int, evaluation: Evaluation) -> None:
-        self.sampler.update(step, _stacked(evaluation.details["residuals"], self.problem.pde_terms))
+        details = evaluation.details
+        if self.ranks is None:
+            residual = _stacked(details["residuals"], self.problem.pde_terms)
+        else:
+            residual = details["gathered"]
+            if residual is None:
+                residual = self._gathered(details["residuals"], details["batch"])
+        self.sampler.update(step, residual)
         if self.weighting is not None:
             self.weighting.update(step)
 
@@ -190,6 +249,12 @@ class Trainer(ProblemTrainer):
         Seeds the sampling of collocation and condition points (the net's initialisation is the caller's).
     reference : (points, values), optional
         Reference solution; its relative L2 error is recorded as ``l2_relative_error`` in the history.
+    distributed : DataParallel, bool or None
+        Data-parallel training over the ranks of a process group (:mod:`pinnkit.distributed`): each rank evaluates
+        its share of the points, and every rank takes the step one process would take on all of them. None (the
+        default): when launched by ``torchrun`` / ``srun`` or inside a running process group, with strong
+        scaling; ``False``: one process regardless; ``pinnkit.distributed.DataParallel(scaling="weak")``: the
+        sampler's count of points per rank.
     """
 
     def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None = None,
@@ -197,12 +262,15 @@ class Trainer(ProblemTrainer):
                  optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
                  backend: str | Backend = "autograd", device: str | torch.device = "cpu",
                  dtype: torch.dtype | str = torch.float32, loss_weights: Mapping[str, float] | None = None,
-                 seed: int = 0, reference: tuple[Any, Any] | None = None):
+                 seed: int = 0, reference: tuple[Any, Any] | None = None,
+                 distributed: DataParallel | bool | None = None):
         device, dtype, seed = check_device(device), check_dtype(dtype), check_seed(seed)
+        ranks = start_ranks(distributed, device)
+        device = device if ranks is None else ranks.device
         objective = PINNObjective(problem, net, sampler=sampler, weighting=weighting, backend=backend,
-                                  device=device, dtype=dtype, seed=seed, reference=reference)
+                                  device=device, dtype=dtype, seed=seed, reference=reference, ranks=ranks)
         super().__init__(objective, optimizer=optimizer, lr=lr, optimizer_options=optimizer_options,
-                         scheduler=scheduler, loss_weights=loss_weights, device=device)
+                         scheduler=scheduler, loss_weights=loss_weights, device=device, ranks=ranks)
         objective.loss_weights = self.loss_weights
 
     weighting = from_objective("weighting", "The loss weighting (None without one).")

@@ -7,7 +7,9 @@
 * the evaluator of the residuals (:meth:`~pinnkit.pde.Problem.evaluator`), built once;
 * the conditions' points and the batch of a step (:meth:`ProblemObjective.current_batch`), rebuilt only when the
   sampler moves its points;
-* the part of the state and the fingerprint that follow from the above.
+* the part of the state and the fingerprint that follow from the above;
+* under data-parallel training (:mod:`pinnkit.distributed`), the :class:`~pinnkit.distributed.Ranks` it runs on:
+  :attr:`ProblemObjective.sharded` tells the loop that its terms' gradients are this rank's shares.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ..derivatives.backend import Backend, as_backend
+from ..distributed.ranks import Ranks
 from ..nets.registry import spec_or_none
 from ..pde.specification import Batch
 from ..sampling import Sampler
@@ -32,8 +35,10 @@ class ProblemObjective(Objective):
     sampler: Sampler
 
     def __init__(self, problem: Any, net: nn.Module, *, backend: str | Backend, kind: str, device: torch.device,
-                 dtype: torch.dtype, seed: int):
+                 dtype: torch.dtype, seed: int, ranks: Ranks | None = None):
         self.problem, self.device, self.dtype, self.seed = problem, device, dtype, seed
+        #: The ranks of data-parallel training (None: one process).
+        self.ranks = ranks if ranks is not None and ranks.world_size > 1 else None
         self.net = net.to(device=device, dtype=dtype)
         problem.check_net(self.net, dtype, device)
         self.backend = as_backend(backend, kind).check(self.net, kind)
@@ -44,6 +49,11 @@ class ProblemObjective(Objective):
         self.condition_points: dict[str, Tensor] = problem.sample_conditions(seed)
         self._batch: Batch | None = None
         self._batch_points: Tensor | None = None
+
+    @property
+    def sharded(self) -> bool:
+        """Whether each rank evaluates its share of the terms (the loop then sums the gradients over the ranks)."""
+        return self.ranks is not None
 
     @property
     def terms(self) -> tuple[str, ...]:

@@ -1,0 +1,109 @@
+"""Each rank's share of the rows of a batch, and loss terms that are global means of the ranks' shares.
+
+Rank ``q`` of ``W`` owns the contiguous block ``[floor(n q / W), floor(n (q+1) / W))`` of ``n`` rows, so the
+blocks gathered in rank order are the rows in their global order (:func:`block_sizes`). A condition says how its
+points split (:attr:`pinnkit.pde.conditions.Condition.rows`): point by point, by matched pairs (periodic
+conditions), or not at all (a mean over all its points: every rank evaluates it whole).
+
+A loss term of ``n`` rows ``L = (1/n) sum_i s_i`` (``s_i = w_i r_i^2`` summed over columns) is formed from the
+ranks' partial sums ``S_q`` and row counts ``n_q`` (:func:`global_means`):
+
+    value    = (sum_q S_q) / (sum_q n_q)          on every rank
+    gradient = dS_q / (sum_q n_q)                  on rank q
+
+so the gradients summed over the ranks are the gradient of ``L``. A condition evaluated whole on every rank counts
+its rows ``W`` times and its sum ``W`` times: the value is the same, and each rank's gradient is ``1/W`` of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+from ..pde.specification import Batch
+from .collectives import sum_values
+from .ranks import Ranks
+
+
+def block_sizes(n: int, world_size: int) -> list[int]:
+    """The number of rows of each rank's block of ``n`` rows."""
+    edges = [n * q // world_size for q in range(world_size + 1)]
+    return [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def block(n: int, ranks: Ranks) -> slice:
+    """This rank's block of ``n`` rows."""
+    return slice(n * ranks.rank // ranks.world_size, n * (ranks.rank + 1) // ranks.world_size)
+
+
+def condition_rows(condition, n: int, ranks: Ranks) -> Tensor:
+    """Indices of this rank's points among a condition's ``n`` points (by the condition's :attr:`rows`; all of
+    them where there are fewer rows than ranks, so that no rank evaluates an empty set)."""
+    how = getattr(condition, "rows", "rows")
+    if how not in ("rows", "pairs", "whole"):
+        raise ValueError(f"{type(condition).__name__}.rows must be 'rows', 'pairs' or 'whole'; got {how!r}")
+    units = n // 2 if how == "pairs" else n
+    if how == "whole" or units < ranks.world_size:
+        return torch.arange(n)
+    mine = torch.arange(units)[block(units, ranks)]
+    return torch.cat([mine, mine + units]) if how == "pairs" else mine
+
+
+def shard_batch(batch: Batch, conditions: Sequence, ranks: Ranks) -> tuple[Batch, dict[str, Tensor]]:
+    """This rank's share of ``batch`` (its block of the PDE points and of each condition's points and data), and
+    ``name -> indices`` of its rows among the global rows of the PDE points (``"pde"``) and of each condition."""
+    pde = batch.slices["pde"]
+    own = {"pde": torch.arange(pde.stop - pde.start)[block(pde.stop - pde.start, ranks)]}
+    rows = [own["pde"] + pde.start]
+    slices, data, start = {"pde": slice(0, len(rows[0]))}, {}, len(rows[0])
+    for c in conditions:
+        s = batch.slices[c.name]
+        index = own[c.name] = condition_rows(c, s.stop - s.start, ranks)
+        rows.append(index + s.start)
+        slices[c.name] = slice(start, start + len(index))
+        start += len(index)
+        shared = getattr(c, "shared_data", ())
+        data[c.name] = {k: (v if k in shared else v[index.to(v.device)]) for k, v in batch.data[c.name].items()}
+    device = batch.points.device
+    return Batch(batch.points[torch.cat(rows).to(device)], slices, data), {k: v.to(device) for k, v in own.items()}
+
+
+def local_weights(weights, rows: Mapping[str, Tensor]):
+    """This rank's rows of a weighting's global ``weights`` (a tensor of the PDE points, or ``term -> tensor``;
+    a 0-dim weight stays as it is)."""
+    def take(w: Tensor, index: Tensor) -> Tensor:
+        return w if w.ndim == 0 else w[index]
+    if weights is None:
+        return None
+    if isinstance(weights, Mapping):
+        return {k: take(w, rows.get(k, rows["pde"])) for k, w in weights.items()}
+    return take(weights, rows["pde"])
+
+
+def square_sum(residual: Tensor, weights: Tensor | None = None, batch_axes: int = 1) -> tuple[Tensor, int]:
+    """``(sum_i w_i r_i^2 summed over columns, number of rows)`` over the first ``batch_axes`` axes: the partial
+    sum and count of :func:`~pinnkit.training.problem_objective.mean_square`'s mean."""
+    square = residual.square()
+    if weights is not None:
+        square = square * (weights if square.ndim == 1 or weights.ndim == 0 else weights[:, None])
+    count = 1
+    for size in residual.shape[:batch_axes]:
+        count *= size
+    return square.sum(), count
+
+
+def global_means(parts: Mapping[str, tuple[Tensor, int]], ranks: Ranks) -> dict[str, Tensor]:
+    """Loss terms from the ranks' ``name -> (partial sum with graph, row count)`` (module docstring), in one
+    all-reduce of all sums and counts."""
+    names = list(parts)
+    sums = torch.stack([parts[k][0].detach().reshape(()) for k in names])
+    counts = torch.tensor([float(parts[k][1]) for k in names], dtype=sums.dtype, device=sums.device)
+    total = sum_values(torch.cat([sums, counts]), ranks)
+    out = {}
+    for i, k in enumerate(names):
+        local, count = parts[k][0], total[len(names) + i]
+        share = local / count  # carries the gradient; adds exactly zero to the value, the same on every rank
+        out[k] = (total[i] / count).detach() + (share - share.detach())
+    return out

@@ -1,0 +1,39 @@
+"""Run a function on ``world_size`` gloo ranks in fresh processes (``torch.multiprocessing.spawn``) and collect
+what each rank returns: the multi-process harness of tests/distributed."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _worker(rank: int, world_size: int, port: int, fn, args: tuple, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world_size), RANK=str(rank),
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world_size, timeout=datetime.timedelta(seconds=60))
+    try:
+        result = fn(*args)
+        torch.save(result, Path(out) / f"rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def run_ranks(fn, *args, world_size: int = 2) -> list:
+    """``fn(*args)`` on every rank (``fn`` importable by name); the list of what each rank returned."""
+    with tempfile.TemporaryDirectory() as out:
+        mp.spawn(_worker, args=(world_size, free_port(), fn, args, out), nprocs=world_size, join=True)
+        return [torch.load(Path(out) / f"rank{r}.pt", weights_only=False) for r in range(world_size)]

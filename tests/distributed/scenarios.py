@@ -1,0 +1,103 @@
+"""Small training runs that tests/distributed run in one process and on two gloo ranks, float64.
+
+Each scenario builds a trainer (``distributed`` passed through), trains :data:`STEPS` steps and returns what must
+agree: the trained parameters flattened, the history's losses and the sampler's points.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+import pinnkit as pk
+
+STEPS = 20
+
+
+def heat_problem() -> pk.Problem:
+    """u_t = 0.1 u_xx on [-1, 1] x [0, 1] with an initial value, periodic and Neumann conditions (rows split point
+    by point, by pairs, and with shared data)."""
+    domain = pk.geometry.Interval(-1, 1) * pk.geometry.TimeDomain(0, 1)
+    return pk.Problem(domain, lambda f: f.u_t - 0.1 * f.u_xx, outputs="u", conditions=[
+        pk.InitialCondition(lambda x: -torch.sin(math.pi * x[:, :1]), n=21),
+        pk.PeriodicBC("x", n=9),
+        pk.NeumannBC(domain.boundary, 0.0, n=11),
+    ])
+
+
+def inverse_problem() -> pk.Problem:
+    """The heat problem with a trainable diffusivity, observed data and a mean-value condition (evaluated whole
+    on each rank)."""
+    domain = pk.geometry.Interval(-1, 1) * pk.geometry.TimeDomain(0, 1)
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.uniform(-1, 1, 30), rng.uniform(0, 1, 30)])
+    u = np.exp(-0.1 * math.pi ** 2 * x[:, 1]) * np.sin(math.pi * x[:, 0])
+    return pk.Problem(domain, lambda f: f.u_t - f.nu * f.u_xx, outputs="u", parameters={"nu": 0.5}, conditions=[
+        pk.ObservedData(x, u[:, None]),
+        pk.MeanValue(0.0, n=16, times=3),
+    ])
+
+
+def net() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return pk.nets.MLP(2, 1, width=12, depth=2)
+
+
+#: Scenarios that differ from plain Adam only by their optimizer.
+OPTIMIZERS = ("lbfgs", "ssbroyden", "config", "mconfig", "multiadam", "pcgrad")
+
+
+def pinn(name: str, distributed) -> pk.Trainer:
+    kw: dict = {"sampler": pk.sampling.FixedPoints(67, "sobol")}
+    problem = heat_problem()
+    if name == "r3":
+        kw["sampler"] = pk.sampling.R3(67)
+    elif name == "rad":
+        kw["sampler"] = pk.sampling.RAD(67, period=5)
+    elif name == "causal":
+        kw["weighting"] = pk.weighting.CausalWeighting(chunks=4, epsilon=1.0)
+    elif name == "rba":
+        kw["weighting"] = pk.weighting.ResidualAttention()
+    elif name == "inverse":
+        problem = inverse_problem()
+    return pk.Trainer(problem, net(), optimizer=name if name in OPTIMIZERS else "adam", lr=1e-2,
+                      dtype=torch.float64, seed=1, distributed=distributed, **kw)
+
+
+def operator(distributed) -> pk.OperatorTrainer:
+    space = pk.functions.GaussianRandomField(0.5, method="spectral")
+    problem = pk.OperatorProblem(pk.geometry.Interval(0, 1), lambda f: f.u_x - f.v, space, np.linspace(0, 1, 10),
+                                 conditions=[pk.DirichletBC("left", 0.0, n=1)])
+    torch.manual_seed(0)
+    net = pk.nets.DeepONet([10, 16, 8], [1, 16, 8])
+    return pk.OperatorTrainer(problem, net, functions=12, batch_size=5, sampler=pk.sampling.FixedPoints(33),
+                              lr=1e-2, dtype=torch.float64, seed=1, distributed=distributed)
+
+
+SCENARIOS = ("adam", *OPTIMIZERS, "r3", "rad", "causal", "rba", "inverse", "operator")
+
+
+def build(name: str, distributed):
+    """The trainer of scenario ``name``."""
+    return operator(distributed) if name == "operator" else pinn(name, distributed)
+
+
+def outcome(trainer) -> dict:
+    """What must agree: the parameters flattened, the history's losses, the sampler's points."""
+    params = torch.cat([p.detach().reshape(-1) for p in trainer.objective.parameters()])
+    return {"params": params, "loss": torch.tensor([r["loss"] for r in trainer.history], dtype=torch.float64),
+            "points": trainer.sampler.points(trainer.step).detach().clone(), "step": trainer.step}
+
+
+def run(name: str, distributed) -> dict:
+    """Train scenario ``name`` for :data:`STEPS` steps; its :func:`outcome`."""
+    trainer = build(name, distributed)
+    trainer.fit(STEPS, log_every=5, progress=False)
+    return outcome(trainer)
+
+
+def run_all(names, distributed=None) -> dict:
+    """:func:`run` for each of ``names`` (what each rank runs)."""
+    return {name: run(name, distributed) for name in names}
