@@ -48,6 +48,7 @@ LAYERS = (
     ("weighting",),  # loss weights from residuals
     ("sampling",),  # collocation points
     ("callbacks",),
+    ("distributed",),  # data-parallel ranks: collectives, sharding of batches, gradient reduction
     ("training",),  # the loop and its objectives
     ("testing",),  # property checks shipped as API: residuals, conditions, engines, convergence of trainers
     ("dynamics", "model"),  # neural ODE / SDE fits on the loop; loading saved models
