@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     pred = trainer.predict(points)
     err = errors(pred, reference)
     trainer.save(args.out / "model.pt")
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     s = np.linspace(-1, 1, SIDE)
     last = slice((len(TIMES) - 1) * SIDE**3, None)  # t = 1
     at_slice = (points[last, 2] == 0.0)

@@ -64,7 +64,8 @@ def identify(noise: float, args: argparse.Namespace) -> dict[str, Any]:
     lambda1, nu = learnt["lambda1"], math.exp(learnt["log_nu"])
     tag = f"{noise:g}"
     trainer.save(args.out / f"model_noise{tag}.pt")
-    plot_history(trainer.history, args.out / f"history_noise{tag}.png", parameters=("lambda1", "log_nu"))
+    if pk.distributed.is_main():
+        plot_history(trainer.history, args.out / f"history_noise{tag}.png", parameters=("lambda1", "log_nu"))
     return {"noise": noise, "lambda1": lambda1, "nu": nu, "lambda1_relative_error": abs(lambda1 - 1.0),
             "nu_relative_error": abs(nu - NU) / NU, "wall_time_s": wall, "steps": trainer.step,
             "lbfgs_stop_reason": trainer.stop_reason}
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         p.error("--noise levels must be >= 0")
     args.out.mkdir(parents=True, exist_ok=True)
     runs = [identify(level, args) for level in args.noise]
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     metrics = {"true": {"lambda1": 1.0, "nu": NU}, "runs": runs, "observations": args.observations,
                "seed": args.seed, "dtype": args.dtype, "width": args.width, "depth": args.depth}
     pk.cli.write_json(args.out / "metrics.json", metrics)

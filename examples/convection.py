@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     u_pred = run.predict(grid)[:, 0].reshape(u_ref.shape)
     error = pk.metrics.l2_relative_error(u_pred, u_ref)
     run.save(args.out / "model.pt")
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     np.savez(args.out / "solution.npz", x=x, t=t, u_pred=u_pred, u_ref=u_ref)
     last = run.history[-1]
     metrics = {

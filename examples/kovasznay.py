@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     pred = trainer.predict(points)
     err = errors(pred, reference)
     trainer.save(args.out / "model.pt")
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     shape = (len(x), len(y), 3)
     np.savez(args.out / "solution.npz", x=x, y=y, pred=pred.reshape(shape), ref=reference.reshape(shape))
     metrics = {

@@ -286,6 +286,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     })
 
     trainer.save(args.out / "model.pt")
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     write_centerlines(args.out / "centerlines.csv", *pred_lines)
     np.savez(args.out / "solution.npz", x=classical.x, y=classical.y, pred=pred,
              ref=np.stack([classical.u, classical.v, classical.p], axis=-1))

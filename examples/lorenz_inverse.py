@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     wall = time.perf_counter() - start
     learnt = trainer.parameter_values()
     trainer.save(args.out / "model.pt")
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     plot_history(trainer.history, args.out / "history.png", parameters=tuple(TRUE))
     errors = {k: abs(learnt[k] - TRUE[k]) / TRUE[k] for k in TRUE}
     metrics = {"true": TRUE, "identified": learnt, "relative_errors": errors, "wall_time_s": wall,

@@ -97,7 +97,8 @@ def identify(noise: float, args: argparse.Namespace) -> tuple[dict[str, Any], pk
     p_pred, p_ref = (a[:, 2].reshape(3, -1) for a in (pred, reference))
     tag = f"{noise:g}"
     trainer.save(args.out / f"model_noise{tag}.pt")
-    plot_history(trainer.history, args.out / f"history_noise{tag}.png", parameters=("lam", "nu"))
+    if pk.distributed.is_main():
+        plot_history(trainer.history, args.out / f"history_noise{tag}.png", parameters=("lam", "nu"))
     return {"noise": noise, "lambda": lam, "nu": nu, "lambda_relative_error": abs(lam - 1.0),
             "nu_relative_error": abs(nu - NU) / NU,
             "l2_relative_error_u": pk.metrics.l2_relative_error(pred[:, 0], reference[:, 0]),
@@ -135,6 +136,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         run, trainer = identify(level, args)
         runs.append(run)
         first = first or trainer
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     shutil.copyfile(args.out / f"model_noise{args.noise[0]:g}.pt", args.out / "model.pt")
     s = np.linspace(-1, 1, SIDE)
     last = test_points()[-SIDE * SIDE:]

@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     u_pred = trainer.predict(features, x[:, None])[..., 0]
     errors = np.linalg.norm(u_pred - u_ref, axis=1) / np.linalg.norm(u_ref, axis=1)
     trainer.save(args.out / "model.pt")
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     np.savez(args.out / "solution.npz", x=x, u_ref=u_ref, u_pred=u_pred, errors=errors, features=features.numpy())
     metrics = {
         "mean_l2_relative_error": float(errors.mean()),

@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     errors = np.linalg.norm((u_pred - u_ref).reshape(len(u_ref), -1), axis=1) / np.linalg.norm(
         u_ref.reshape(len(u_ref), -1), axis=1)
     trainer.save(args.out / "model.pt")
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     np.savez(args.out / "solution.npz", x=x, t=t, u_ref=u_ref, u_pred=u_pred, errors=errors,
              features=features.numpy())
     metrics = {

@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     u = trainer.predict(x)
     error = float(np.linalg.norm(u - exact(x)) / np.linalg.norm(exact(x)))
     trainer.save(args.out / "model.pt")
+    if not pk.distributed.is_main():  # under torchrun: rank 0 writes the files and reports
+        return {}
     plot_history(trainer.history, args.out / "history.png")
     pk.plotting.plot_lines(x[:, 0], {"pinnkit": u[:, 0], "exact": exact(x)[:, 0]}, args.out / "solution.png",
                            xlabel="x", ylabel="u")

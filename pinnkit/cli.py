@@ -205,8 +205,8 @@ def run_metrics(trainer: Any, net: nn.Module, args: argparse.Namespace, wall: fl
                 cpu: float | None = None) -> dict[str, Any]:
     """The metrics every Adam-then-L-BFGS run reports, in this order: ``wall_time_s``, ``cpu_time_s`` (only
     when ``cpu`` is given), ``steps``, ``adam_steps``, ``lbfgs_iterations``, ``lbfgs_stop_reason``,
-    ``parameters`` (of ``net``), ``seed``, ``dtype``, ``device`` and ``backend`` (the last four and the Adam
-    steps from ``args``)."""
+    ``parameters`` (of ``net``), ``seed``, ``dtype``, ``device``, ``backend`` (the last four and the Adam
+    steps from ``args``) and ``ranks`` (the processes of data-parallel training, 1 without)."""
     metrics: dict[str, Any] = {"wall_time_s": wall}
     if cpu is not None:
         metrics["cpu_time_s"] = cpu
@@ -217,6 +217,7 @@ def run_metrics(trainer: Any, net: nn.Module, args: argparse.Namespace, wall: fl
         "lbfgs_stop_reason": trainer.stop_reason,
         "parameters": sum(p.numel() for p in net.parameters()),
         "seed": args.seed, "dtype": args.dtype, "device": args.device, "backend": args.backend,
+        "ranks": 1 if getattr(trainer, "ranks", None) is None else trainer.ranks.world_size,
     })
     if hasattr(args, "quasi_newton"):
         metrics["quasi_newton"] = args.quasi_newton

@@ -135,7 +135,8 @@ def test_timed_fit_runs_adam_then_lbfgs_and_returns_positive_times():
     args = argparse.Namespace(steps=12, seed=0, dtype="float64", device="cpu", backend="autograd")
     metrics = pk.cli.run_metrics(trainer, net, args, wall, cpu)
     assert list(metrics) == ["wall_time_s", "cpu_time_s", "steps", "adam_steps", "lbfgs_iterations",
-                             "lbfgs_stop_reason", "parameters", "seed", "dtype", "device", "backend"]
+                             "lbfgs_stop_reason", "parameters", "seed", "dtype", "device", "backend", "ranks"]
+    assert metrics["ranks"] == 1
     assert metrics["steps"] == trainer.step and metrics["adam_steps"] == 12
     assert metrics["lbfgs_iterations"] == trainer.step - 12
     assert metrics["parameters"] == sum(p.numel() for p in net.parameters()) == (8 + 8) + (64 + 8) + (8 + 1)

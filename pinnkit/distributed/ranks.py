@@ -78,17 +78,54 @@ class Ranks:
         return self.rank == 0
 
 
-def launched() -> bool:
-    """Whether this process was started by a launcher for more than one process (torchrun or SLURM set
-    ``WORLD_SIZE``, ``RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``)."""
+@dataclass(frozen=True)
+class Launch:
+    """Where a launcher put this process: ``rank`` of ``world_size``, and ``local_rank`` on its machine."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+
+
+def launch_environment() -> Launch | None:
+    """This process's place among the processes a launcher started, or None when it started on its own.
+
+    torchrun (and ``torch.distributed.launch``) sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; SLURM's
+    ``srun`` sets ``SLURM_PROCID``, ``SLURM_NTASKS`` and ``SLURM_LOCALID``. Either way the rendezvous is
+    ``MASTER_ADDR:MASTER_PORT`` (``env://``), which the job script exports under SLURM. One process in all counts
+    as on its own.
+    """
     env = os.environ
-    return int(env.get("WORLD_SIZE", "1")) > 1 and all(k in env for k in ("RANK", "MASTER_ADDR", "MASTER_PORT"))
+    if not all(k in env for k in ("MASTER_ADDR", "MASTER_PORT")):
+        return None
+    if "RANK" in env and "WORLD_SIZE" in env:
+        names = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
+    elif "SLURM_PROCID" in env and "SLURM_NTASKS" in env:
+        names = ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID")
+    else:
+        return None
+    try:
+        rank, world_size = int(env[names[0]]), int(env[names[1]])
+        local_rank = int(env.get(names[2], "0"))
+    except ValueError as error:
+        raise ValueError(f"distributed: the launcher's environment {names} must hold integers: {error}") from None
+    if world_size <= 1:
+        return None
+    if not 0 <= rank < world_size:
+        raise ValueError(f"distributed: {names[0]}={rank} is not a rank of {names[1]}={world_size}")
+    return Launch(rank, world_size, local_rank)
+
+
+def launched() -> bool:
+    """Whether a launcher started this process as one of several (:func:`launch_environment`)."""
+    return launch_environment() is not None
 
 
 def local_device(device: torch.device) -> torch.device:
     """``device`` for this rank: CUDA without an index becomes ``cuda:LOCAL_RANK`` (one GPU per local rank)."""
     if device.type == "cuda" and device.index is None:
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        launch = launch_environment()
+        return torch.device("cuda", 0 if launch is None else launch.local_rank)
     return device
 
 
@@ -118,12 +155,14 @@ def start(distributed: DataParallel | bool | None, device: torch.device) -> Rank
     device = local_device(device)
     if not dist.is_initialized():
         if not launched():
-            raise ValueError("distributed: no process group is running and the environment names none (WORLD_SIZE, "
-                             "RANK, MASTER_ADDR, MASTER_PORT): launch with torchrun --nproc_per_node=N or srun")
+            raise ValueError("distributed: no process group is running and the environment names none (RANK and "
+                             "WORLD_SIZE, or SLURM_PROCID and SLURM_NTASKS, with MASTER_ADDR and MASTER_PORT): "
+                             "launch with torchrun --nproc_per_node=N or srun")
         backend = distributed.backend or ("nccl" if device.type == "cuda" else "gloo")
         if device.type == "cuda":
             torch.cuda.set_device(device)
-        dist.init_process_group(backend, init_method="env://",
+        launch = launch_environment()
+        dist.init_process_group(backend, init_method="env://", rank=launch.rank, world_size=launch.world_size,
                                 timeout=datetime.timedelta(seconds=distributed.timeout))
     backend = dist.get_backend()
     if backend == "nccl" and device.type != "cuda":
@@ -134,6 +173,10 @@ def start(distributed: DataParallel | bool | None, device: torch.device) -> Rank
 
 
 def is_main() -> bool:
-    """Whether this process should print and write files: rank 0 of a running process group, or any process
-    outside one (for scripts: ``if pk.distributed.is_main(): plot(...)``)."""
-    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+    """Whether this process should print and write files: rank 0 of a running process group (or, before the
+    group starts, of the launcher's environment), or a process on its own (for scripts:
+    ``if pk.distributed.is_main(): plot(...)``)."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    launch = launch_environment()
+    return launch is None or launch.rank == 0

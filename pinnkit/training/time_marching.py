@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from ..checkpoint import load_checkpoint, save_atomic
 from ..checks import check_device, check_dtype, check_loss_weights, check_lr, check_seed
+from ..distributed.collectives import barrier
 from ..geometry import SpaceTimeDomain
 from ..nets.registry import spec_or_none
 from ..nets.time_windows import LocalTime, TimeWindows
@@ -193,7 +194,12 @@ class TimeMarching:
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`state_dict` atomically; :func:`pinnkit.load` reads the model of a finished run and
         :meth:`load_state` resumes (a finished window is not retrained)."""
-        save_atomic(self.state_dict(), path)
+        state = self.state_dict()
+        ranks = self.trainers[0].ranks if self.trainers else None
+        if ranks is None or ranks.is_main:  # data-parallel: rank 0 writes, once every rank has the state
+            save_atomic(state, path)
+        if ranks is not None:
+            barrier(ranks)
 
     def load_state(self, path: str | os.PathLike | Mapping) -> None:
         """Restore the trained windows of a checkpoint written by :meth:`save` for the same set-up."""
@@ -209,7 +215,7 @@ class TimeMarching:
 
 #: Keywords of :class:`Trainer` that :class:`TimeMarching` passes on to each window's trainer.
 _TRAINER_OPTIONS = ("optimizer", "lr", "optimizer_options", "scheduler", "backend", "device", "dtype",
-                    "loss_weights", "compile")
+                    "loss_weights", "compile", "distributed")
 
 
 def _check_trainer_options(options: Mapping[str, Any], problem: Problem) -> dict[str, Any]:

@@ -1,0 +1,98 @@
+"""Two gloo ranks (spawned processes, float64) against one process on the same global points (issue 19's bar:
+1e-10 over 20 steps), resume under two ranks, weak scaling, and a failure on one rank ending both."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+import pinnkit as pk
+from pinnkit.errors import CheckpointError
+
+from . import scenarios
+from .launch import run_ranks
+
+pytestmark = pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
+
+
+@pytest.fixture(scope="module")
+def two_ranks():
+    """Every scenario on two ranks, in one launch (each launch costs two interpreter starts)."""
+    return run_ranks(scenarios.run_all, scenarios.SCENARIOS)
+
+
+@pytest.mark.parametrize("name", scenarios.SCENARIOS)
+def test_two_ranks_take_the_steps_of_one_process(two_ranks, name):
+    one = scenarios.run(name, False)
+    first, second = two_ranks[0][name], two_ranks[1][name]
+    assert second["step"] == first["step"] == one["step"] == scenarios.STEPS
+    for key in ("params", "loss", "points"):
+        assert torch.equal(first[key], second[key]), f"{name}: the ranks disagree on {key}"
+        torch.testing.assert_close(first[key], one[key], rtol=0, atol=1e-10, msg=f"{name}: {key}")
+    if name in ("r3", "rad"):  # the points moved, and moved alike
+        assert not torch.equal(first["points"], scenarios.build(name, False).sampler.points(0))
+
+
+def resume_run(path: str) -> dict:
+    """On each rank: 10 steps, a checkpoint, 10 more; then a fresh trainer resumes the checkpoint for the last 10."""
+    out = {}
+    for name in ("rad", "multiadam"):
+        trainer = scenarios.build(name, None)
+        trainer.fit(10, progress=False)
+        trainer.save(f"{path}/{name}.pt")
+        trainer.fit(10, progress=False)
+        resumed = scenarios.build(name, None)
+        resumed.load_state(f"{path}/{name}.pt")
+        resumed.fit(10, progress=False)
+        out[name] = (scenarios.outcome(trainer), scenarios.outcome(resumed))
+    return out
+
+
+def test_resume_under_two_ranks_is_bitwise_and_resumes_in_one_process(tmp_path):
+    ranks = run_ranks(resume_run, str(tmp_path))
+    for name, (straight, resumed) in ranks[0].items():
+        for key in ("params", "points"):
+            assert torch.equal(straight[key], resumed[key]), f"{name}: {key}"
+        assert straight["step"] == resumed["step"] == 20
+        # strong scaling: the checkpoint of two ranks resumes in one process, on the same steps
+        alone = scenarios.build(name, False)
+        alone.load_state(tmp_path / f"{name}.pt")
+        alone.fit(10, progress=False)
+        torch.testing.assert_close(scenarios.outcome(alone)["params"], straight["params"], rtol=0, atol=1e-10)
+
+
+def weak_run(path: str) -> dict:
+    torch.manual_seed(0)
+    trainer = pk.Trainer(scenarios.heat_problem(), scenarios.net(), sampler=pk.sampling.FixedPoints(30),
+                         dtype=torch.float64, seed=1, lr=1e-2, distributed=pk.distributed.DataParallel(scaling="weak"))
+    trainer.fit(5, progress=False)
+    trainer.save(f"{path}/weak.pt")
+    return scenarios.outcome(trainer)
+
+
+def test_weak_scaling_counts_points_per_rank_and_refuses_another_world_size(tmp_path):
+    ranks = run_ranks(weak_run, str(tmp_path))
+    assert len(ranks[0]["points"]) == 60
+    alone = pk.Trainer(scenarios.heat_problem(), scenarios.net(), sampler=pk.sampling.FixedPoints(60),
+                       dtype=torch.float64, seed=1, lr=1e-2, distributed=False)
+    alone.fit(5, progress=False)
+    torch.testing.assert_close(scenarios.outcome(alone)["params"], ranks[0]["params"], rtol=0, atol=1e-10)
+    with pytest.raises(CheckpointError, match="written by 2 rank"):
+        alone.load_state(tmp_path / "weak.pt")
+
+
+def fail_on_rank_one() -> None:
+    trainer = scenarios.build("adam", None)
+    if torch.distributed.get_rank() == 1:
+        raise RuntimeError("rank one cannot go on")
+    trainer.fit(1000, progress=False)  # rank 0 waits in the first all-reduce
+
+
+def test_a_failure_on_one_rank_ends_both_with_its_message():
+    start = time.perf_counter()
+    with pytest.raises(mp.ProcessRaisedException, match="rank one cannot go on"):
+        run_ranks(fail_on_rank_one)
+    assert time.perf_counter() - start < 60
