@@ -93,6 +93,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="small default counts, for a smoke test that runs in a few seconds")
     parser.add_argument("--device", default="cpu", help="torch device for the sampled tensors (default: cpu)")
     args = parser.parse_args(argv)
+    pk.cli.require_one_process(parser, "it draws and pictures points, with nothing to share out")
     pk.cli.check_out(parser, args.out)
     counts = QUICK_COUNTS if args.quick else DEFAULT_COUNTS
     for key, value in counts.items():

@@ -78,6 +78,7 @@ def parse_args(argv: list[str] | None, equation: str = "poisson") -> argparse.Na
                               dtype={"default": "float32", "help": "default float32"},
                               out={"default": Path(f"out/high_dim_{equation}")})
     args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, positive=("dim", "directions"))
+    pk.cli.require_one_process(p, "its Adam loop is its own, not a pinnkit trainer")
     if args.dim < 2:
         p.error("--dim must be at least 2")
     return args

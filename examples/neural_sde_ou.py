@@ -77,6 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="a smoke test: few paths and steps")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
+    pk.cli.require_one_process(p, "SDE fits are not data-parallel")
     pk.cli.check_out(p, args.out)
     base = QUICK if args.quick else DEFAULTS
     for key, arg in (("paths", "paths"), ("horizon", "horizon"), ("adam", "steps"), ("lbfgs", "lbfgs_steps"),

@@ -37,6 +37,7 @@ from torch import nn
 from .checkpoint import unwritable_reason
 from .checks import check_device
 from .derivatives import backend_names
+from .distributed.ranks import launched
 
 #: The quasi-Newton methods ``--quasi-newton`` offers (names of the training loop's optimizer table).
 QUASI_NEWTON = ("lbfgs", "bfgs", "ssbfgs", "ssbroyden")
@@ -163,6 +164,15 @@ def check_out(parser: argparse.ArgumentParser, out: str | os.PathLike, option: s
     reason = _unwritable_directory(Path(out))
     if reason is not None:
         parser.error(f"{option} {out}: {reason}")
+
+
+def require_one_process(parser: argparse.ArgumentParser, why: str) -> None:
+    """End the program through ``parser.error`` when a launcher started it as one of several processes
+    (``torchrun --nproc_per_node=N``, ``srun``; :func:`pinnkit.distributed.launched`): for scripts whose training
+    is not data-parallel, which would otherwise run whole, and write their files, once per process. ``why``
+    says what keeps it to one process."""
+    if launched():
+        parser.error(f"{parser.prog} trains in one process ({why}): run it with python, not under torchrun or srun")
 
 
 def _unwritable_directory(path: Path) -> str | None:

@@ -1,5 +1,5 @@
-"""Run a function on ``world_size`` gloo ranks in fresh processes (``torch.multiprocessing.spawn``) and collect
-what each rank returns: the multi-process harness of tests/distributed."""
+"""Run a function on ``world_size`` ranks in fresh processes (``torch.multiprocessing.spawn``; gloo, or NCCL with
+one GPU per rank) and collect what each rank returns: the multi-process harness of tests/distributed."""
 
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world_size: int, port: int, fn, args: tuple, out: str) -> None:
+def _worker(rank: int, world_size: int, port: int, fn, args: tuple, out: str, backend: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world_size), RANK=str(rank),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world_size, timeout=datetime.timedelta(seconds=60))
+    if backend == "nccl":
+        torch.cuda.set_device(rank)
+    dist.init_process_group(backend, rank=rank, world_size=world_size, timeout=datetime.timedelta(seconds=60))
     try:
         result = fn(*args)
         torch.save(result, Path(out) / f"rank{rank}.pt")
@@ -32,8 +34,8 @@ def _worker(rank: int, world_size: int, port: int, fn, args: tuple, out: str) ->
         dist.destroy_process_group()
 
 
-def run_ranks(fn, *args, world_size: int = 2) -> list:
+def run_ranks(fn, *args, world_size: int = 2, backend: str = "gloo") -> list:
     """``fn(*args)`` on every rank (``fn`` importable by name); the list of what each rank returned."""
     with tempfile.TemporaryDirectory() as out:
-        mp.spawn(_worker, args=(world_size, free_port(), fn, args, out), nprocs=world_size, join=True)
+        mp.spawn(_worker, args=(world_size, free_port(), fn, args, out, backend), nprocs=world_size, join=True)
         return [torch.load(Path(out) / f"rank{r}.pt", weights_only=False) for r in range(world_size)]

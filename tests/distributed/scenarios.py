@@ -49,7 +49,7 @@ def net() -> torch.nn.Module:
 OPTIMIZERS = ("lbfgs", "ssbroyden", "config", "mconfig", "multiadam", "pcgrad")
 
 
-def pinn(name: str, distributed) -> pk.Trainer:
+def pinn(name: str, distributed, device: str = "cpu") -> pk.Trainer:
     kw: dict = {"sampler": pk.sampling.FixedPoints(67, "sobol")}
     problem = heat_problem()
     if name == "r3":
@@ -62,42 +62,47 @@ def pinn(name: str, distributed) -> pk.Trainer:
         kw["weighting"] = pk.weighting.ResidualAttention()
     elif name == "inverse":
         problem = inverse_problem()
+    elif name == "stde":  # a Laplacian from 3 random directions shared by the batch, drawn alike on every rank
+        square = pk.geometry.Rectangle((-1, -1), (1, 1))
+        problem = pk.Problem(square, lambda f: f.laplacian("u") + 1.0, outputs="u",
+                             conditions=[pk.DirichletBC(None, 0.0, n=20)])
+        kw["backend"] = pk.Backend("stde", directions=3, seed=5)
     return pk.Trainer(problem, net(), optimizer=name if name in OPTIMIZERS else "adam", lr=1e-2,
-                      dtype=torch.float64, seed=1, distributed=distributed, **kw)
+                      dtype=torch.float64, device=device, seed=1, distributed=distributed, **kw)
 
 
-def operator(distributed) -> pk.OperatorTrainer:
+def operator(distributed, device: str = "cpu") -> pk.OperatorTrainer:
     space = pk.functions.GaussianRandomField(0.5, method="spectral")
     problem = pk.OperatorProblem(pk.geometry.Interval(0, 1), lambda f: f.u_x - f.v, space, np.linspace(0, 1, 10),
                                  conditions=[pk.DirichletBC("left", 0.0, n=1)])
     torch.manual_seed(0)
     net = pk.nets.DeepONet([10, 16, 8], [1, 16, 8])
     return pk.OperatorTrainer(problem, net, functions=12, batch_size=5, sampler=pk.sampling.FixedPoints(33),
-                              lr=1e-2, dtype=torch.float64, seed=1, distributed=distributed)
+                              lr=1e-2, dtype=torch.float64, device=device, seed=1, distributed=distributed)
 
 
-SCENARIOS = ("adam", *OPTIMIZERS, "r3", "rad", "causal", "rba", "inverse", "operator")
+SCENARIOS = ("adam", *OPTIMIZERS, "r3", "rad", "causal", "rba", "inverse", "stde", "operator")
 
 
-def build(name: str, distributed):
-    """The trainer of scenario ``name``."""
-    return operator(distributed) if name == "operator" else pinn(name, distributed)
+def build(name: str, distributed, device: str = "cpu"):
+    """The trainer of scenario ``name`` on ``device``."""
+    return operator(distributed, device) if name == "operator" else pinn(name, distributed, device)
 
 
 def outcome(trainer) -> dict:
     """What must agree: the parameters flattened, the history's losses, the sampler's points."""
-    params = torch.cat([p.detach().reshape(-1) for p in trainer.objective.parameters()])
+    params = torch.cat([p.detach().reshape(-1) for p in trainer.objective.parameters()]).cpu()
     return {"params": params, "loss": torch.tensor([r["loss"] for r in trainer.history], dtype=torch.float64),
-            "points": trainer.sampler.points(trainer.step).detach().clone(), "step": trainer.step}
+            "points": trainer.sampler.points(trainer.step).detach().cpu().clone(), "step": trainer.step}
 
 
-def run(name: str, distributed) -> dict:
-    """Train scenario ``name`` for :data:`STEPS` steps; its :func:`outcome`."""
-    trainer = build(name, distributed)
+def run(name: str, distributed, device: str = "cpu") -> dict:
+    """Train scenario ``name`` on ``device`` for :data:`STEPS` steps; its :func:`outcome`."""
+    trainer = build(name, distributed, device)
     trainer.fit(STEPS, log_every=5, progress=False)
     return outcome(trainer)
 
 
-def run_all(names, distributed=None) -> dict:
+def run_all(names, distributed=None, device: str = "cpu") -> dict:
     """:func:`run` for each of ``names`` (what each rank runs)."""
-    return {name: run(name, distributed) for name in names}
+    return {name: run(name, distributed, device) for name in names}

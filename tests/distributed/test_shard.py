@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -10,7 +12,10 @@ from pinnkit.distributed.ranks import Launch, launch_environment
 from pinnkit.distributed.shard import block, block_sizes, condition_rows, local_weights, shard_batch, square_sum
 from pinnkit.sampling.sampler import scale_points
 
+from ..test_examples import load_example
 from . import scenarios
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def ranks(rank: int, world_size: int) -> pk.distributed.Ranks:
@@ -127,3 +132,14 @@ def test_weak_scaling_needs_a_pool_sampler():
     rad = pk.sampling.RAD(10, period=5)
     scale_points(rad, 3)
     assert (rad.n, rad.candidates) == (30, 300)
+
+
+@pytest.mark.parametrize("example", ["high_dim_poisson", "high_dim_allen_cahn", "neural_ode_spiral", "neural_sde_ou",
+                                     "lotka_volterra_ude", "collocation_points"])
+def test_examples_that_train_in_one_process_refuse_a_launcher(monkeypatch, capsys, tmp_path, example):
+    module = load_example(EXAMPLES / f"{example}.py")
+    for key, value in {"RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SystemExit):
+        module.main(["--quick", "--out", str(tmp_path)])
+    assert "trains in one process" in capsys.readouterr().err and not list(tmp_path.iterdir())
