@@ -26,7 +26,7 @@ from .loop import LoopDerivatives
 from .multi_index import MultiIndex, jet_closure
 from .operator_taylor import TaylorDerivatives
 from .operators import Biharmonic, Laplacian, Operator, SecondOrder
-from .protocol import Compiled, Jet, check_jet, check_trunk_jet, supports_jet, supports_trunk_jet
+from .protocol import Compiled, Jet, check_jet, check_trunk_jet, supports_jet, supports_trunk_jet, traceable_jet
 from .replicated import ReplicatedDerivatives
 from .reverse import AutogradDerivatives
 from .stde import StochasticDerivatives
@@ -40,4 +40,5 @@ __all__ = [
     "ReplicatedDerivatives", "SecondOrder", "StochasticDerivatives", "TaylorDerivatives", "ZCSDerivatives",
     "as_backend", "backend_names", "check_jet", "check_trunk_jet", "directional_derivatives", "jet_closure",
     "laplacian_estimate", "laplacian_exact", "materialize", "supports_jet", "supports_trunk_jet",
+    "traceable_jet",
 ]

@@ -21,8 +21,9 @@ name                    kinds        engine
 ======================  ===========  =====================================================================
 
 ``Backend("taylor", compile=True)`` runs the network's jet arithmetic through ``torch.compile`` (a
-:class:`~pinnkit.derivatives.protocol.Compiled` cache owned by the backend value); reverse-mode graphs cannot be
-compiled, so ``compile=True`` with another backend is a ``ValueError``.
+:class:`~pinnkit.derivatives.protocol.Compiled` cache owned by the backend value), and a PINN evaluator its whole
+residual evaluation, forward and backward, as one graph; reverse-mode graphs cannot be compiled (torch's
+AOT autograd has no double backward), so ``compile=True`` with another backend is a ``ValueError``.
 
 ``Backend("stde", directions=16, distribution=None, seed=None, per_point=False)`` estimates the operators a residual
 applies (:mod:`pinnkit.derivatives.operators`) with ``directions`` random jets per step (``None``: exactly, by d
@@ -94,7 +95,9 @@ class Backend:
             raise ValueError(f"compile must be True or False; got {compile!r}")
         if compile and name != "taylor":
             raise ValueError(f"compile=True needs backend 'taylor' (only a forward jet pass can go through "
-                             f"torch.compile; reverse-mode derivative graphs cannot be compiled); got {name!r}")
+                             f"torch.compile: reverse-mode and ZCS residuals are derivative graphs that the loss "
+                             f"differentiates again, and torch 2.13 stops at 'torch.compile with aot_autograd does "
+                             f"not currently support double backward'); got {name!r}")
         if name != "stde" and (directions is not _UNSET or distribution is not None or seed is not None
                                or per_point):
             raise ValueError(f"directions, distribution, seed and per_point are options of backend 'stde'; got "

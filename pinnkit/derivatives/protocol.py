@@ -11,7 +11,9 @@ A network supports Taylor mode (the ``"taylor"`` backend) by providing two metho
   ``multi_indices`` (every entry of the closure present); ``compiled``, when given, is a :class:`Compiled` cache
   through which the network may run its pure jet arithmetic (``torch.compile``);
 * ``check_jet(where)``: raise a ``ValueError`` naming ``where`` and what is unsupported (an activation without
-  closed-form derivatives, an embedding, ...) or return ``None``.
+  closed-form derivatives, an embedding, ...) or return ``None``;
+* optionally ``jet_traceable``: ``True`` when the jet is forward arithmetic only, with no reverse-mode derivative
+  inside, so that a whole residual evaluation through it can be one compiled graph (:func:`traceable_jet`).
 
 pinnkit's :class:`~pinnkit.nets.MLP`, :class:`~pinnkit.nets.HardConstraint` (around a net that has a jet),
 and :class:`~pinnkit.nets.LocalTime` implement it. An operator network (a
@@ -22,6 +24,7 @@ protocol: ``branch_features(v)`` (M, k, p), ``trunk_jet(x, multi_indices, compil
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import torch
@@ -33,20 +36,66 @@ Jet = dict[MultiIndex, Tensor | None]
 
 
 class Compiled:
-    """``torch.compile`` of pure jet functions, each compiled once per :class:`Compiled` (``dynamic=False``: the
-    shapes of a training run do not change). A ``Backend("taylor", compile=True)`` owns one."""
+    """``torch.compile`` of pure functions, each compiled once per :class:`Compiled` (``dynamic=False``: the shapes
+    of a training run do not change). A ``Backend("taylor", compile=True)`` owns one: the jet arithmetic of a
+    network goes through it, and so does a PINN evaluator's whole residual evaluation
+    (:meth:`pinnkit.pde.evaluator.Evaluator.residuals`: jets, residual and conditions as one graph, whose
+    backward pass is compiled too); a compiled function called inside another is traced into the caller's graph.
+
+    :attr:`compilations` counts the graphs compiled (a recompilation, after a guard failed, counts again) and
+    :attr:`compile_seconds` the wall time of the :meth:`call` calls that compiled, so that a run can report its
+    compile time apart from its steps and a test can fail on an unexpected recompilation.
+    """
 
     def __init__(self):
         self._functions: dict[Callable, Callable] = {}
+        #: Graphs compiled so far.
+        self.compilations = 0
+        #: Seconds spent in the :meth:`call` calls that compiled a graph.
+        self.compile_seconds = 0.0
+
+    def _inductor(self, graph, example_inputs):
+        """The compiler of each graph: inductor, counted."""
+        from torch._dynamo import lookup_backend  # what torch.compile's default backend="inductor" names
+        from torch._functorch import config
+
+        self.compilations += 1
+        # Multi-loss optimizers take one backward pass per loss through the same graph (retain_graph=True), which
+        # a backward compiled with donated buffers refuses (torch's error message names the switch); the AOT
+        # autograd cache could hand back a graph compiled with them, so it is left out.
+        with config.patch(donated_buffer=False, enable_autograd_cache=False):
+            return lookup_backend("inductor")(graph, example_inputs)
 
     def __call__(self, function: Callable) -> Callable:
-        """The compiled ``function`` (compiled on first use)."""
+        """The compiled ``function`` (compiled on first use); ``function`` itself while a graph is being traced, so
+        that the caller's graph takes it in."""
+        if torch.compiler.is_compiling():
+            return function
         if function not in self._functions:
-            self._functions[function] = torch.compile(function, dynamic=False)
+            self._functions[function] = torch.compile(function, dynamic=False, backend=self._inductor)
         return self._functions[function]
 
+    def call(self, function: Callable, *args):
+        """``function(*args)`` compiled, adding the call's wall time to :attr:`compile_seconds` when it compiled."""
+        compiled, before = self(function), self.compilations
+        start = time.perf_counter()
+        out = compiled(*args)
+        if self.compilations != before:
+            self.compile_seconds += time.perf_counter() - start
+        return out
+
     def __repr__(self) -> str:
-        return f"Compiled({len(self._functions)} functions)"
+        return f"Compiled({len(self._functions)} functions, {self.compilations} graphs)"
+
+
+def traceable_jet(net: object) -> bool:
+    """Whether ``net``'s jet is forward arithmetic only (its ``jet_traceable`` attribute; ``False`` without one).
+
+    Then a compiled backend traces a PINN's whole residual evaluation as one graph; otherwise only the jet's own
+    arithmetic is compiled (a reverse-mode derivative inside, as in :class:`~pinnkit.nets.HardConstraint`'s
+    ``g`` and ``d``, would be differentiated again by the loss's backward pass, which torch's compiled graphs do
+    not support)."""
+    return getattr(net, "jet_traceable", False) is True
 
 
 def supports_jet(net: object) -> bool:

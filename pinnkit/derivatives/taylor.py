@@ -40,7 +40,8 @@ class JetDerivatives(Derivatives):
     """
 
     def __init__(self, net: nn.Module, x: Tensor, alphas: Iterable[MultiIndex] = (), compiled: Compiled | None = None):
-        check_jet(net)
+        if not torch.compiler.is_compiling():  # a traced evaluation's network is checked before it is traced
+            check_jet(net)
         self.alphas = jet_closure(normalise(a) for a in alphas)
         self.compiled = compiled
         self.missed: set[MultiIndex] = set()

@@ -152,6 +152,9 @@ class HardConstraint(nn.Module):
         """Taylor mode needs the wrapped net to have a jet (:func:`~pinnkit.derivatives.protocol.check_jet`)."""
         check_jet(self.net, f"{where}.net")
 
+    #: Its jet takes ``g``'s and ``d``'s derivatives by reverse mode, which a compiled graph cannot have inside.
+    jet_traceable = False
+
     def jet(self, x: Tensor, multi_indices: Sequence[MultiIndex], compiled: Compiled | None = None) -> Jet:
         """The jet of ``g + d * N`` at points ``x`` (N, inputs) over the closure of ``multi_indices`` (module
         docstring): ``N``'s from the wrapped net (``compiled`` passed on), ``g``'s and ``d``'s by reverse mode."""

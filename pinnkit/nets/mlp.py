@@ -264,6 +264,9 @@ class MLP(_FeedForward):
                              f"describe it; give it a jet(x, multi_indices, compiled) of its own")
         check_mlp_for_jets(self, where)
 
+    #: Its jet is forward arithmetic only: a compiled backend traces a whole residual evaluation through it.
+    jet_traceable = True
+
     def jet(self, x: Tensor, multi_indices: Sequence[MultiIndex], compiled: Compiled | None = None) -> Jet:
         """The jet ``{beta: (N, outputs), (outputs,) or None}`` at points ``x`` (N, inputs) over the closure of
         ``multi_indices`` (:func:`~pinnkit.nets.taylor_mode.mlp_jet`, through ``compiled`` if given)."""

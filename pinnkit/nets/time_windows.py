@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from ..checks import check_finite_float
 from ..derivatives.jet_algebra import scaled_jet
 from ..derivatives.multi_index import MultiIndex
-from ..derivatives.protocol import Compiled, Jet, check_jet
+from ..derivatives.protocol import Compiled, Jet, check_jet, traceable_jet
 from .registry import net_spec, register_net
 
 
@@ -39,6 +39,11 @@ class LocalTime(nn.Module):
     def check_jet(self, where: str = "net") -> None:
         """Taylor mode needs the wrapped net to have a jet (:func:`~pinnkit.derivatives.protocol.check_jet`)."""
         check_jet(self.net, f"{where}.net")
+
+    @property
+    def jet_traceable(self) -> bool:
+        """Whether the jet is forward arithmetic only: as the wrapped net's."""
+        return traceable_jet(self.net)
 
     def jet(self, x: Tensor, multi_indices: Sequence[MultiIndex], compiled: Compiled | None = None) -> Jet:
         r"""The jet at points ``x`` (N, inputs): the wrapped net's jet at the mapped points, each derivative times

@@ -25,6 +25,7 @@ from ..derivatives.backend import Backend, as_backend
 from ..derivatives.engine import Derivatives
 from ..derivatives.linear_combination import LinearCombination, materialize
 from ..derivatives.multi_index import MultiIndex
+from ..derivatives.protocol import traceable_jet
 from ..derivatives.reverse import AutogradDerivatives
 from ..derivatives.zcs import ZCSDerivatives
 from .fields import Fields, OperatorFields
@@ -117,6 +118,10 @@ class Evaluator:
         self.problem, self.net = problem, net
         self.backend = as_backend(backend, self.kind)
         self.parameters = probe_parameters(problem) if parameters is None else parameters
+        #: Whether :meth:`residuals` runs as one compiled graph (a compiled backend and a traceable jet).
+        self.traced = self.backend.compiled is not None and traceable_jet(net)
+        if self.traced:  # its residuals are traced, with the engine's own check left out
+            self.backend.check(net, self.kind)
         missing = sorted(set(problem.parameters) - set(self.parameters))
         if missing:
             raise ValueError(f"parameters: the problem's PDE parameters {missing} have no value")
@@ -135,7 +140,18 @@ class Evaluator:
         self.alphas |= getattr(engine, "missed", set())
 
     def residuals(self, batch: Batch) -> dict[str, Tensor]:
-        """Per-point residuals of every term, from one forward pass over the batch: (N_term,) each."""
+        """Per-point residuals of every term, from one forward pass over the batch: (N_term,) each.
+
+        With a compiled backend (``Backend("taylor", compile=True)``) and a network whose jet is traceable
+        (:func:`~pinnkit.derivatives.protocol.traceable_jet`: pinnkit's MLP) the whole evaluation, jets, residual
+        and conditions, is one compiled graph (:class:`~pinnkit.derivatives.protocol.Compiled`), recompiled only
+        when the batch's shapes, the multi-indices or the grad mode change."""
+        if self.traced:
+            return self.backend.compiled.call(Evaluator._evaluate, self, batch)
+        return self._evaluate(batch)
+
+    def _evaluate(self, batch: Batch) -> dict[str, Tensor]:
+        """:meth:`residuals`, eager (compiled as the unbound function ``Evaluator._evaluate``)."""
         engine = self.engine(batch.points)
         fields = self._fields(engine)
         pde = batch.slices["pde"]
