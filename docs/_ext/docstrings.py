@@ -23,8 +23,10 @@ _HEADER_AFTER = re.compile(r"^-{3,}$")
 
 
 def _is_header(lines: list[str], i: int) -> bool:
-    return (i + 1 < len(lines) and bool(lines[i].strip()) and not lines[i].startswith(" ")
-            and bool(_HEADER_AFTER.match(lines[i + 1].strip())) and len(lines[i + 1].strip()) >= len(lines[i].strip()) - 1)
+    if i + 1 >= len(lines) or not lines[i].strip() or lines[i].startswith(" "):
+        return False
+    underline = lines[i + 1].strip()
+    return bool(_HEADER_AFTER.match(underline)) and len(underline) >= len(lines[i].strip()) - 1
 
 
 def _term(names: str, kind: str | None) -> str:
@@ -75,8 +77,8 @@ _BUILTIN_DOCS = {inspect.cleandoc(t.__doc__).splitlines()[0] for t in
 
 
 def process(app, what, name, obj, options, lines):  # noqa: ARG001 (Sphinx's signature)
-    if what == "data" and (not lines or lines[0].strip() in _BUILTIN_DOCS
-                           or (type(obj).__doc__ and lines[0].strip() == inspect.cleandoc(type(obj).__doc__).splitlines()[0])):
+    own_type_doc = inspect.cleandoc(type(obj).__doc__).splitlines()[0] if type(obj).__doc__ else None
+    if what == "data" and (not lines or lines[0].strip() in _BUILTIN_DOCS or lines[0].strip() == own_type_doc):
         lines[:] = [_describe(obj)]
         return
     lines[:] = rewrite(list(lines))
