@@ -83,6 +83,7 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "image_srcset": [],
     "write_computation_times": True,
+    "capture_repr": (),                        # print only what a tutorial prints, not return values
 }
 
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")

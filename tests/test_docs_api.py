@@ -11,6 +11,7 @@ pinnkit/distributed, so their gaps are recorded here instead of fixed.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -133,3 +134,17 @@ def test_tensor_docstrings_name_shapes(package, name):
 def test_exceptions_are_public_names():
     names = {f"{p}.{n}" for p, n in public_names()}
     assert set(SHAPE_EXCEPTIONS) <= names
+
+
+def test_the_api_reference_covers_every_package():
+    """docs/_ext/apigen.py writes one reference page per package; a new subpackage must be added to it."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "_ext" / "apigen.py"
+    spec = importlib.util.spec_from_file_location("apigen", path)
+    apigen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(apigen)
+    assert {p.__name__ for p in packages()} <= set(apigen.PACKAGES)
+    modules = {obj.__name__ for obj in vars(pinnkit).values() if isinstance(obj, types.ModuleType)
+               and obj.__name__ in {f"pinnkit.{n}" for n in pinnkit.__all__}}
+    assert modules <= set(apigen.PACKAGES) | set(apigen.MODULES)
