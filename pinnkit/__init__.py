@@ -42,6 +42,7 @@ from .pde import (
 from .pde.operator_problem import OperatorProblem
 from .training import NonFiniteLossError, OperatorTrainer, TimeMarching, Trainer
 
+#: The version of this pinnkit, a PEP 440 string.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -22,6 +22,8 @@ import torch
 
 T = TypeVar("T")
 
+#: A multi-index: the sorted coordinate indices of a partial derivative, e.g. ``(0, 0)`` for u_xx, ``(0, 1)`` for
+#: u_xt, ``()`` for the value.
 MultiIndex = tuple[int, ...]
 
 

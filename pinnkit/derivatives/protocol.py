@@ -32,6 +32,8 @@ from torch import Tensor
 
 from .multi_index import MultiIndex
 
+#: A network's jet: multi-index -> the derivative of the outputs, a tensor (N, k) (or None where the network
+#: knows it is zero).
 Jet = dict[MultiIndex, Tensor | None]
 
 

@@ -73,7 +73,7 @@ def _nested_jvp(net: Net, x: Tensor, v: Tensor, order: int) -> Tensor:
 
 
 def directional_derivatives(net: Net, x: Tensor, v: Tensor, order: int) -> list[Tensor]:
-    r"""``[u, D_1, ..., D_order]`` with :math:`D_j = \partial_t^j u(x + t v)|_{t=0}`.
+    r"""``[u, D_1, …, D_order]`` with :math:`D_j = \partial_t^j u(x + t v)|_{t=0}`.
 
     ``x``: points (N, d); ``v``: directions (K, d) shared by the points or (N, K, d); ``u`` (N, 1, k) and every
     ``D_j`` (N, K, k). A network with a directional jet (module docstring) is used through it, any other pointwise

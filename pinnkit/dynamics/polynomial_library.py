@@ -12,7 +12,7 @@ from ..checks import check_bool, check_positive_int
 
 
 class PolynomialLibrary:
-    """All monomials ``Π_k u_k^{e_k}`` of total degree ``0 (bias) .. degree`` of the named state variables.
+    """All monomials ``Π_k u_k^{e_k}`` of total degree 0 (the bias) to ``degree`` of the named state variables.
 
     ``PolynomialLibrary(["x", "y"], degree=2)`` has the terms ``1, x, y, x^2, x y, y^2`` (in that order: by
     degree, then lexicographically in the variable order). Calling it on states ``(n, d)`` gives the feature

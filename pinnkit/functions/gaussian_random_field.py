@@ -26,6 +26,8 @@ from scipy.interpolate import CubicSpline
 from ..checks import check_choice, check_int, check_open_unit_interval, check_positive_float
 from .space import FunctionSpace
 
+#: How a :class:`GaussianRandomField` draws its functions: an exact Cholesky factorisation of the covariance on a
+#: grid, or a truncated spectral (Karhunen–Loève) expansion.
 GRF_METHODS = ("cholesky", "spectral")
 INTERPOLATIONS = ("cubic", "linear")
 

@@ -52,7 +52,8 @@ from .unit_samples import Seed, check_count, check_method, make_rng, select, uni
 
 
 class Geometry(abc.ABC):
-    """A closed domain in R^d with named coordinates. Subclasses implement the underscored hooks."""
+    """A closed domain in R^d with named coordinates. Points in and out are ``(N, d)`` tensors, masks and distances
+    ``(N,)``. Subclasses implement the underscored hooks."""
 
     def __init__(self, dim: int, names: tuple[str, ...], bbox: Tensor):
         self.dim = dim

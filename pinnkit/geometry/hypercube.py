@@ -17,7 +17,7 @@ from .rfunctions import r_and
 
 
 class Hypercube(Primitive):
-    """The box ``[lo_1, hi_1] x ... x [lo_d, hi_d]``.
+    """The box ``[lo_1, hi_1] x … x [lo_d, hi_d]``.
 
     Signed distance (exact): with ``q = |x - c| - h`` (centre ``c``, half-sides ``h``),
     ``sdf = |max(q, 0)| + min(max_i q_i, 0)``. Approximate distance: the R-conjunction of the per-axis

@@ -32,6 +32,8 @@ from scipy.stats import qmc
 
 from ..checks import check_choice, check_int, check_seed
 
+#: The sampling methods of every geometry's ``sample_interior`` and ``sample_boundary`` (see
+#: :mod:`pinnkit.geometry.geometry`).
 METHODS: Final = ("uniform", "random", "lhs", "sobol", "halton", "hammersley")
 ORDERED_METHODS: Final = frozenset({"uniform", "hammersley"})
 

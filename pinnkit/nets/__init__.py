@@ -1,4 +1,4 @@
-"""Neural networks as plain ``torch.nn.Module``s: MLPs, embeddings, hard-constraint transforms.
+"""Neural networks as plain ``torch.nn.Module`` objects: MLPs, embeddings, hard-constraint transforms.
 
 * :class:`MLP` (``depth`` hidden layers of ``width`` neurons, Glorot initialisation, optional scaling of the
   inputs' box onto ``[-1, 1]`` and optional embedding) and :class:`ModifiedMLP` (Wang, Teng & Perdikaris 2021).

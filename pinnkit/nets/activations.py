@@ -15,8 +15,8 @@ from torch import Tensor, nn
 
 
 class Sine(nn.Module):
-    """``sin(x)``, elementwise. Smooth and periodic; all its derivatives are bounded (useful for PINNs whose
-    residuals contain high derivatives)."""
+    """``sin(x)``, elementwise (the output has the shape of the input). Smooth and periodic; all its derivatives
+    are bounded (useful for PINNs whose residuals contain high derivatives)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.sin(x)

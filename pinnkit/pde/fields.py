@@ -101,7 +101,8 @@ class Fields:
 
     ``engine`` computes outputs and derivatives at the points; ``parameters`` maps PDE parameter names to
     tensors; ``rows`` (optional) restricts every value to a slice of the points (a condition's share of a
-    batch evaluated in one forward pass).
+    batch evaluated in one forward pass). For points (N, d), every output, coordinate and derivative
+    (``f.u``, ``f.x``, ``f.u_xx``) is a tensor of shape (N,).
     """
 
     def __init__(self, engine: Derivatives, names: NameResolver, parameters: dict[str, Tensor] | None = None,
@@ -180,7 +181,8 @@ class Fields:
 
 
 class OperatorFields(Fields):
-    """:class:`~pinnkit.pde.fields.Fields` of a batch of functions, plus the input function by name.
+    """:class:`~pinnkit.pde.fields.Fields` of a batch of functions, plus the input function by name: for M
+    functions at N points every value (``f.u``, ``f.u_x``, the input ``f.v``) has shape (M, N).
 
     With ``lazy`` (the ZCS backend), derivatives come back as
     :class:`~pinnkit.derivatives.linear_combination.LinearCombination` so that linear terms share one backward pass.

@@ -146,7 +146,7 @@ def assert_derivatives_match(net: Callable[[Tensor], Tensor] | nn.Module, points
     outputs : output names, optional
         For messages.
 
-    Returns dict backend name -> largest |difference| seen; raises ``AssertionError`` naming the backend, the
+    Returns dict backend name -> largest ``|difference|`` seen; raises ``AssertionError`` naming the backend, the
     output, the multi-index, the worst point, both values there, the difference, the tolerance and the step.
 
     Example

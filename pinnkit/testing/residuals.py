@@ -116,7 +116,7 @@ def assert_conditions_hold(problem: Problem, solution: Solution, *, atol: float 
     :math:`\max_n |r_c(x_n)| \le \text{atol} + \text{rtol}\cdot\max_{n,j} |u_j(x_n)|`, for every backend.
     ``solution`` and ``backends`` are as for :func:`assert_residual_vanishes`.
 
-    Returns dict backend name -> {condition name: max |residual|}; raises ``AssertionError`` naming the
+    Returns dict backend name -> {condition name: ``max |residual|``}; raises ``AssertionError`` naming the
     condition and its kind, the backend, the worst point, the residual there, the max and RMS and the tolerance.
 
     Example
