@@ -22,6 +22,7 @@ setup(
                  "conflictfree==0.1.8",  # ConFIG authors' package, the oracle of tests/optim (needs only torch)
                  "heavyball==3.2.1"],  # an independent SOAP for tests/optim/test_soap.py (torch + opt_einsum)
         "bench": ["deepxde>=1.11", "scikit-learn"],
+        "docs": ["sphinx==9.0.4", "furo==2025.12.19", "sphinx-gallery==0.22.1"],  # docs/: the versions it is built with
     },
     license="MIT",
 )
