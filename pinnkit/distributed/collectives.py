@@ -21,16 +21,11 @@ def sum_tensors(tensors: Sequence[Tensor], ranks: Ranks, *, average: bool = Fals
     tensors = list(tensors)
     if not tensors:
         return
-    flat = torch.cat([t.detach().reshape(-1) for t in tensors]).to(ranks.device)
+    flat = _flat(tensors, ranks)
     dist.all_reduce(flat)
     if average:
         flat /= ranks.world_size
-    offset = 0
-    with torch.no_grad():
-        for t in tensors:
-            n = t.numel()
-            t.copy_(flat[offset:offset + n].view_as(t))
-            offset += n
+    _copy_back(flat, tensors)
 
 
 def sum_values(values: Tensor, ranks: Ranks) -> Tensor:
@@ -58,17 +53,27 @@ def broadcast_tensors(tensors: Sequence[Tensor], ranks: Ranks) -> None:
     tensors = list(tensors)
     if not tensors:
         return
-    flat = torch.cat([t.detach().reshape(-1) for t in tensors]).to(ranks.device)
+    flat = _flat(tensors, ranks)
     dist.broadcast(flat, 0)
-    offset = 0
-    with torch.no_grad():
-        for t in tensors:
-            n = t.numel()
-            t.copy_(flat[offset:offset + n].view_as(t))
-            offset += n
+    _copy_back(flat, tensors)
 
 
 def barrier(ranks: Ranks) -> None:
     """Wait until every rank gets here (after rank 0 wrote a file the others may read)."""
     del ranks
     dist.barrier()
+
+
+def _flat(tensors: list[Tensor], ranks: Ranks) -> Tensor:
+    """``tensors`` concatenated into one 1-D tensor on the ranks' device (one message for all of them)."""
+    return torch.cat([t.detach().reshape(-1) for t in tensors]).to(ranks.device)
+
+
+def _copy_back(flat: Tensor, tensors: list[Tensor]) -> None:
+    """Write the consecutive pieces of ``flat`` back into ``tensors``, in place."""
+    offset = 0
+    with torch.no_grad():
+        for t in tensors:
+            n = t.numel()
+            t.copy_(flat[offset:offset + n].view_as(t))
+            offset += n
