@@ -20,7 +20,8 @@ setup(
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6.80", "ruff>=0.5", "deepxde>=1.11", "scikit-learn",
                  "conflictfree==0.1.8",  # ConFIG authors' package, the oracle of tests/optim (needs only torch)
-                 "heavyball==3.2.1"],  # an independent SOAP for tests/optim/test_soap.py (torch + opt_einsum)
+                 "heavyball==3.2.1",  # an independent SOAP for tests/optim/test_soap.py (torch + opt_einsum)
+                 "sphinx==9.0.4"],  # tests/test_docs_api.py reads the #: doc comments as the API reference does
         "bench": ["deepxde>=1.11", "scikit-learn"],
         "docs": ["sphinx==9.0.4", "furo==2025.12.19", "sphinx-gallery==0.22.1"],  # docs/: the versions it is built with
     },
