@@ -43,13 +43,14 @@ torch.manual_seed(0)
 initial = pk.nets.MLP(1, 1, width=20, depth=2).double().state_dict()
 
 
-def trainer_for(optimizer="adam", lr=1e-3):
+def trainer_for(optimizer="adam", lr=None):
     """A trainer from the shared initial weights. A multi-loss optimizer given as a spec
-    (``pk.optim.MultiAdam(lr=...)``) carries its own learning rate; ``lr`` is then not used."""
+    (``pk.optim.MultiAdam(lr=...)``) carries its own learning rate, so ``lr`` stays unset beside it (the
+    trainer refuses both)."""
     net = pk.nets.MLP(1, 1, width=20, depth=2).double()
     net.load_state_dict(initial)
     return pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(64, "hammersley"), dtype=torch.float64,
-                      optimizer=optimizer, lr=lr or 1e-3, reference=reference)
+                      optimizer=optimizer, lr=lr, reference=reference)
 
 
 def curve(trainer):

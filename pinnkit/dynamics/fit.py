@@ -87,7 +87,7 @@ class DynamicsFit(TrainingLoop):
     def progress_label(self) -> str:  # type: ignore[override]
         return self.kind
 
-    def start_training(self, *, optimizer: str | Callable = "adam", lr: float = 1e-3,
+    def start_training(self, *, optimizer: str | Callable = "adam", lr: float | None = None,
                        loss_weights: Mapping[str, float] | None = None) -> None:
         """Build the loop around the fit's objective (the subclass's tensors are all in place)."""
         TrainingLoop.__init__(self, FitObjective(self), optimizer=optimizer, lr=lr, loss_weights=loss_weights)

@@ -59,8 +59,12 @@ from .optimizers import (
     quasi_newton_iterations,
     quasi_newton_stop_reason,
     step_kind,
+    with_given_lr,
 )
 from .rollback import FiniteState, all_finite
+
+#: The learning rate of a first-order optimizer named without ``lr``.
+DEFAULT_LR = 1e-3
 
 
 class TrainingLoop(LoopState):
@@ -75,9 +79,10 @@ class TrainingLoop(LoopState):
         ``"mconfig"``, ``"pcgrad"``, ``"soap"``) or a function ``params -> torch.optim.Optimizer``; switched per
         :meth:`fit`. BFGS, SSBFGS and SSBroyden keep a dense inverse Hessian (:mod:`pinnkit.optim.quasi_newton`):
         for small networks in float64.
-    lr : float
-        Learning rate of named optimizers (the quasi-Newton ones use 1.0 unless ``optimizer_options`` say
-        otherwise).
+    lr : float, optional
+        Learning rate of a named first-order optimizer (default 1e-3); L-BFGS and the quasi-Newton methods take
+        it as their step scale (default 1.0). A factory sets its own, so an ``lr`` beside one is a ``ValueError``
+        (:func:`~pinnkit.training.optimizers.with_given_lr`).
     optimizer_options : mapping, optional
         Keyword arguments of a named optimizer.
     scheduler : callable, optional
@@ -95,7 +100,7 @@ class TrainingLoop(LoopState):
     #: Shown before the optimizer's name in the progress bar (None: the name alone).
     progress_label: str | None = None
 
-    def __init__(self, objective: Objective, *, optimizer: str | Callable = "adam", lr: float = 1e-3,
+    def __init__(self, objective: Objective, *, optimizer: str | Callable = "adam", lr: float | None = None,
                  optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
                  loss_weights: Mapping[str, float] | None = None, device: torch.device | None = None,
                  ranks: Ranks | None = None):
@@ -115,8 +120,11 @@ class TrainingLoop(LoopState):
         self.loss_weights = check_loss_weights(loss_weights, objective.terms)
         if scheduler is not None and not callable(scheduler):
             raise ValueError(f"scheduler must be a function optimizer -> LRScheduler; got {type(scheduler).__name__}")
-        self.lr, self.scheduler_factory = check_lr(lr), scheduler
-        self._choice = OptimizerChoice(check_optimizer_spec(optimizer), self.lr, check_options(optimizer_options))
+        self.lr, self.scheduler_factory = check_lr(DEFAULT_LR if lr is None else lr), scheduler
+        spec, options = check_optimizer_spec(optimizer), check_options(optimizer_options)
+        if lr is not None:
+            options = with_given_lr(spec, self.lr, options)
+        self._choice = OptimizerChoice(spec, self.lr, options)
         self._build_optimizer()
         self.step = 0
         self.history: list[dict[str, Any]] = []
@@ -154,7 +162,10 @@ class TrainingLoop(LoopState):
         same_kind = spec == self._choice.spec if isinstance(spec, str) else spec is self._choice.spec
         options = check_options(optimizer_options) if optimizer_options is not None else (
             dict(self._choice.options) if same_kind else {})
-        choice = OptimizerChoice(spec, self._choice.lr if lr is None else check_lr(lr), options)
+        if lr is not None:
+            lr = check_lr(lr)
+            options = with_given_lr(spec, lr, options)
+        choice = OptimizerChoice(spec, self._choice.lr if lr is None else lr, options)
         if not choice.same_as(self._choice):
             if self._restored_from is not None:
                 warnings.warn(

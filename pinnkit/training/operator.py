@@ -211,7 +211,7 @@ class OperatorTrainer(ProblemTrainer):
     def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor = 1000,
                  batch_size: int | None = None, sampler: FixedPoints | Resample | None = None,
                  backend: str | Backend = "zcs",
-                 optimizer: str | Callable = "adam", lr: float = 1e-3, optimizer_options: Mapping | None = None,
+                 optimizer: str | Callable = "adam", lr: float | None = None, optimizer_options: Mapping | None = None,
                  scheduler: Callable | None = None, device: str | torch.device = "cpu",
                  dtype: torch.dtype = torch.float32, loss_weights: Mapping[str, float] | None = None, seed: int = 0,
                  distributed: DataParallel | bool | None = None):

@@ -91,6 +91,24 @@ def _plain(value: Any) -> bool:
     return False
 
 
+def with_given_lr(spec: str | Callable, lr: float, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with a learning rate the caller gave explicitly (``lr=`` of a trainer or of ``fit``).
+
+    A first-order name uses it as it is (``options`` unchanged: the choice's ``lr`` is its learning rate); L-BFGS
+    and the quasi-Newton methods take it as their step scale, in place of the 1 of their defaults; a factory
+    builds its optimizer with a learning rate of its own, so an ``lr`` beside it is refused rather than ignored.
+    """
+    options = dict(options)
+    if not isinstance(spec, str):
+        raise ValueError(f"lr={lr!r}: an optimizer given as a factory ({spec!r}) builds itself with its own "
+                         "learning rate; give it there (e.g. pk.optim.MultiAdam(lr=...)) and leave lr out")
+    if spec in QUASI_NEWTON_NAMES:
+        if "lr" in options and options["lr"] != lr:
+            raise ValueError(f"lr={lr!r} and optimizer_options['lr']={options['lr']!r} disagree; give one of them")
+        options["lr"] = lr
+    return options
+
+
 def check_optimizer_spec(spec: object) -> str | Callable:
     """``spec`` as a lower-case name of :data:`OPTIMIZERS` or a callable, else a ``ValueError``."""
     if isinstance(spec, str):

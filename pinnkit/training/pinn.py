@@ -258,7 +258,7 @@ class Trainer(ProblemTrainer):
     """
 
     def __init__(self, problem: Problem, net: nn.Module, *, sampler: Sampler | None = None,
-                 weighting: Weighting | None = None, optimizer: str | Callable = "adam", lr: float = 1e-3,
+                 weighting: Weighting | None = None, optimizer: str | Callable = "adam", lr: float | None = None,
                  optimizer_options: Mapping | None = None, scheduler: Callable | None = None,
                  backend: str | Backend = "autograd", device: str | torch.device = "cpu",
                  dtype: torch.dtype | str = torch.float32, loss_weights: Mapping[str, float] | None = None,

@@ -91,6 +91,26 @@ def test_asking_for_the_current_optimizer_keeps_its_state_and_a_new_lr_rebuilds_
     assert loop.optimizer is lbfgs  # its history carries over
 
 
+def test_a_given_lr_is_used_or_refused_never_ignored():
+    loop = TrainingLoop(Quadratic())
+    assert loop.optimizer.param_groups[0]["lr"] == 1e-3  # the default of a first-order name
+    loop.fit(2, optimizer="lbfgs", progress=False)
+    assert loop.optimizer.param_groups[0]["lr"] == 1.0  # the quasi-Newton step scale by default
+    loop.fit(2, optimizer="lbfgs", lr=0.5, progress=False)
+    assert loop.optimizer.param_groups[0]["lr"] == 0.5  # and the one given
+    loop.fit(2, optimizer="ssbroyden", lr=0.25, progress=False)
+    assert loop.optimizer.param_groups[0]["lr"] == 0.25
+    assert TrainingLoop(Quadratic(), optimizer="bfgs", lr=0.5).optimizer.param_groups[0]["lr"] == 0.5
+    with pytest.raises(ValueError, match="lr=0.5 and optimizer_options\\['lr'\\]=0.1 disagree"):
+        TrainingLoop(Quadratic(), optimizer="lbfgs", lr=0.5, optimizer_options={"lr": 0.1})
+    spec = pk.optim.MultiAdam(lr=1e-2)
+    assert TrainingLoop(Quadratic(), optimizer=spec).optimizer.param_groups[0]["lr"] == 1e-2
+    with pytest.raises(ValueError, match="lr=0.1: an optimizer given as a factory .* builds itself with its own"):
+        TrainingLoop(Quadratic(), optimizer=spec, lr=0.1)
+    with pytest.raises(ValueError, match="an optimizer given as a factory"):
+        loop.fit(1, optimizer=lambda params: torch.optim.SGD(params, lr=0.1), lr=0.2, progress=False)
+
+
 def test_bad_arguments_are_refused_the_same_way_everywhere():
     problem = pk.Problem(pk.geometry.Interval(0, 1), lambda f: f.u_xx + 1.0, conditions=[
         pk.DirichletBC(None, 0.0, n=2)])
