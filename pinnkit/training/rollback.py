@@ -26,6 +26,23 @@ def clone_tensors(value: Any) -> Any:
     return value
 
 
+def copy_tensors(value: Any, into: Any = None) -> Any:
+    """:func:`clone_tensors` of ``value``, reusing the tensors of ``into`` (an earlier copy of the same structure:
+    ``copy_`` into a tensor of the same shape, dtype and device) instead of allocating new ones."""
+    if isinstance(value, Tensor):
+        if (isinstance(into, Tensor) and into.shape == value.shape and into.dtype == value.dtype
+                and into.device == value.device):
+            return into.copy_(value.detach())
+        return value.detach().clone()
+    if isinstance(value, dict):
+        old = into if isinstance(into, dict) else {}
+        return {k: copy_tensors(v, old.get(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        old = into if isinstance(into, (list, tuple)) and len(into) == len(value) else [None] * len(value)
+        return type(value)(copy_tensors(v, o) for v, o in zip(value, old, strict=True))
+    return value
+
+
 def all_finite(tensors: list[Tensor]) -> bool:
     """Whether every entry of every tensor is finite (one synchronisation)."""
     if not tensors:
@@ -39,6 +56,7 @@ class FiniteState:
 
     def __init__(self):
         self._buffers: list[Tensor] | None = None
+        self.optimizer: dict | None = None
         self.taken = False
 
     def take(self, loop) -> None:
@@ -51,7 +69,8 @@ class FiniteState:
             else:
                 for b, p in zip(self._buffers, params, strict=True):
                     b.copy_(p)
-        self.optimizer = clone_tensors(loop.optimizer.state_dict())
+        # the optimizer's moments into the buffers of the last snapshot (their structure rarely changes)
+        self.optimizer = copy_tensors(loop.optimizer.state_dict(), self.optimizer)
         self.scheduler = None if loop.scheduler is None else clone_tensors(loop.scheduler.state_dict())
         self.objective = loop.objective.snapshot()
         self.step, self.elapsed, self.records = loop.step, loop._elapsed, len(loop.history)

@@ -102,3 +102,20 @@ def test_lbfgs_line_search_nan_is_the_same_error_with_the_same_rollback(tmp_path
             assert torch.equal(a.detach(), b)
     trainer.save(tmp_path / "after.pt")  # the restored state is finite and can be saved
     assert np.isfinite(torch.load(tmp_path / "after.pt", weights_only=True)["loss"])
+
+
+def test_copy_tensors_reuses_the_buffers_of_an_earlier_copy_and_never_aliases_the_source():
+    from pinnkit.training.rollback import copy_tensors
+
+    state = {"state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.ones(4)}}, "groups": [{"lr": 0.1}]}
+    first = copy_tensors(state)
+    assert first["groups"] == [{"lr": 0.1}] and float(first["state"][0]["step"]) == 3.0
+    buffer = first["state"][0]["exp_avg"]
+    assert buffer.data_ptr() != state["state"][0]["exp_avg"].data_ptr()
+    state["state"][0]["exp_avg"].mul_(2.0)  # the optimizer moves on in place
+    assert torch.equal(buffer, torch.ones(4))
+    second = copy_tensors(state, first)
+    assert second["state"][0]["exp_avg"] is buffer and torch.equal(buffer, torch.full((4,), 2.0))
+    state["state"][0]["exp_avg"] = torch.zeros(5)  # another shape: a new buffer
+    third = copy_tensors(state, second)
+    assert third["state"][0]["exp_avg"] is not buffer and torch.equal(third["state"][0]["exp_avg"], torch.zeros(5))
