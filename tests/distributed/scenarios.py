@@ -67,7 +67,9 @@ def pinn(name: str, distributed, device: str = "cpu") -> pk.Trainer:
         problem = pk.Problem(square, lambda f: f.laplacian("u") + 1.0, outputs="u",
                              conditions=[pk.DirichletBC(None, 0.0, n=20)])
         kw["backend"] = pk.Backend("stde", directions=3, seed=5)
-    return pk.Trainer(problem, net(), optimizer=name if name in OPTIMIZERS else "adam", lr=1e-2,
+    quasi_newton = name in ("lbfgs", "ssbroyden")  # at their default step scale, 1
+    return pk.Trainer(problem, net(), optimizer=name if name in OPTIMIZERS else "adam",
+                      lr=None if quasi_newton else 1e-2,
                       dtype=torch.float64, device=device, seed=1, distributed=distributed, **kw)
 
 
