@@ -195,7 +195,8 @@ def space_time_problem() -> pk.Problem:
     ({"device": "gpu"}, ValueError, r"^device must be .*use 'cuda'"),
     ({"lr": math.inf}, ValueError, r"^lr must be a positive finite number"),
     ({"loss_weights": {"pde": math.nan}}, ValueError, r"^loss_weights\['pde'\] must be"),
-    ({"lrr": 1e-3}, TypeError, r"unknown trainer options \['lrr'\]")])
+    ({"lrr": 1e-3}, TypeError, r"unknown trainer options \['lrr'\]"),
+    ({"compile": True}, TypeError, r"unknown trainer options \['compile'\]")])  # not a Trainer keyword
 def test_time_marching_checks_the_trainer_options_at_construction(options, error, match):
     with pytest.raises(error, match=match):
         pk.TimeMarching(space_time_problem(), pk.nets.MLP(2, 1, width=8, depth=2), 2, **options)

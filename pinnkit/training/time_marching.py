@@ -215,7 +215,7 @@ class TimeMarching:
 
 #: Keywords of :class:`Trainer` that :class:`TimeMarching` passes on to each window's trainer.
 _TRAINER_OPTIONS = ("optimizer", "lr", "optimizer_options", "scheduler", "backend", "device", "dtype",
-                    "loss_weights", "compile", "distributed")
+                    "loss_weights", "distributed")  # compiling: backend=pk.Backend("taylor", compile=True)
 
 
 def _check_trainer_options(options: Mapping[str, Any], problem: Problem) -> dict[str, Any]:
