@@ -48,3 +48,33 @@ def check_measure(value: float, names: str, what: str) -> None:
     if not math.isfinite(value):
         raise ValueError(f"{names} must give a finite {what}; got {value!r} (coordinates and sizes up to about "
                          "1e150 keep lengths, areas and volumes finite)")
+
+
+#: log of the largest side whose cube is a finite float64 (about 5.6e102): a measure that overflows float64 is
+#: refused when the side of the cube of the same measure is larger than this (see :func:`check_log_measure`).
+_LOG_LARGEST_SIDE: Final = math.log(float(np.finfo(np.float64).max)) / 3
+
+
+def check_log_measure(log_value: float, dim: int, names: str, what: str) -> float:
+    """``log_value``, the log of a ``dim``-dimensional measure (length, area, volume, ...) of a domain or of its
+    boundary, if the measure is acceptable; else the ``ValueError`` of :func:`check_measure` naming ``names``.
+
+    In high dimensions the measure itself under- or overflows float64 for ordinary sizes (a unit ball in
+    ``d = 1000`` has volume ``1e-886``, the box ``[-1, 1]^1100`` has ``2^1100``), so only its log is kept exact
+    and an under- or overflow is allowed where the dimension causes it. A measure that overflows is refused
+    when the side ``exp(log_value / dim)`` of the cube of the same measure exceeds ``max_float^(1/3)`` (about
+    ``5.6e102``): in ``dim <= 3`` that is exactly when the measure overflows, so there the rule is unchanged.
+    """
+    if not math.isfinite(log_value) or (log_value > math.log(float(np.finfo(np.float64).max))
+                                        and log_value / max(dim, 1) > _LOG_LARGEST_SIDE):
+        check_measure(math.inf if log_value > 0 or math.isnan(log_value) else 0.0, names, what)
+    return log_value
+
+
+def exp_measure(log_value: float) -> float:
+    """``exp(log_value)`` as a float64 measure: ``0.0`` on underflow and ``inf`` on overflow (high dimensions;
+    the exact value is the log)."""
+    try:
+        return math.exp(log_value)
+    except OverflowError:
+        return math.inf

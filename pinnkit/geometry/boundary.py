@@ -106,11 +106,20 @@ class Boundary:
                device: torch.device | str | None = None) -> Tensor:
         """Exactly ``n`` distinct points of this part, uniform by length / area (see ``sample_boundary``)."""
         n, method, rng = check_count(n), check_method(method), make_rng(seed)
-        patches = self._patches()
-        x = self.geometry._boundary_points(n, method, rng, patches, what=repr(self))
+        patches: list[BoundaryPatch] | None = None
+
+        def points(k: int, method: str) -> Tensor:
+            nonlocal patches
+            if method == "random" and not self.predicates and self.geometry._random_boundary is not None:
+                x = self.geometry._random_boundary(k, rng, self.faces)  # O(k d), no per-face pieces
+                if x is not None:
+                    return x
+            patches = self._patches() if patches is None else patches
+            return self.geometry._boundary_points(k, method, rng, patches, what=repr(self))
+
         redraw_method = "random" if method in ORDERED_METHODS else method
-        return self.geometry._finish(x, dtype, device, lambda k: self.geometry._boundary_points(
-            k, redraw_method, rng, patches, what=repr(self)), f"points of {self!r}")
+        return self.geometry._finish(points(n, method), dtype, device, lambda k: points(k, redraw_method),
+                                     f"points of {self!r}")
 
     def point_count(self) -> int | None:
         """The number of points of this part when it is finite (on a 1-D geometry: the ends of an interval that

@@ -20,6 +20,8 @@ bounding-box sample, with the quasi-random sequences drawn once, so they never r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 from torch import Tensor
 
@@ -94,8 +96,7 @@ class CSG(Geometry):
                     on = on & ~other._classify(x, tol)[1]
                 return on
 
-            patches += [BoundaryPatch(p.measure, p.dim, p.to_points, keep, p.extent)
-                        for p in leaf._boundary_patches()]
+            patches += [replace(p, keep=keep, label=None) for p in leaf._boundary_patches()]
         return patches
 
 

@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 
 from ..checks import check_device, check_dtype
-from .patch import BoundaryPatch, Mask, finite_points
+from .patch import BoundaryPatch, Mask, finite_points, patch_weights
 from .rejection import (
     CANDIDATES_PER_POINT,
     MIN_ESTIMATE,
@@ -48,7 +48,7 @@ from .rejection import (
     room,
     top_up_method,
 )
-from .unit_samples import Seed, check_count, check_method, make_rng, select, unit_samples
+from .unit_samples import DIRECT_RANDOM_DIM, Seed, check_count, check_method, make_rng, select, unit_samples
 
 
 class Geometry(abc.ABC):
@@ -81,6 +81,14 @@ class Geometry(abc.ABC):
     # Optional measure-preserving map ``u (m, d) in (0, 1)^d -> points (m, d)`` onto the interior, as a method of
     # subclasses that have one; ``None`` means interior points are found by rejection from the bounding box.
     _interior_map: Callable[[Tensor], Tensor] | None = None
+
+    # Optional direct samplers for method "random" (``None``: through the unit cube as for the other methods), for
+    # high-dimensional domains whose unit-cube maps cost more than O(n d): ``_random_interior(n, rng)`` gives
+    # (n, d) float64 interior points, ``_random_boundary(n, rng, faces)`` (n, d) boundary points, uniform by
+    # measure, on the named ``faces`` (``None``: the whole boundary); either may return ``None`` to decline
+    # (e.g. in low dimensions, where the unit-cube path is kept so seeded samples stay as they were).
+    _random_interior: Callable[[int, np.random.Generator], Tensor | None] | None = None
+    _random_boundary: Callable[[int, np.random.Generator, tuple[str, ...] | None], Tensor | None] | None = None
 
     def _leaves(self) -> list[Geometry]:
         """The primitives a CSG tree is built from (a primitive is its own only leaf)."""
@@ -116,6 +124,20 @@ class Geometry(abc.ABC):
         boundary piece belongs to the boundary (CSG)."""
         patches = self._boundary_patches()
         return None if any(p.keep is not None for p in patches) else float(sum(p.measure for p in patches))
+
+    @property
+    def log_measure(self) -> float | None:
+        """``log(measure)``, exact where ``measure`` under- or overflows float64 (high-dimensional balls and
+        boxes override it); ``None`` where there is no closed form."""
+        m = self.measure
+        return None if m is None else (math.log(m) if m > 0 else -math.inf)
+
+    @property
+    def log_boundary_measure(self) -> float | None:
+        """``log(boundary_measure)``, exact where ``boundary_measure`` under- or overflows float64 (see
+        ``log_measure``); ``None`` where ``boundary_measure`` is."""
+        m = self.boundary_measure
+        return None if m is None else (math.log(m) if m > 0 else -math.inf)
 
     # ------------------------------------------------------------------ public queries
     @property
@@ -249,6 +271,10 @@ class Geometry(abc.ABC):
 
     def _interior_points(self, n: int, method: str, rng: np.random.Generator) -> Tensor:
         """Float64 interior points (n, d) on the CPU."""
+        if method == "random" and self._random_interior is not None:
+            x = self._random_interior(n, rng)
+            if x is not None:
+                return x
         if method != "uniform" and self._interior_map is not None:
             return self._interior_map(torch.from_numpy(unit_samples(n, self.dim, method, rng)))
         return self._rejection_sample(n, method, rng)
@@ -258,12 +284,14 @@ class Geometry(abc.ABC):
         sides = (hi - lo).numpy()
         tol = self.tol(torch.float64)
         accept = self._acceptance_estimate()
-        if accept < MIN_ESTIMATE:  # too small to trust 4096 points: measure it, chunk by chunk, or refuse
+        # too small to trust 4096 points: measure it, chunk by chunk, or refuse; not where the exact acceptance of a
+        # high-dimensional domain is known (a ball in d = 1000: 0.0), whose probe of 2^20 d-vectors would be GBs
+        if accept < MIN_ESTIMATE and (self.log_measure is None or self.dim < DIRECT_RANDOM_DIM):
             accept = probe_acceptance(lambda u: self._classify(lo + u * (hi - lo), tol)[0], self.dim,
                                             f"{self!r}", "interior")
         grid = method == "uniform"  # a grid is kept as small as possible: a box gets an exact k1 x ... x kd grid
         margin, extra = ((1.0 if accept == 1.0 else 1.02), 0) if grid else (1.1, 16)
-        m = int(math.ceil(n / accept * margin)) + extra
+        m = int(math.ceil(min(n / max(accept, 1e-300) * margin, 1e300))) + extra  # accept: 0 where it underflows
         budget = max(ROUND_CANDIDATES, CANDIDATES_PER_POINT * n)
         for _ in range(ROUNDS):
             check_budget(m, budget, n, accept, f"interior points of {self!r}")
@@ -279,16 +307,27 @@ class Geometry(abc.ABC):
                          "or too thin; ask for fewer points or use a larger domain")
 
     def _acceptance_estimate(self) -> float:
-        """Fraction of the bounding box inside the domain (exact where the measure is known)."""
-        box = float(torch.prod(self._bbox[1] - self._bbox[0]))
-        vol = self.measure if self.measure is not None else self.estimate_measure(4096)
-        return min(1.0, max(vol / box, 1e-4)) if vol / box >= MIN_ESTIMATE else vol / box
+        """Fraction of the bounding box inside the domain: exact, from the logs of the measures, where the measure
+        is known (so a ball in d = 1000, whose volume and box volume over- or underflow, gets its ``1e-1700`` as
+        ``0.0``), else estimated from 4096 points."""
+        box, vol = float(torch.prod(self._bbox[1] - self._bbox[0])), self.measure
+        if vol is None:
+            ratio = self.estimate_measure(4096) / box
+        elif 0 < vol < math.inf and 0 < box < math.inf:
+            ratio = vol / box
+        else:
+            ratio = math.exp(min(self.log_measure - float(torch.log(self._bbox[1] - self._bbox[0]).sum()), 0.0))
+        return min(1.0, max(ratio, 1e-4)) if ratio >= MIN_ESTIMATE else ratio
 
     def _boundary_points(self, n: int, method: str, rng: np.random.Generator,
                          patches: list[BoundaryPatch] | None = None, what: str | None = None) -> Tensor:
         """Float64 boundary points (n, d) on the CPU, from ``patches`` (default: the whole boundary); ``what``
         names the selection in errors."""
         what = f"the boundary of {self!r}" if what is None else what
+        if patches is None and method == "random" and self._random_boundary is not None:
+            x = self._random_boundary(n, rng, None)
+            if x is not None:
+                return x
         patches = self._boundary_patches() if patches is None else patches
         if not patches:
             raise ValueError(f"no boundary piece of {self!r} is selected")
@@ -301,7 +340,10 @@ class Geometry(abc.ABC):
         for _ in range(ROUNDS):
             check_budget(m, budget, n, accept, f"points of {what}")
             kept = []
-            for p, c in zip(patches, largest_remainder(m, [p.measure for p in patches]), strict=True):
+            for p, c in zip(patches, largest_remainder(m, patch_weights(patches)), strict=True):
+                if c == 0:  # most of the 2d faces of a box in high d get no point: skip their O(d) maps
+                    kept.append(torch.zeros(0, self.dim, dtype=torch.float64))
+                    continue
                 x = p.to_points(torch.from_numpy(unit_samples(c, p.dim, method, rng, aspect=p.extent)))
                 kept.append(x if p.keep is None else x[p.keep(x)])
             total = sum(len(k) for k in kept)
@@ -319,7 +361,7 @@ class Geometry(abc.ABC):
         """Fraction of boundary candidates the patches' filters keep, from ``PROBE`` points spread over the
         pieces by measure (fixed seed, chunks of ``PROBE_CHUNK``); a ``ValueError`` where none is kept."""
         rng, found = make_rng(0), 0
-        for p, c in zip(patches, largest_remainder(PROBE, [p.measure for p in patches]), strict=True):
+        for p, c in zip(patches, largest_remainder(PROBE, patch_weights(patches)), strict=True):
             if p.keep is None:
                 found += c
                 continue

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from functools import reduce
 
 import numpy as np
@@ -10,10 +12,11 @@ import torch
 from torch import Tensor
 
 from ..checks import check_finite_float, check_vector
-from .arguments import check_measure, check_names, check_size
+from .arguments import check_log_measure, check_names, check_size, exp_measure
 from .patch import BoundaryPatch
 from .primitive import Primitive, normalize_rows
 from .rfunctions import r_and
+from .unit_samples import DIRECT_RANDOM_DIM
 
 
 class Hypercube(Primitive):
@@ -38,10 +41,10 @@ class Hypercube(Primitive):
             scale = float(max(np.abs(lo).max(), np.abs(hi).max()))
             for side in sides.tolist():
                 check_size(side, scale, args, "width")
-            volume = float(np.prod(sides))
-            check_measure(volume, args, "length" if len(sides) == 1 else "volume")
-            if len(sides) > 1:
-                check_measure(float(sum(volume / sides)), args, "boundary measure")
+            d = len(sides)
+            check_log_measure(box_log_volume(sides), d, args, "length" if d == 1 else "volume")
+            if d > 1:
+                check_log_measure(box_log_boundary(sides), d - 1, args, "boundary measure")
         self._lo, self._hi = torch.from_numpy(lo), torch.from_numpy(hi)
         super().__init__(len(lo), check_names(names, len(lo)), torch.stack([self._lo, self._hi]))
 
@@ -50,7 +53,30 @@ class Hypercube(Primitive):
 
     @property
     def measure(self) -> float:
-        return float(torch.prod(self._hi - self._lo))
+        """Volume ``prod_i (hi_i - lo_i)``; ``0.0`` or ``inf`` where it under- or overflows float64 (high ``d``:
+        ``log_measure`` is exact)."""
+        value = float(torch.prod(self._hi - self._lo))
+        return value if 0 < value < math.inf else exp_measure(self.log_measure)
+
+    @property
+    def boundary_measure(self) -> float:
+        """Total face area ``2 sum_i prod_{j != i} s_j`` (``2``, the end points, in 1-D); ``0.0`` or ``inf`` where it
+        under- or overflows float64 (``log_boundary_measure`` is exact)."""
+        if self.dim == 1:
+            return 2.0
+        if self.dim < DIRECT_RANDOM_DIM:
+            value = super().boundary_measure  # the sum over the faces, as it always was
+            if 0 < value < math.inf:
+                return value
+        return exp_measure(self.log_boundary_measure)
+
+    @property
+    def log_measure(self) -> float:
+        return box_log_volume((self._hi - self._lo).numpy())
+
+    @property
+    def log_boundary_measure(self) -> float:
+        return math.log(2.0) if self.dim == 1 else box_log_boundary((self._hi - self._lo).numpy())
 
     def _sdf(self, x: Tensor) -> Tensor:
         lo, hi = self._lo.to(x), self._hi.to(x)
@@ -72,9 +98,9 @@ class Hypercube(Primitive):
 
     def _faces(self) -> dict[str, tuple[int, float]]:
         faces = {}
-        for axis, name in enumerate(self.names):
-            faces[f"{name}_min"] = (axis, float(self._lo[axis]))
-            faces[f"{name}_max"] = (axis, float(self._hi[axis]))
+        for axis, (name, lo, hi) in enumerate(zip(self.names, self._lo.tolist(), self._hi.tolist(), strict=True)):
+            faces[f"{name}_min"] = (axis, lo)
+            faces[f"{name}_max"] = (axis, hi)
         return faces
 
     def _face_aliases(self) -> dict[str, str]:
@@ -88,26 +114,101 @@ class Hypercube(Primitive):
         return self._lo + u * (self._hi - self._lo)
 
     def _boundary_patches(self) -> list[BoundaryPatch]:
+        """The ``2d`` faces, each built in O(1) (its extent and map are formed when used), so that listing them
+        costs O(d) and not O(d^2) in high dimensions."""
         sides = self._hi - self._lo
+        log_sides = torch.log(sides)
+        log_volume = float(log_sides.sum())
+        log_areas = (log_volume - log_sides).tolist()
         patches = []
-        for axis in range(self.dim):
-            area = float(torch.prod(torch.cat([sides[:axis], sides[axis + 1:]])))
-            for side, value in (("min", self._lo[axis]), ("max", self._hi[axis])):
-                extent = tuple(float(s) for i, s in enumerate(sides) if i != axis)
-                label = f"{self.names[axis]}_{side}"
-                patches.append(BoundaryPatch(area, self.dim - 1, self._face(axis, float(value)), extent=extent,
-                                             label=label))
+        for axis, (name, lo, hi) in enumerate(zip(self.names, self._lo.tolist(), self._hi.tolist(), strict=True)):
+            if self.dim < DIRECT_RANDOM_DIM:  # the product of the other sides, as it always was
+                area = float(torch.prod(torch.cat([sides[:axis], sides[axis + 1:]])))
+            else:
+                area = exp_measure(log_areas[axis])
+            extent = _SidesWithout(sides, axis)
+            for side, value in (("min", lo), ("max", hi)):
+                patches.append(BoundaryPatch(area, self.dim - 1, self._face(axis, value), extent=extent,
+                                             label=f"{name}_{side}", log_measure=log_areas[axis]))
         return patches
 
     def _face(self, axis: int, value: float):
-        keep = [i for i in range(self.dim) if i != axis]
-
         def to_points(u: Tensor) -> Tensor:
-            x = torch.full((len(u), self.dim), value, dtype=torch.float64)
-            x[:, keep] = self._lo[keep] + u * (self._hi[keep] - self._lo[keep])
+            """Parameters (m, d - 1) -> points (m, d) of the face ``x_axis = value``."""
+            lo, side = self._lo, self._hi - self._lo
+            x = torch.empty((len(u), self.dim), dtype=torch.float64)
+            x[:, :axis] = lo[:axis] + u[:, :axis] * side[:axis]
+            x[:, axis] = value
+            x[:, axis + 1:] = lo[axis + 1:] + u[:, axis:] * side[axis + 1:]
             return x
 
         return to_points
+
+    def _random_boundary(self, n: int, rng: np.random.Generator, faces: tuple[str, ...] | None
+                         ) -> Tensor | None:
+        """``n`` uniform points (n, d) on the named ``faces`` (``None``: all ``2d``) in O(n d + d), for
+        ``d >= DIRECT_RANDOM_DIM`` (else ``None``).
+
+        Each point picks its face independently with probability proportional to the face's area
+        ``V / s_axis`` (from logs: ``V`` may under- or overflow), then all its coordinates are uniform in the box
+        and the face's coordinate is set to the face's value: one tensor operation for all points.
+        """
+        if self.dim < DIRECT_RANDOM_DIM:
+            return None
+        if faces is None:
+            axes, upper = np.repeat(np.arange(self.dim), 2), np.tile([False, True], self.dim)
+        else:
+            known = self._faces()
+            axes = np.array([known[f][0] for f in faces], dtype=np.int64)
+            upper = np.array([f.endswith("_max") for f in faces], dtype=bool)
+        log_area = -np.log((self._hi - self._lo).numpy())[axes]  # log(V / s_axis) up to the common log V
+        p = np.exp(log_area - log_area.max())
+        face = rng.choice(len(axes), size=n, p=p / p.sum())
+        lo, hi = self._lo, self._hi
+        x = lo + torch.from_numpy(rng.random((n, self.dim))) * (hi - lo)
+        axis = torch.from_numpy(axes[face])
+        x[torch.arange(n), axis] = torch.where(torch.from_numpy(upper[face]), hi[axis], lo[axis])
+        return x
+
+
+class _SidesWithout(Sequence):
+    """The side lengths ``sides`` (d,) without entry ``axis``, as a lazy read-only sequence: the extent of a box
+    face, formed only when a ``"uniform"`` grid asks for it (``np.asarray``), so 2d faces cost O(d), not O(d^2)."""
+
+    def __init__(self, sides: Tensor, axis: int):
+        self._sides, self._axis = sides, axis
+
+    def __len__(self) -> int:
+        return len(self._sides) - 1
+
+    def __getitem__(self, i):
+        return tuple(self)[i]
+
+    def __iter__(self):
+        return iter(self._values().tolist())
+
+    def __add__(self, other: tuple) -> tuple:
+        return tuple(self) + tuple(other)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        values = self._values()
+        return values if dtype is None else values.astype(dtype)
+
+    def _values(self) -> np.ndarray:
+        return np.delete(self._sides.numpy(), self._axis)
+
+
+def box_log_volume(sides: np.ndarray) -> float:
+    """``log prod_i s_i = sum_i log s_i`` for the side lengths ``sides`` (d,)."""
+    return float(np.log(sides).sum())
+
+
+def box_log_boundary(sides: np.ndarray) -> float:
+    """``log`` of the total face area ``2 sum_i prod_{j != i} s_j = 2 V sum_i 1 / s_i`` of a box with sides
+    ``sides`` (d,), ``d >= 2``: ``log 2 + log V + logsumexp(-log s)``."""
+    neg = -np.log(sides)
+    top = float(neg.max())
+    return math.log(2.0) + box_log_volume(sides) + top + math.log(float(np.exp(neg - top).sum()))
 
 
 class Interval(Hypercube):

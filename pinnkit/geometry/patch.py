@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -20,7 +22,8 @@ class BoundaryPatch:
     ``keep`` (optional) filters candidate points, for pieces only partly on the boundary (CSG).
     ``extent`` (dim,) gives the lengths of the parameter directions, so that ``"uniform"`` grids have
     near-square cells. ``label`` names the piece for :class:`~pinnkit.geometry.Boundary` selection (a box's
-    faces are ``"x_min"``, ``"x_max"``, ...).
+    faces are ``"x_min"``, ``"x_max"``, ...). ``log_measure`` (optional) is the exact log of ``measure``, for
+    pieces of high-dimensional domains whose measure under- or overflows float64 (:func:`patch_weights`).
     """
 
     measure: float
@@ -29,6 +32,27 @@ class BoundaryPatch:
     keep: Callable[[Tensor], Mask] | None = None
     extent: tuple[float, ...] | None = None
     label: str | None = None
+    log_measure: float | None = None
+
+    @property
+    def exact_log_measure(self) -> float:
+        """``log(measure)``: ``log_measure`` where given, else from ``measure`` (``-inf`` for a zero measure)."""
+        if self.log_measure is not None:
+            return self.log_measure
+        return math.log(self.measure) if self.measure > 0 else -math.inf
+
+
+def patch_weights(patches: Sequence[BoundaryPatch]) -> np.ndarray:
+    """Weights (len(patches),) proportional to the patches' measures: the measures themselves where they and
+    their sum are positive finite floats, else ``exp(log_measure - max log_measure)``, so that measures that
+    under- or overflow float64 (high dimensions) still share points correctly. All zero where all are zero."""
+    measures = np.array([p.measure for p in patches], dtype=np.float64)
+    with np.errstate(over="ignore"):
+        if len(measures) and np.all((measures > 0) & np.isfinite(measures)) and np.isfinite(measures.sum()):
+            return measures
+    logs = np.array([p.exact_log_measure for p in patches], dtype=np.float64)
+    top = logs.max() if len(logs) else -math.inf
+    return np.exp(logs - top) if np.isfinite(top) else np.zeros(len(logs))
 
 
 def finite_points(patches: list[BoundaryPatch]) -> list[Tensor]:

@@ -28,14 +28,18 @@ def top_up_method(method: str) -> str:
     return "random" if method in ORDERED_METHODS else method
 
 
-def room(bbox: Tensor, dtype: torch.dtype) -> int:
+def room(bbox: Tensor, dtype: torch.dtype, cap: int = 2**62) -> int:
     """How many points with coordinates of ``dtype`` the box ``bbox`` (2, d) holds: the product over the axes of
-    the numbers of ``dtype`` between the rounded ends (an upper bound for any set of distinct points in it)."""
+    the numbers of ``dtype`` between the rounded ends (an upper bound for any set of distinct points in it),
+    or ``cap`` where it is larger (the exact product has about ``32 d`` bits: seconds to form at d = 1e5)."""
     ints = {2: torch.int16, 4: torch.int32}[torch.finfo(dtype).bits // 8]
     ends = bbox.to(dtype).view(ints).to(torch.int64)  # sign and magnitude: the order of the numbers, -0 = +0
     sign = torch.iinfo(ints).min
     ordinal = torch.where(ends < 0, -(ends - sign), ends)
-    return math.prod(int(k) for k in (ordinal[1] - ordinal[0] + 1).tolist())
+    counts = ordinal[1] - ordinal[0] + 1
+    if float(torch.log2(counts.double()).sum()) > math.log2(cap) + 1:
+        return cap
+    return min(math.prod(int(k) for k in counts.tolist()), cap)
 
 
 def first_rows(y: Tensor) -> Mask:
@@ -45,10 +49,13 @@ def first_rows(y: Tensor) -> Mask:
     sort of N integers; rows whose hash repeats are then compared exactly.
     """
     bits = (y.detach().cpu().double() + 0.0).numpy().view(np.uint64)
-    key = bits[:, 0].copy()
+    # Horner's key * C + bits[:, j] over the columns, modulo 2^64, as one product with the powers C^(d-1-j)
+    # (uint64 arithmetic wraps), so the cost is O(N d) without a Python loop over the d columns
+    d = bits.shape[1]
     with np.errstate(over="ignore"):
-        for j in range(1, bits.shape[1]):
-            key = key * np.uint64(0x9E3779B97F4A7C15) + bits[:, j]
+        powers = np.cumprod(np.full(max(d - 1, 0), 0x9E3779B97F4A7C15, dtype=np.uint64))
+        powers = np.concatenate([np.ones(min(d, 1), dtype=np.uint64), powers])[::-1]
+        key = (bits * powers).sum(axis=1, dtype=np.uint64)
     first = np.zeros(len(key), dtype=bool)
     _, index = np.unique(key, return_index=True)
     first[index] = True

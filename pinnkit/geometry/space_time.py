@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -47,6 +50,39 @@ class SpaceTimeDomain(Geometry):
         m = self.geometry.measure
         return None if m is None else m * self.duration
 
+    @property
+    def log_measure(self) -> float | None:
+        m = self.geometry.log_measure
+        return None if m is None else m + math.log(self.duration)
+
+    @property
+    def _random_interior(self):
+        space = self.geometry._random_interior
+        if space is None:
+            return None
+
+        def sample(n: int, rng: np.random.Generator) -> Tensor | None:
+            x = space(n, rng)
+            return None if x is None else torch.cat([x, self._random_times(n, rng)], dim=1)
+
+        return sample
+
+    @property
+    def _random_boundary(self):
+        space = self.geometry._random_boundary
+        if space is None:
+            return None
+
+        def sample(n: int, rng: np.random.Generator, faces: tuple[str, ...] | None) -> Tensor | None:
+            x = space(n, rng, faces)
+            return None if x is None else torch.cat([x, self._random_times(n, rng)], dim=1)
+
+        return sample
+
+    def _random_times(self, n: int, rng: np.random.Generator) -> Tensor:
+        """Uniform times (n, 1) in ``[t0, t1)``."""
+        return self.time.t0 + self.duration * torch.from_numpy(rng.random((n, 1)))
+
     def _periodic_axes(self) -> tuple[int, ...]:
         return self.geometry._periodic_axes()
 
@@ -90,7 +126,8 @@ class SpaceTimeDomain(Geometry):
             extent = None if p.extent is None else p.extent + (duration,)
             if p.dim == 0:
                 extent = (duration,)
-            return BoundaryPatch(p.measure * duration, p.dim + 1, to_points, keep, extent, p.label)
+            log_measure = None if p.log_measure is None else p.log_measure + math.log(duration)
+            return BoundaryPatch(p.measure * duration, p.dim + 1, to_points, keep, extent, p.label, log_measure)
 
         return [lift(p) for p in self.geometry._boundary_patches()]
 

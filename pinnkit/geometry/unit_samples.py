@@ -39,6 +39,35 @@ ORDERED_METHODS: Final = frozenset({"uniform", "hammersley"})
 
 Seed = int | np.random.Generator | torch.Generator | None
 
+#: From this dimension on, balls and boxes draw ``"random"`` samples directly in O(n d) (Gaussian directions,
+#: faces chosen by measure) instead of mapping unit-cube points per coordinate or per face; below it the unit-cube
+#: path is kept, so seeded samples of the usual low-dimensional domains are unchanged. Both are exactly uniform.
+DIRECT_RANDOM_DIM: Final = 16
+
+
+#: The most dimensions each low-discrepancy method draws in: Sobol' has scipy's direction numbers for 21201; the
+#: scrambled Halton sequence keeps a digit permutation of every prime base up to the d-th prime (about a GB at
+#: d = 3000), and the unscrambled one behind Hammersley costs seconds per call beyond scipy's Sobol' limit. The
+#: other methods ("random", "lhs", "uniform") draw in any dimension in O(m d).
+MAX_DIMS: Final = {"sobol": int(qmc.Sobol.MAXDIM), "halton": 1000, "hammersley": int(qmc.Sobol.MAXDIM)}
+
+
+def check_method_dim(method: str, d: int) -> None:
+    """A ``ValueError`` naming ``method``, the dimension ``d`` and the limit where ``method`` cannot draw points
+    of ``(0, 1)^d`` (:data:`MAX_DIMS`)."""
+    limit = MAX_DIMS.get(method)
+    if limit is not None and d > limit:
+        raise ValueError(f"method={method!r} draws points in at most {limit} dimensions; this sample needs {d} "
+                         "(a domain of that dimension, or of one more for its boundary): use method='random' or "
+                         "'lhs' in high dimensions")
+
+
+def method_for_dim(method: str, d: int) -> str:
+    """``method``, or ``"random"`` where ``method`` cannot draw in ``d`` dimensions (:data:`MAX_DIMS`): for
+    fixed-seed probes that must work at any dimension."""
+    limit = MAX_DIMS.get(method)
+    return "random" if limit is not None and d > limit else method
+
 
 def check_method(method: str) -> str:
     """``method`` as one of :data:`METHODS` (see :func:`pinnkit.checks.check_choice`), else a ``ValueError``
@@ -83,7 +112,11 @@ def grid_shape(m: int, aspect: np.ndarray) -> list[int]:
     that the product reaches ``m``.
     """
     d = len(aspect)
-    scale = (m / float(np.prod(aspect))) ** (1.0 / d)
+    volume = float(np.prod(aspect))
+    if 0 < volume < math.inf:
+        scale = (m / volume) ** (1.0 / d)
+    else:  # the product under- or overflows (many axes): the same scale from logs
+        scale = math.exp((math.log(m) - float(np.log(aspect).sum())) / d)
     counts = [max(1, int(math.floor(scale * a))) for a in aspect]
     while math.prod(counts) < m:  # grow the axis whose cells are longest; at most d * (a few) rounds
         i = int(np.argmax(aspect / np.asarray(counts)))
@@ -92,9 +125,13 @@ def grid_shape(m: int, aspect: np.ndarray) -> list[int]:
 
 
 def cell_centred_grid(counts: list[int]) -> np.ndarray:
-    """All cell centres ``(i + 1/2) / k`` of a tensor grid, shape ``(prod(counts), len(counts))``."""
-    axes = [(np.arange(k) + 0.5) / k for k in counts]
-    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(counts))
+    """All cell centres ``(i + 1/2) / k`` of a tensor grid, shape ``(prod(counts), len(counts))``, in C order (the
+    last axis fastest). Built from the mixed-radix digits of the row index, so any number of axes works (numpy's
+    meshgrid stops at 64), in O(prod(counts) len(counts))."""
+    k = np.asarray(counts, dtype=np.int64)
+    strides = np.concatenate([np.cumprod(k[::-1])[::-1][1:], [1]]).astype(np.int64)
+    index = np.arange(math.prod(counts), dtype=np.int64)[:, None]
+    return ((index // strides) % k + 0.5) / k
 
 
 def even_subset(count: int, n: int) -> np.ndarray:
@@ -126,6 +163,7 @@ def unit_samples(m: int, d: int, method: str, rng: np.random.Generator, *,
     that filter first and thin afterwards. ``d = 0`` gives an empty ``(m, 0)`` array.
     """
     method = check_method(method)
+    check_method_dim(method, d)
     if d == 0:
         return np.zeros((m, 0))
     if m == 0:

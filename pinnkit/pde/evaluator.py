@@ -28,6 +28,7 @@ from ..derivatives.multi_index import MultiIndex
 from ..derivatives.protocol import traceable_jet
 from ..derivatives.reverse import AutogradDerivatives
 from ..derivatives.zcs import ZCSDerivatives
+from ..geometry.unit_samples import method_for_dim
 from .fields import Fields, OperatorFields
 from .specification import Batch, Specification, named_residual_terms
 
@@ -91,7 +92,7 @@ class _ProbeNet(nn.Module):
 def pointwise_trial(spec: Specification) -> tuple[list[str], frozenset[MultiIndex]]:
     """The PDE terms of a pointwise residual and the multi-indices it asks for, from one evaluation on a smooth
     probe function at four points of the domain."""
-    x = spec.domain.sample_interior(4, "sobol", seed=0, dtype=torch.float64)
+    x = spec.domain.sample_interior(4, method_for_dim("sobol", spec.domain.dim), seed=0, dtype=torch.float64)
     engine = AutogradDerivatives(_ProbeNet(spec.domain.dim, len(spec.outputs)), x)
     terms = split_terms(call_residual(spec, Fields(engine, spec.names, probe_parameters(spec))), (len(x),))
     return list(terms), frozenset(engine.requested)
@@ -191,7 +192,7 @@ class _ProbeOperator(nn.Module):
 def operator_trial(spec: Specification, input_name: str) -> tuple[list[str], frozenset[MultiIndex]]:
     """The PDE terms of an operator residual, from one evaluation on a probe of two functions at four points (the
     multi-indices of an operator problem are learnt by its evaluator's first pass)."""
-    x = spec.domain.sample_interior(4, "sobol", seed=0, dtype=torch.float64)
+    x = spec.domain.sample_interior(4, method_for_dim("sobol", spec.domain.dim), seed=0, dtype=torch.float64)
     engine = ZCSDerivatives(_ProbeOperator(spec.domain.dim, len(spec.outputs)), x)
     inputs = {input_name: torch.linspace(-1, 1, 8, dtype=torch.float64).reshape(2, 4)}
     fields = OperatorFields(engine, spec.names, probe_parameters(spec), inputs, lazy=True)

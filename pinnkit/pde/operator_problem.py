@@ -45,6 +45,7 @@ from torch import Tensor, nn
 from ..derivatives.backend import Backend
 from ..functions.space import FunctionSpace
 from ..geometry import Geometry
+from ..geometry.unit_samples import method_for_dim
 from .conditions import Condition, ObservedData
 from .evaluator import InputBatch, OperatorEvaluator, operator_trial
 from .specification import Batch, Residual, Specification
@@ -174,7 +175,7 @@ class OperatorProblem:
     def check_net(self, net: nn.Module, dtype: torch.dtype, device: torch.device | str) -> None:
         """Raise a clear error unless ``net(v (2, m), x (3, d))`` is (2, 3, outputs)."""
         v = torch.zeros(2, len(self.sensors), dtype=dtype, device=device)
-        x = self.domain.sample_interior(3, "sobol", seed=0, dtype=dtype, device=device)
+        x = self.domain.sample_interior(3, method_for_dim("sobol", self.domain.dim), seed=0, dtype=dtype, device=device)
         try:
             with torch.no_grad():
                 y = net(v, x)

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from ..derivatives.backend import Backend
 from ..geometry import Geometry, SpaceTimeDomain, TimeDomain
+from ..geometry.unit_samples import method_for_dim
 from .conditions import Condition
 from .evaluator import Evaluator, pointwise_trial
 from .specification import Residual, Specification
@@ -92,7 +93,7 @@ class Problem(Specification):
 
     def check_net(self, net: nn.Module, dtype: torch.dtype, device: torch.device | str) -> None:
         """Raise a clear error if ``net`` does not map (N, d) inputs to (N, outputs)."""
-        x = self.domain.sample_interior(2, "sobol", seed=0, dtype=dtype, device=device)
+        x = self.domain.sample_interior(2, method_for_dim("sobol", self.domain.dim), seed=0, dtype=dtype, device=device)
         try:
             with torch.no_grad():
                 y = net(x)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import torch
 
 from ..checks import check_positive_int, check_seed
+from ..geometry.unit_samples import method_for_dim
 from ..pde.problem import Problem
 from ._support import (
     Backends,
@@ -135,7 +136,8 @@ def assert_conditions_hold(problem: Problem, solution: Solution, *, atol: float 
     net = float64_net(solution)
     chosen = select_backends(net, backends)
     condition_points = problem.sample_conditions(seed)
-    probe = problem.domain.sample_interior(1, "sobol", seed=0, dtype=torch.float64)  # one PDE row in the batch
+    probe = problem.domain.sample_interior(1, method_for_dim("sobol", problem.domain.dim), seed=0,
+                                           dtype=torch.float64)  # one PDE row in the batch
     batch = problem.batch(probe, condition_points, dtype=torch.float64)
     tolerance = atol + rtol * (_scale(net, batch.points) if rtol else 0.0)
     text = f"atol {atol:g}" + (f" + rtol {rtol:g} * max |u|" if rtol else "")

@@ -29,6 +29,7 @@ from ..distributed.collectives import gather_rows
 from ..distributed.ranks import DataParallel, Ranks
 from ..distributed.ranks import start as start_ranks
 from ..distributed.shard import block, block_sizes, global_means, local_weights, shard_batch, square_sum
+from ..geometry.unit_samples import method_for_dim
 from ..metrics import l2_relative_error
 from ..nets.deeponet import DeepONet
 from ..ownership import weak_method
@@ -65,7 +66,9 @@ class PINNObjective(ProblemObjective):
                             "it with pinnkit.OperatorTrainer on an OperatorProblem; got DeepONet")
         super().__init__(problem, net, backend=backend, kind="pinn", device=device, dtype=dtype, seed=seed,
                          ranks=ranks)
-        check_pointwise_net(self.net, problem.domain.sample_interior(5, "sobol", seed=0, dtype=dtype, device=device))
+        probe_method = method_for_dim("sobol", problem.domain.dim)  # Sobol' where it can draw in d dimensions
+        probe = problem.domain.sample_interior(5, probe_method, seed=0, dtype=dtype, device=device)
+        check_pointwise_net(self.net, probe)
         self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
         if not isinstance(self.sampler, Sampler):

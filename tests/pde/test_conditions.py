@@ -190,3 +190,19 @@ def test_one_condition_in_two_problems_is_bound_twice_and_left_unchanged():
     for c, before in bound:
         assert_unchanged(c, before)
     assert s3 is not s1 and s3.name == s1.name and window.terms == line.terms
+
+
+def test_a_problem_beyond_sobols_dimensions_builds_and_evaluates():
+    """The probes at construction (terms, net check) draw pseudo-random points where Sobol' cannot (d > 21201)."""
+    d = 25_000
+    box = G.Hypercube(np.zeros(d), np.ones(d))
+    problem = Problem(box, lambda f: f.u_x1 - 1.0, outputs=("u",))
+
+    class Linear(torch.nn.Module):
+        def forward(self, x):
+            return x[:, :1] + 0.0 * x[:, 1:].sum(dim=1, keepdim=True)
+
+    points = box.sample_interior(4, "random", seed=0, dtype=torch.float64)
+    batch = problem.batch(points, problem.sample_conditions(0), dtype=torch.float64)
+    residual = problem.evaluator(Linear(), "autograd").residuals(batch)["pde"]
+    torch.testing.assert_close(residual, torch.zeros_like(residual), rtol=0, atol=1e-12)
