@@ -1,4 +1,5 @@
-"""examples/high_dim_poisson.py and high_dim_allen_cahn.py run (``--quick``) and write what they promise."""
+"""examples/high_dim_poisson.py and high_dim_allen_cahn.py run (``--quick``) and write what they promise; so does
+benchmarks/high_dim.py on small d."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load(name: str):
-    sys.path.insert(0, str(ROOT / "examples"))
+def load(name: str, folder: str = "examples"):
+    sys.path.insert(0, str(ROOT / folder))
     try:
-        spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / f"{name}.py")
+        spec = importlib.util.spec_from_file_location(f"{folder}_{name}", ROOT / folder / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
     finally:
-        sys.path.remove(str(ROOT / "examples"))
+        sys.path.remove(str(ROOT / folder))
 
 
 @pytest.mark.parametrize("equation", ["poisson", "allen_cahn"])
@@ -48,3 +49,23 @@ def test_sample_ball_radius_laws():
         assert abs(float(r.median()) - median) < (0.03 if sampling == "radial" else 2e-3), sampling
         # directions are uniform: each mean of x_i / |x| is 0 with standard error 1/sqrt(n d) ~ 0.002
         assert float((x / r[:, None]).mean(0).abs().max()) < 0.015
+
+
+def test_high_dim_benchmark_measures_each_configuration_in_a_child(tmp_path):
+    bench = load("high_dim", "benchmarks")
+    results = bench.main(["--dims", "4", "--methods", "stde", "reverse", "--steps", "1", "--repeats", "1",
+                          "--warmup", "0", "--json", str(tmp_path / "b.json"), "--plot", str(tmp_path / "b.png")])
+    for method in ("stde", "reverse"):
+        run = results["runs"]["4"][method]
+        assert run["s_per_step"] > 0 and run["peak_bytes"] >= 0 and run["steps_timed"] >= 1, run
+        assert run["parameters"] == 4 * 128 + 3 * 128**2 + 4 * 128 + 128 + 1
+    assert json.loads((tmp_path / "b.json").read_text())["runs"]["4"]["stde"] == results["runs"]["4"]["stde"]
+    assert (tmp_path / "b.png").stat().st_size > 0
+    assert "reverse/stde time" in bench.table(results)
+
+
+def test_high_dim_benchmark_stops_a_method_that_runs_over_time():
+    bench = load("high_dim", "benchmarks")
+    results = bench.main(["--dims", "4", "8", "--methods", "stde", "--max-seconds", "0.01"])
+    assert results["runs"]["4"]["stde"] == {"failed": "over time (> 0.01 s)"}
+    assert results["runs"]["8"]["stde"]["failed"].startswith("not run (over time")
