@@ -56,7 +56,7 @@ import torch
 from torch import Tensor
 
 import pinnkit as pk
-from pinnkit.derivatives import SecondOrder
+from pinnkit.derivatives import Derivatives, SecondOrder
 from pinnkit.pde.references import HJBLQG
 from pinnkit.plotting import plot_history
 
@@ -84,7 +84,7 @@ def make_net(problem: HJBLQG, width: int, depth: int) -> pk.nets.HardConstraint:
                                   lambda xt: horizon - xt[:, d])
 
 
-def residual(problem: HJBLQG, engine, laplacian_x: SecondOrder) -> Tensor:
+def residual(problem: HJBLQG, engine: Derivatives, laplacian_x: SecondOrder) -> Tensor:
     """``u_t + Laplacian_x u - mu |grad_x u|^2`` (N,) from a derivative engine at points (N, d + 1)."""
     d = problem.dim
     # every first partial (N, d + 1) by one backward pass of sum_n u(x_n, t_n) to the engine's points (a leaf that
