@@ -1,5 +1,5 @@
-"""examples/high_dim_poisson.py and high_dim_allen_cahn.py run (``--quick``) and write what they promise; so does
-benchmarks/high_dim.py on small d."""
+"""examples/high_dim_poisson.py, high_dim_allen_cahn.py and high_dim_hjb.py run (``--quick``) and write what they
+promise; so does benchmarks/high_dim.py on small d."""
 
 from __future__ import annotations
 
@@ -69,3 +69,35 @@ def test_high_dim_benchmark_stops_a_method_that_runs_over_time():
     results = bench.main(["--dims", "4", "8", "--methods", "stde", "--max-seconds", "0.01"])
     assert results["runs"]["4"]["stde"] == {"failed": "over time (> 0.01 s)"}
     assert results["runs"]["8"]["stde"]["failed"].startswith("not run (over time")
+
+
+def test_high_dim_hjb_example_quick(tmp_path):
+    module = load("high_dim_hjb")
+    metrics = module.main(["--quick", "--dim", "20", "--steps", "10", "--out", str(tmp_path)])
+    assert metrics["dim"] == 20 and metrics["directions"] == 16 and metrics["steps"] == 10
+    assert math.isfinite(metrics["l2_relative_error"]) and metrics["l2_relative_error"] < 1.0
+    assert 0 < metrics["reference_l2_relative_standard_error"] < 1e-2
+    for name in ("metrics.json", "history.json", "convergence.png"):
+        assert (tmp_path / name).is_file(), name
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history[-1]["step"] == 10 and all(math.isfinite(h["l2_relative_error"]) for h in history)
+
+
+def test_high_dim_hjb_points_and_terminal_condition():
+    import torch
+
+    module = load("high_dim_hjb")
+    from pinnkit.pde.references import HJBLQG
+
+    xt = module.sample_points(4000, 30, 0.5, torch.Generator().manual_seed(0), torch.float64, "cpu")
+    assert xt.shape == (4000, 31)
+    t = xt[:, 30]
+    assert float(t.min()) >= 0.0 and float(t.max()) <= 0.5 and abs(float(t.mean()) - 0.25) < 0.01
+    assert abs(float(xt[:, :30].std()) - 1.0) < 0.01
+    # --spread 3: x ~ N(0, s I) with s ~ U(1, 3), so |x|^2 / d has mean E[s] = 2
+    spread = module.sample_points(4000, 30, 0.5, torch.Generator().manual_seed(1), torch.float64, "cpu", 3.0)
+    assert abs(float((spread[:, :30] ** 2).sum(-1).mean()) / 30 - 2.0) < 0.05
+    problem = HJBLQG(30, horizon=0.5)
+    net = module.make_net(problem, 8, 1).double()
+    at_end = torch.cat([xt[:5, :30], torch.full((5, 1), 0.5, dtype=torch.float64)], dim=1)
+    torch.testing.assert_close(net(at_end)[:, 0], problem.terminal_value(at_end[:, :30]), rtol=0, atol=0)

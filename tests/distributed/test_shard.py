@@ -134,8 +134,8 @@ def test_weak_scaling_needs_a_pool_sampler():
     assert (rad.n, rad.candidates) == (30, 300)
 
 
-@pytest.mark.parametrize("example", ["high_dim_poisson", "high_dim_allen_cahn", "neural_ode_spiral", "neural_sde_ou",
-                                     "lotka_volterra_ude", "collocation_points"])
+@pytest.mark.parametrize("example", ["high_dim_poisson", "high_dim_allen_cahn", "high_dim_hjb", "neural_ode_spiral",
+                                     "neural_sde_ou", "lotka_volterra_ude", "collocation_points"])
 def test_examples_that_train_in_one_process_refuse_a_launcher(monkeypatch, capsys, tmp_path, example):
     module = load_example(EXAMPLES / f"{example}.py")
     for key, value in {"RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}.items():

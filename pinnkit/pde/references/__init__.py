@@ -15,3 +15,6 @@ __all__ += ["diffusion_reaction"]
 from .two_body import TwoBody  # noqa: E402
 
 __all__ += ["TwoBody"]
+from .hjb_lqg import HJBLQG  # noqa: E402
+
+__all__ += ["HJBLQG"]
