@@ -5,10 +5,12 @@
 * :mod:`~pinnkit.training.loop`: ``fit`` (first-order, multi-loss and chunked quasi-Newton steps), history,
   callbacks, checkpoints;
 * objectives: PINNs (:class:`Trainer`), operator learning (:class:`OperatorTrainer`), time-marching
-  (:class:`TimeMarching`, a PINN trainer per window); trajectory and SDE fits are in :mod:`pinnkit.dynamics`.
+  (:class:`TimeMarching`, a PINN trainer per window), a loss written as a function (:class:`FunctionObjective`,
+  e.g. the high-dimensional STDE examples); trajectory and SDE fits are in :mod:`pinnkit.dynamics`.
 """
 
 from ..checks import check_loss_weights
+from .function_objective import FunctionObjective
 from .loop import NonFiniteLossError, TrainingLoop
 from .objective import Evaluation, Objective
 from .operator import OperatorObjective, OperatorTrainer
@@ -17,6 +19,6 @@ from .pinn import PINNObjective, Trainer
 from .prediction import predict_points
 from .time_marching import PreviousWindow, TimeMarching
 
-__all__ = ["Evaluation", "LBFGS_DEFAULTS", "NonFiniteLossError", "OPTIMIZERS", "Objective", "OperatorObjective",
-           "OperatorTrainer", "PINNObjective", "PreviousWindow", "QUASI_NEWTON_CHUNK", "QUASI_NEWTON_DEFAULTS",
-           "TimeMarching", "Trainer", "TrainingLoop", "check_loss_weights", "predict_points"]
+__all__ = ["Evaluation", "FunctionObjective", "LBFGS_DEFAULTS", "NonFiniteLossError", "OPTIMIZERS", "Objective",
+           "OperatorObjective", "OperatorTrainer", "PINNObjective", "PreviousWindow", "QUASI_NEWTON_CHUNK",
+           "QUASI_NEWTON_DEFAULTS", "TimeMarching", "Trainer", "TrainingLoop", "check_loss_weights", "predict_points"]
