@@ -38,6 +38,11 @@ d +- sqrt(2d)): the residual on the reference's points leaves those values to th
 ``--spread S`` (training points only; the test points keep the reference's law) draws x ~ N(0, s I_d) with
 s ~ U(1, S) per point; the default S = 1 + 2T covers the whole range (``--spread 1`` is the reference's law).
 
+Training is Adam (learning rate ``--lr``, falling linearly to 0 over the run (the reference's schedule)) through
+pinnkit's one training loop, ``pk.training.TrainingLoop`` with the residual as a ``pk.training.FunctionObjective``
+whose points come from its own seeded generator: a NaN goes back to the last finite state, and the history is every
+trainer's.
+
 Outputs in ``--out DIR``: ``metrics.json`` (relative L2 error on the held-out points, the reference's own Monte
 Carlo relative error, wall time, mean step time, the settings), ``history.json`` and ``convergence.png`` (loss and
 error against the step).
@@ -117,7 +122,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK,
                                   positive=("dim", "directions", "test_points", "mc_samples"),
                                   positive_finite=("horizon", "mu"))
-    pk.cli.require_one_process(p, "its Adam loop is its own, not a pinnkit trainer")
+    pk.cli.require_one_process(p, "one stream of random points, not sharded over processes")
     if args.spread is None:
         args.spread = 1 + 2 * args.horizon
     if not args.spread >= 1 or args.spread == float("inf"):
@@ -136,9 +141,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     net = make_net(problem, args.width, args.depth).to(device=device, dtype=dtype)
     backend = pk.Backend("stde", directions=None if args.exact else args.directions, seed=args.seed)
     laplacian_x = SecondOrder(diagonal=torch.cat([torch.ones(d), torch.zeros(1)]))
-    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
-    # the STDE reference's schedule: lr falls linearly to 0 over the run
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: max(0.0, 1 - k / max(1, args.steps)))
     points = torch.Generator(device).manual_seed(args.seed + 1)
 
     tick = time.perf_counter()
@@ -152,38 +154,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"Monte Carlo reference at {args.test_points} points, {args.mc_samples} draws: relative L2 standard "
           f"error {reference_error:.1e} ({reference_time:.1f} s)")
 
-    def error() -> float:
-        with torch.no_grad():
-            u = torch.cat([net(part)[:, 0] for part in test.split(500)]).double()
-        return float(torch.linalg.vector_norm(u - truth.to(u.device)) / truth_norm)
-
-    eval_every = args.eval_every or max(1, args.steps // 20)
-    history: list[dict[str, Any]] = []
-    step_time = 0.0
-    start = time.perf_counter()
-    for step in range(1, args.steps + 1):
-        tick = time.perf_counter()
+    def loss(step: int) -> dict[str, Tensor]:
         xt = sample_points(args.points, d, args.horizon, points, dtype, device, args.spread)
-        loss = residual(problem, backend.engine(net, xt), laplacian_x).pow(2).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        step_time += time.perf_counter() - tick
-        if step % eval_every == 0 or step == args.steps:
-            history.append({"step": step, "optimizer": "adam", "loss": loss.item(), "l2_relative_error": error(),
-                            "time": time.perf_counter() - start})
-            print(f"step {step:6d}  loss {history[-1]['loss']:.3e}  rel. L2 {history[-1]['l2_relative_error']:.3e}")
+        return {"pde": residual(problem, backend.engine(net, xt), laplacian_x).pow(2).mean()}
+
+    def error() -> dict[str, float]:
+        u = torch.cat([net(part)[:, 0] for part in test.split(500)]).double()
+        return {"l2_relative_error": float(torch.linalg.vector_norm(u - truth.to(u.device)) / truth_norm)}
+
+    # Adam with the STDE reference's schedule: lr falls linearly to 0 over the run
+    loop = pk.training.TrainingLoop(
+        pk.training.FunctionObjective(net, loss, record=error, generator=points), optimizer="adam", lr=args.lr,
+        scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda k: max(0.0, 1 - k / max(1, args.steps))))
+    start = time.perf_counter()
+    history = loop.fit(args.steps, log_every=args.eval_every or max(1, args.steps // 20),
+                       callbacks=[pk.cli.print_records("l2_relative_error")], progress=False)
     wall = time.perf_counter() - start
-    if not history:  # --steps 0: the untrained network's error
-        history.append({"step": 0, "optimizer": "adam", "loss": float("nan"), "l2_relative_error": error(),
-                        "time": 0.0})
     metrics = {
         "l2_relative_error": history[-1]["l2_relative_error"], "final_loss": history[-1]["loss"],
         "reference_l2_relative_standard_error": reference_error, "reference_time_s": reference_time,
-        "wall_time_s": wall, "mean_step_time_s": step_time / max(1, args.steps), "steps": args.steps,
+        "wall_time_s": wall, "mean_step_time_s": history[-1]["time"] / max(1, args.steps), "steps": args.steps,
         "dim": d, "horizon": args.horizon, "mu": args.mu,
         "estimator": "exact d jets" if args.exact else "stde rademacher",
         "directions": None if args.exact else args.directions, "points": args.points, "spread": args.spread,

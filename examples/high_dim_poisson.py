@@ -14,14 +14,18 @@ examples/high_dim_allen_cahn.py runs).
 The network is u = (1 - |x|^2) N(x) (pinnkit.nets.HardConstraint with pinnkit.nets.BallDistance), so the boundary
 condition holds exactly and the loss is the mean squared residual at ``--points`` points drawn afresh each step.
 Training and test points follow the STDE paper's law (its reference code's unit-ball sampler): a uniform direction
-``z / |z|``, ``z ~ N(0, I)``, times a radius ``r ~ U(0, 1)``, so ``|x|`` is uniform in [0, 1) and every shell carries
-the same share of the points (density proportional to ``|x|^(1 - d)``). ``--sampling volume`` draws uniformly in
-the ball's volume instead (radius ``U^(1/d)``), where for large d nearly every point lies in a thin shell at the
-boundary (``P(|x| < 0.99) = 0.99^d``, 4e-5 at d = 1000) and the interior is neither trained nor tested. Both are
-O(N d), nothing of size d^2. The Laplacian is the
-STDE/Hutchinson estimate from ``--directions`` Rademacher directions shared by the batch (one forward Taylor pass
-of order 2 along each), i.e. ``pinnkit.Backend("stde", directions=K)`` and ``engine.apply(Laplacian(), 0)``; with
-``--exact`` it is the exact Laplacian by d jets along the axes instead (the baseline; memory O(N d width)).
+``z / |z|``, ``z ~ N(0, I)``, times a radius ``r ~ U(0, 1)``, so ``|x|`` is uniform in [0, 1) and every shell
+carries the same share of the points (density proportional to ``|x|^(1 - d)``). ``--sampling volume`` draws
+uniformly in the ball's volume instead (radius ``U^(1/d)``), where for large d nearly every point lies in a thin
+shell at the boundary (``P(|x| < 0.99) = 0.99^d``, 4e-5 at d = 1000) and the interior is neither trained nor tested.
+Both are O(N d), nothing of size d^2. The Laplacian is the STDE/Hutchinson estimate from ``--directions`` Rademacher
+directions shared by the batch (one forward Taylor pass of order 2 along each), i.e. ``pinnkit.Backend("stde",
+directions=K)`` and ``engine.apply(Laplacian(), 0)``; with ``--exact`` it is the exact Laplacian by d jets along the
+axes instead (the baseline; memory O(N d width)).
+
+Training is Adam (learning rate ``--lr``, falling exponentially by ``--lr-drop`` over the run) through pinnkit's one
+training loop, ``pk.training.TrainingLoop`` with the residual as a ``pk.training.FunctionObjective`` whose points
+come from its own seeded generator: a NaN goes back to the last finite state, and the history is every trainer's.
 
 Outputs in ``--out DIR``: ``metrics.json`` (relative L2 error on held-out points, wall time, mean step time, the
 settings), ``history.json`` and ``convergence.png`` (loss and error against the step).
@@ -46,7 +50,7 @@ from pinnkit.derivatives import Laplacian
 from pinnkit.pde.references import TwoBody
 from pinnkit.plotting import plot_history
 
-DEFAULTS = {"steps": 10000, "points": 100, "width": 128, "depth": 4}
+DEFAULTS = {"steps": 5000, "points": 100, "width": 128, "depth": 4}
 QUICK = {"steps": 30, "points": 32, "width": 32, "depth": 2}
 EQUATIONS = ("poisson", "allen_cahn")
 
@@ -97,7 +101,7 @@ def parse_args(argv: list[str] | None, equation: str = "poisson") -> argparse.Na
                               dtype={"default": "float32", "help": "default float32"},
                               out={"default": Path(f"out/high_dim_{equation}")})
     args = pk.cli.resolve_options(p, p.parse_args(argv), DEFAULTS, QUICK, positive=("dim", "directions"))
-    pk.cli.require_one_process(p, "its Adam loop is its own, not a pinnkit trainer")
+    pk.cli.require_one_process(p, "one stream of random points, not sharded over processes")
     if args.dim < 2:
         p.error("--dim must be at least 2")
     if not 0 < args.lr_drop <= 1:
@@ -115,47 +119,35 @@ def main(argv: list[str] | None = None, equation: str = "poisson") -> dict[str, 
                                  pk.nets.BallDistance(1.0)).to(device=device, dtype=dtype)
     backend = pk.Backend("stde", directions=None if args.exact else args.directions, seed=args.seed,
                          per_point=args.per_point)
-    # fused: one kernel per step for the whole update (at d = 1e5 the first layer alone has 1.3e7 weights)
-    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, fused=True)
     decay = math.exp(math.log(args.lr_drop) / max(1, args.steps))  # lr falls by lr_drop over the run
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, decay)
     points = torch.Generator(device).manual_seed(args.seed + 1)
     n_test = max(10, min(args.test_points, int(2e7) // d))
     test = sample_ball(n_test, d, torch.Generator(device).manual_seed(12345), dtype, device, args.sampling)
     truth = body.solution(test.double())
     laplacian = Laplacian()
 
-    def error() -> float:
-        with torch.no_grad():
-            u = torch.cat([net(part)[:, 0] for part in test.split(500)]).double()
-        return float(torch.linalg.vector_norm(u - truth) / torch.linalg.vector_norm(truth))
-
-    eval_every = args.eval_every or max(1, args.steps // 20)
-    history: list[dict[str, Any]] = []
-    step_time = 0.0
-    start = time.perf_counter()
-    for step in range(1, args.steps + 1):
-        tick = time.perf_counter()
+    def loss(step: int) -> dict[str, Tensor]:
         x = sample_ball(args.points, d, points, dtype, device, args.sampling)
         engine = backend.engine(net, x)
         residual = operator(args.equation, engine.apply(laplacian, 0), engine.u[:, 0]) - source(args.equation,
                                                                                                  body, x)
-        loss = residual.pow(2).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        step_time += time.perf_counter() - tick
-        if step % eval_every == 0 or step == args.steps:
-            history.append({"step": step, "optimizer": "adam", "loss": loss.item(), "l2_relative_error": error(),
-                            "time": time.perf_counter() - start})
-            print(f"step {step:6d}  loss {history[-1]['loss']:.3e}  rel. L2 {history[-1]['l2_relative_error']:.3e}")
+        return {"pde": residual.pow(2).mean()}
+
+    def error() -> dict[str, float]:
+        u = torch.cat([net(part)[:, 0] for part in test.split(500)]).double()
+        return {"l2_relative_error": float(torch.linalg.vector_norm(u - truth) / torch.linalg.vector_norm(truth))}
+
+    # Adam (fused: one kernel for the whole update; at d = 1e5 the first layer alone has 1.3e7 weights)
+    loop = pk.training.TrainingLoop(pk.training.FunctionObjective(net, loss, record=error, generator=points),
+                                    optimizer="adam", lr=args.lr,
+                                    scheduler=lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, decay))
+    start = time.perf_counter()
+    history = loop.fit(args.steps, log_every=args.eval_every or max(1, args.steps // 20),
+                       callbacks=[pk.cli.print_records("l2_relative_error")], progress=False)
     wall = time.perf_counter() - start
     metrics = {
         "l2_relative_error": history[-1]["l2_relative_error"], "final_loss": history[-1]["loss"],
-        "wall_time_s": wall, "mean_step_time_s": step_time / max(1, args.steps), "steps": args.steps,
+        "wall_time_s": wall, "mean_step_time_s": history[-1]["time"] / max(1, args.steps), "steps": args.steps,
         "equation": args.equation, "dim": d, "estimator": "exact d jets" if args.exact else "stde rademacher",
         "directions": None if args.exact else args.directions, "sampling": args.sampling, "points": args.points,
         "test_points": n_test, "width": args.width, "depth": args.depth, "lr": args.lr, "lr_drop": args.lr_drop,

@@ -34,6 +34,7 @@ from typing import Any
 
 from torch import nn
 
+from .callbacks import LambdaCallback
 from .checkpoint import unwritable_reason
 from .checks import check_device
 from .derivatives import backend_names
@@ -164,6 +165,16 @@ def check_out(parser: argparse.ArgumentParser, out: str | os.PathLike, option: s
     reason = _unwritable_directory(Path(out))
     if reason is not None:
         parser.error(f"{option} {out}: {reason}")
+
+
+def print_records(*keys: str) -> LambdaCallback:
+    """A callback that prints one line per history record: the step, the loss and the entries ``keys`` (e.g.
+    ``"l2_relative_error"``), for a script that trains without a progress bar (its output is a log)."""
+    def show(_, record: dict) -> None:
+        extra = "".join(f"  {k} {record[k]:.3e}" for k in keys if k in record)
+        print(f"step {record['step']:6d}  loss {record['loss']:.3e}{extra}", flush=True)
+
+    return LambdaCallback(on_log=show)
 
 
 def require_one_process(parser: argparse.ArgumentParser, why: str) -> None:
