@@ -19,7 +19,8 @@ steps, then ``--repeats`` rounds of ``--steps`` steps are timed (the median roun
 the step's high-water mark above what the process held just before its first step (the model, its inputs and the
 interpreter): on the CPU the resident set's peak (``getrusage``), on CUDA ``torch.cuda.max_memory_allocated``; it
 includes the gradients and Adam's moments, which the first step allocates. A child that runs past
-``--max-seconds`` is stopped and reported as over time, one that fails to allocate as out of memory; either way the
+``--max-seconds`` is stopped and reported as over time, one that fails to allocate (past ``--max-memory-gib`` of
+address space on the CPU) as out of memory; either way the
 method is not tried at larger d. The table gives ms/step, MiB and the ratios to STDE; ``--json`` writes every
 number, ``--plot`` a log-log figure of both against d.
 
@@ -92,7 +93,11 @@ def _peak_resident_bytes() -> int:
 
 
 def measure(args: argparse.Namespace, method: str, dim: int) -> dict[str, Any]:
-    """Seconds per step and peak memory (bytes) of one configuration, in this process (the child's work)."""
+    """Seconds per step and peak memory (bytes) of one configuration, in this process (the child's work), which may
+    not map more than ``--max-memory-gib`` (an allocation past it fails in the child, not the machine)."""
+    if args.max_memory_gib and torch.device(args.device).type == "cpu":
+        limit = int(args.max_memory_gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
     summary = min if args.least_disturbed else statistics.median
     step = step_function(dim, method, args.points, args.width, args.depth, args.device, args.seed)
     cuda = torch.device(args.device).type == "cuda"
@@ -119,7 +124,8 @@ def run_child(args: argparse.Namespace, method: str, dim: int) -> dict[str, Any]
     """:func:`measure` in a fresh interpreter, stopped after ``--max-seconds``: its numbers, or ``{"failed": why}``."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", method, str(dim),
                *(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
-                 if k in ("points", "width", "depth", "steps", "repeats", "warmup", "max_seconds", "device", "seed")),
+                 if k in ("points", "width", "depth", "steps", "repeats", "warmup", "max_seconds", "max_memory_gib",
+                         "device", "seed")),
                *(["--least-disturbed"] if args.least_disturbed else [])]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=args.max_seconds)
@@ -127,7 +133,8 @@ def run_child(args: argparse.Namespace, method: str, dim: int) -> dict[str, Any]
         return {"failed": f"over time (> {args.max_seconds:g} s)"}
     if done.returncode != 0:
         text = done.stderr.strip().splitlines()
-        memory = done.returncode in (-9, 137) or any("memory" in line.lower() for line in text[-3:])
+        memory = done.returncode in (-9, 137) or any("memory" in line.lower() or "alloc" in line.lower()
+                                                     for line in text[-3:])
         return {"failed": "out of memory" if memory else f"failed: {text[-1] if text else done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -195,6 +202,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--max-seconds", type=float, default=300.0, help="time allowed to one configuration, start-up "
                    "included; slow ones are timed over one round of fewer steps (default 300)")
+    p.add_argument("--max-memory-gib", type=float, default=16.0, help="address space allowed to one configuration "
+                   "on the CPU (default 16; 0: no limit); past it the method is out of memory")
     p.add_argument("--least-disturbed", action="store_true", help="report the fastest round, not the median")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)

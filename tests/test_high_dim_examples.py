@@ -101,3 +101,11 @@ def test_high_dim_hjb_points_and_terminal_condition():
     net = module.make_net(problem, 8, 1).double()
     at_end = torch.cat([xt[:5, :30], torch.full((5, 1), 0.5, dtype=torch.float64)], dim=1)
     torch.testing.assert_close(net(at_end)[:, 0], problem.terminal_value(at_end[:, :30]), rtol=0, atol=0)
+
+
+def test_high_dim_benchmark_reports_a_configuration_past_its_memory_limit():
+    bench = load("high_dim", "benchmarks")
+    # exact jets at d = 30000 hold (N, d, width) arrays of 1.5 GB each: past a 2 GiB address space
+    results = bench.main(["--dims", "30000", "--methods", "jets", "--steps", "1", "--repeats", "1", "--warmup", "0",
+                          "--max-memory-gib", "2"])
+    assert results["runs"]["30000"]["jets"] == {"failed": "out of memory"}
