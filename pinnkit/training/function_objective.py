@@ -44,7 +44,8 @@ class FunctionObjective(Objective):
         What is trained (its parameters that require gradients); its weights are the checkpoint's.
     loss : callable
         ``step -> {name: tensor}``: the unweighted loss terms at the current parameters, each a scalar (shape
-        ``()`` or any shape of one element) with its graph, with exactly the names of ``terms`` (``step`` is the number of steps taken so far).
+        ``()`` or any shape of one element) with its graph, with exactly the names of ``terms`` (``step`` is the
+        number of steps taken so far).
     terms : sequence of str
         The names of the loss terms, in order (default ``("pde",)``).
     pde_terms : sequence of str, optional
