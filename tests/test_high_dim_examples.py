@@ -31,6 +31,9 @@ def test_high_dim_example_quick(equation, tmp_path):
     metrics = module.main(["--quick", "--dim", "300", "--out", str(tmp_path)], equation=equation)
     assert metrics["equation"] == equation and metrics["dim"] == 300 and metrics["directions"] == 16
     assert math.isfinite(metrics["l2_relative_error"]) and metrics["l2_relative_error"] < 1.5
+    assert 0 < metrics["baseline_l2_relative_error"] < 1  # the best C (1 - |x|^2) is closer than zero
+    assert metrics["l2_error_over_baseline"] == pytest.approx(metrics["l2_relative_error"]
+                                                              / metrics["baseline_l2_relative_error"])
     for name in ("metrics.json", "history.json", "convergence.png"):
         assert (tmp_path / name).is_file(), name
     assert json.loads((tmp_path / "metrics.json").read_text())["steps"] == 30
