@@ -112,3 +112,15 @@ def test_high_dim_benchmark_reports_a_configuration_past_its_memory_limit():
     results = bench.main(["--dims", "30000", "--methods", "jets", "--steps", "1", "--repeats", "1", "--warmup", "0",
                           "--max-memory-gib", "2"])
     assert results["runs"]["30000"]["jets"] == {"failed": "out of memory"}
+
+
+@pytest.mark.parametrize("equation", ["poisson", "allen_cahn"])
+def test_constant_guess_recovers_the_constant_of_a_trivial_solution(equation):
+    import torch
+
+    module = load("high_dim_poisson")
+    d, c = 50, -7.25
+    x = module.sample_ball(500, d, torch.Generator().manual_seed(0), torch.float64, "cpu")
+    w = 1 - (x * x).sum(-1)
+    g = module.operator(equation, torch.full_like(w, -2 * d * c), c * w)  # the source of u = c (1 - |x|^2)
+    assert module.constant_guess(equation, x, g, d) == pytest.approx(c, rel=1e-10)
