@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None, equation: str = "poisson") -> dict[str, 
     g = functools.partial(source, args.equation, body)
     if args.compile_source:
         g = torch.compile(g, dynamic=False)
-    probe = sample_ball(1000, d, torch.Generator(device).manual_seed(args.seed + 2), dtype, device, args.sampling)
+    probe = sample_ball(max(10, min(1000, int(2e7) // d)), d, torch.Generator(device).manual_seed(args.seed + 2), dtype,
+                        device, args.sampling)  # at most 2e7 numbers, as the test points
     start_constant = constant_guess(args.equation, probe, source(args.equation, body, probe), d)
     with torch.no_grad():  # the net starts at the best C (1 - |x|^2) (module docstring), not near zero
         net.net.output.bias.fill_(start_constant)
