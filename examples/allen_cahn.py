@@ -54,12 +54,25 @@ def build_sampler(name: str, points: int) -> tuple[pk.sampling.Sampler, pk.weigh
     return pk.sampling.sampler(name, points), None
 
 
+def marching_curve(run: pk.TimeMarching, trainers: list[pk.Trainer], t: np.ndarray, u_pred: np.ndarray,
+                   u_ref: np.ndarray) -> list[list[float]]:
+    """``[steps, seconds, error]`` at the end of each window: the steps and training time so far, and the
+    relative L2 error on the grid's times up to the window's end. A window's network is final once trained, so
+    that error, taken from the finished prediction ``u_pred`` (nx, nt), is the one the run had then."""
+    curve, steps, seconds = [], 0, 0.0
+    for trainer, end in zip(trainers, run.edges[1:], strict=True):
+        steps, seconds = steps + trainer.step, seconds + trainer.history[-1]["time"]
+        upto = t <= end + 1e-12
+        curve.append([steps, seconds, pk.metrics.l2_relative_error(u_pred[:, upto], u_ref[:, upto])])
+    return curve
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sampler", choices=SAMPLERS, default="causal", help="collocation sampler")
     p.add_argument("--windows", type=int, default=None, help=f"time-marching windows (default {DEFAULTS['windows']};"
                    " 1: the whole interval at once)")
-    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "points", "width", "depth"), DEFAULTS,
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points", "width", "depth"), DEFAULTS,
                               steps={"help": "Adam steps per window (default {default})"},
                               lbfgs_steps={"help": "L-BFGS iterations per window after Adam (default {default})"})
     p.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate (default 1e-3), decayed "
@@ -90,13 +103,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                "seed": args.seed, "loss_weights": {"ic": args.ic_weight},
                "scheduler": lambda opt: torch.optim.lr_scheduler.StepLR(opt, decay, gamma=0.9)}
     sampler, weighting = build_sampler(args.sampler, args.points)
+    if args.rba:  # residual-based attention times the causal weights
+        weighting = pk.weighting.combine([weighting, pk.weighting.ResidualAttention()])
     run = pk.TimeMarching(problem, net, args.windows, sampler=sampler, weighting=weighting,
                           reference=(grid, u_ref.reshape(-1, 1)), **options)
     log_every = max(1, min(500, args.steps // 4))
 
     def train(trainer: pk.Trainer) -> None:  # each window: Adam, then L-BFGS
         pk.cli.fit_adam_then_lbfgs(trainer, args.steps, args.lbfgs_steps, log_every=log_every,
-                                   progress=not args.no_progress)
+                                   progress=not args.no_progress, quasi_newton=args.quasi_newton)
 
     start = time.perf_counter()
     trainers = run.fit(train)
@@ -120,8 +135,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sampler": args.sampler, "seed": args.seed, "dtype": args.dtype, "device": args.device,
         "backend": args.backend, "points": args.points, "width": args.width, "depth": args.depth, "lr": args.lr,
         "ic_weight": args.ic_weight, "adam_steps_per_window": args.steps,
-        "lbfgs_steps_per_window": args.lbfgs_steps, "lbfgs_stop_reasons": [tr.stop_reason for tr in trainers],
-        "final_loss": last["loss"],
+        "lbfgs_steps_per_window": args.lbfgs_steps, "quasi_newton": args.quasi_newton, "rba": args.rba,
+        "lbfgs_stop_reasons": [tr.stop_reason for tr in trainers],
+        "final_loss": last["loss"], "error_curve": marching_curve(run, trainers, t, u_pred, u_ref),
         **{k: v for k, v in last.items() if k.startswith("causal_")},
     }
     pk.cli.write_json(args.out / "metrics.json", metrics)

@@ -76,7 +76,8 @@ def build_sampler(name: str, points: int, period: int) -> pk.sampling.Sampler:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "points", "width", "depth", "lr"), DEFAULTS,
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points", "width", "depth", "lr"),
+                              DEFAULTS,
                               keys=KEYS)
     p.add_argument("--constraint", choices=("hard", "soft"), default="hard",
                    help="hard: initial and boundary values exact by construction (default); soft: as loss terms")
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sampler = build_sampler(args.sampler, args.points, args.period)
     backend = pk.Backend(args.backend, compile=args.compile)
     trainer = pk.Trainer(problem, net, sampler=sampler, lr=args.lr, backend=backend, device=args.device,
-                         dtype=dtype, seed=args.seed, reference=(grid, u_ref.reshape(-1, 1)))
+                         dtype=dtype, seed=args.seed, reference=(grid, u_ref.reshape(-1, 1)),
+                         weighting=pk.weighting.ResidualAttention() if args.rba else None)
     wall, _ = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress,
                                quasi_newton=args.quasi_newton)
 

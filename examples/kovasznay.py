@@ -81,7 +81,7 @@ def errors(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "points"), DEFAULTS, keys=KEYS)
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points"), DEFAULTS, keys=KEYS)
     p.add_argument("--boundary", type=int, default=None, help=f"boundary points per velocity component "
                    f"(default {DEFAULTS['boundary']})")
     p.add_argument("--boundary-weight", type=float, default=None, help="weight of the two boundary velocity terms in "
@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer = pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(args.points, "sobol"), lr=args.lr,
                          backend=args.backend, device=args.device, dtype=dtype, seed=args.seed,
                          loss_weights=dict.fromkeys(BOUNDARY_TERMS, args.boundary_weight),
-                         reference=(points[::7], reference[::7]))
+                         reference=(points[::7], reference[::7]),
+                         weighting=pk.weighting.ResidualAttention() if args.rba else None)
     wall, cpu = pk.cli.timed_fit(trainer, args.steps, args.lbfgs_steps, progress=not args.no_progress,
                                  quasi_newton=args.quasi_newton)
 

@@ -48,15 +48,17 @@ def build(args: argparse.Namespace) -> pk.Trainer:
         sampler = pk.sampling.GivenPoints(domain.boundary.sample(2), sampler)
     torch.manual_seed(args.seed)
     net = pk.nets.MLP(1, 1, width=args.width, depth=args.depth, init="glorot_uniform")
+    x = np.linspace(-1, 1, 100)[:, None]
     return pk.Trainer(problem, net, sampler=sampler, lr=1e-3, dtype=getattr(torch, args.dtype),
-                      device=args.device, seed=args.seed)
+                      device=args.device, seed=args.seed, reference=(x, exact(x)),
+                      weighting=pk.weighting.ResidualAttention() if getattr(args, "rba", False) else None)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {DEFAULTS['steps']})")
     p.add_argument("--lbfgs-steps", type=int, default=None, help="quasi-Newton iterations after Adam (default 0)")
-    pk.cli.add_common_options(p, ("quasi_newton",))
+    pk.cli.add_common_options(p, ("quasi_newton", "rba"))
     p.add_argument("--width", type=int, default=None)
     p.add_argument("--depth", type=int, default=None)
     p.add_argument("--points", type=int, default=None, help="interior collocation points (16)")
@@ -83,8 +85,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            xlabel="x", ylabel="u")
     metrics = {"l2_relative_error": error, "wall_time_s": wall, "steps": trainer.step, "seed": args.seed,
                "dtype": args.dtype, "width": args.width, "depth": args.depth, "points": args.points,
-               "ends": args.ends, "quasi_newton": args.quasi_newton, "lbfgs_stop_reason": trainer.stop_reason,
-               "parameters": sum(q.numel() for q in trainer.net.parameters())}
+               "ends": args.ends, "quasi_newton": args.quasi_newton, "rba": args.rba,
+               "lbfgs_stop_reason": trainer.stop_reason,
+               "parameters": sum(q.numel() for q in trainer.net.parameters()),
+               "error_curve": pk.cli.error_curve(trainer.history)}
     pk.cli.write_json(args.out / "metrics.json", metrics)
     print(f"relative L2 error {error:.3e} after {trainer.step} steps in {wall:.1f} s")
     return metrics

@@ -43,8 +43,8 @@ from .distributed.ranks import launched
 #: The quasi-Newton methods ``--quasi-newton`` offers (names of the training loop's optimizer table).
 QUASI_NEWTON = ("lbfgs", "bfgs", "ssbfgs", "ssbroyden")
 
-__all__ = ["QUASI_NEWTON", "add_common_options", "check_out", "fit_adam_then_lbfgs", "resolve_options", "run_metrics",
-           "timed_fit", "write_json"]
+__all__ = ["QUASI_NEWTON", "add_common_options", "check_out", "error_curve", "fit_adam_then_lbfgs", "resolve_options",
+           "run_metrics", "timed_fit", "write_json"]
 
 # argparse settings of each common option, by its name (the argparse ``dest``); "{default}" in a help text is
 # replaced by the option's default (for the options filled from DEFAULTS: the value there).
@@ -54,6 +54,9 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "quasi_newton": {"choices": QUASI_NEWTON, "default": "lbfgs",
                      "help": "the quasi-Newton method of --lbfgs-steps: lbfgs (default), or the dense bfgs, "
                              "ssbfgs, ssbroyden (self-scaled; small networks in float64)"},
+    "rba": {"action": "store_true",
+            "help": "residual-based attention: per-point multipliers of the PDE residual (pk.weighting."
+                    "ResidualAttention, Anagnostopoulos et al. 2024)"},
     "points": {"type": int, "default": None, "help": "collocation points (default {default})"},
     "width": {"type": int, "default": None, "help": "hidden width (default {default})"},
     "depth": {"type": int, "default": None, "help": "hidden layers (default {default})"},
@@ -242,7 +245,17 @@ def run_metrics(trainer: Any, net: nn.Module, args: argparse.Namespace, wall: fl
     })
     if hasattr(args, "quasi_newton"):
         metrics["quasi_newton"] = args.quasi_newton
+    if hasattr(args, "rba"):
+        metrics["rba"] = args.rba
+    metrics["error_curve"] = error_curve(trainer.history)
     return metrics
+
+
+def error_curve(history: Iterable[Mapping[str, Any]], key: str = "l2_relative_error") -> list[list[float]]:
+    """``[step, seconds, error]`` of every history record that has ``key`` (a trainer given ``reference=``
+    records its relative L2 error at each logged step): the error against training time, without the time of
+    the evaluations."""
+    return [[record["step"], record["time"], record[key]] for record in history if key in record]
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:

@@ -246,6 +246,9 @@ def test_allen_cahn_quick_run_with_and_without_time_marching(tmp_path, monkeypat
     saved = check_outputs(tmp_path, lambda x, t: allen_cahn_solution(x[:, None], t[None, :]))
     assert saved["windows"] == windows == len(saved["window_errors"]) and saved["steps"] == 100 * windows
     assert saved["causal_epsilon"] == 1.0
+    curve = saved["error_curve"]  # [steps, seconds, error up to each window's end]: the last is the whole grid's
+    assert [c[0] for c in curve] == [100 * (k + 1) for k in range(windows)]
+    assert curve[-1][2] == pytest.approx(saved["l2_relative_error"], rel=1e-12)
 
 
 def test_convection_seeds_benchmark_runs(monkeypatch, capsys):
@@ -254,3 +257,23 @@ def test_convection_seeds_benchmark_runs(monkeypatch, capsys):
         ["--samplers", "fixed", "r3", "--seeds", "0", "--", "--quick", "--steps", "20"])
     assert [r["sampler"] for r in rows] == ["fixed", "r3"]
     assert "median" in capsys.readouterr().out
+
+
+def test_accuracy_frontier_benchmark_writes_curves(tmp_path, monkeypatch):
+    """The frontier benchmark's smoke run: per recipe a curve of errors against increasing times, the final
+    error the last point's, DeepXDE's demo beside pinnkit's runs, and the JSON and the picture written."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    report = load_example(ROOT / "benchmarks" / "accuracy_frontier.py").main(
+        ["--quick", "--cases", "poisson_1d", "--recipes", "lbfgs", "ssbroyden_rba", "--deepxde-every", "50",
+         "--out", str(tmp_path)])
+    runs = report["runs"]["poisson_1d"]
+    assert [r["recipe"] for r in runs] == ["lbfgs", "ssbroyden_rba", "deepxde"]
+    for run in runs:
+        steps, seconds, errors = np.asarray(run["curve"]).T
+        assert len(steps) >= 4 and np.all(np.diff(steps) > 0) and np.all(np.diff(seconds) > 0)
+        assert np.all(np.isfinite(errors)) and errors[-1] == run["errors"]["l2_relative_error"]
+        assert errors[-1] < errors[0]  # training lowers the error from the first logged step
+    assert runs[0]["steps"] == 250 and "--rba" in runs[1]["argv"] and "--rba" not in runs[0]["argv"]
+    saved = json.loads((tmp_path / "accuracy_frontier.json").read_text())
+    assert saved["runs"]["poisson_1d"][1]["curve"] == runs[1]["curve"]
+    assert (tmp_path / "accuracy_frontier.png").stat().st_size > 10_000
