@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pinnkit.pde.references import CavityFlow, cavity_lid, lid_driven_cavity
+from pinnkit.pde.references import (
+    GHIA_REYNOLDS,
+    CavityFlow,
+    cavity_lid,
+    ghia_centerlines,
+    ghia_deviation,
+    lid_driven_cavity,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "pinnacle_lid_driven_a4.npz"
 
@@ -57,9 +64,26 @@ def test_uniform_lid_matches_ghia_et_al(flows):
     du = max(abs(u[k] - value) for k, value in GHIA_U.items())
     dv = max(abs(v[k] - value) for k, value in GHIA_V.items())
     assert du < 6e-3 and dv < 1e-2, (du, dv)  # measured 4.2e-3 and 8.4e-3 (Ghia's table is the less accurate)
+    # the library's copy of the table (stations as coordinates) gives the same deviations, through interpolation
+    # of the flow at the stations, which are grid nodes
+    shipped = ghia_deviation(flow, 100)
+    assert shipped["u"] == pytest.approx(du, abs=1e-12) and shipped["v"] == pytest.approx(dv, abs=1e-12)
     i, j = np.unravel_index(np.argmin(flow.psi), flow.psi.shape)
     assert (i, j) == (79, 94)  # x = 0.6172, y = 0.7344: Ghia's vortex centre node
     assert abs(flow.psi[i, j] - GHIA_PSI_MIN) < 3e-4
+
+
+def test_ghia_tables_sit_on_the_129_node_grid():
+    for re in GHIA_REYNOLDS:
+        y, u, x, v = ghia_centerlines(re)
+        for stations in (y, x):
+            assert len(stations) == 15 and np.all(np.diff(stations) > 0)
+            assert np.array_equal(stations * 128, np.round(stations * 128))
+    y, u, x, v = ghia_centerlines(100)
+    assert dict(zip(np.round(y * 128).astype(int), u, strict=True)) == GHIA_U
+    assert dict(zip(np.round(x * 128).astype(int), v, strict=True)) == GHIA_V
+    with pytest.raises(ValueError, match="reynolds"):
+        ghia_centerlines(400)
 
 
 def test_parabolic_lid_matches_pinnacle_comsol(flows):
