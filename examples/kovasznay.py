@@ -4,22 +4,26 @@
 
 with the exact velocity (Kovasznay 1948) imposed on the boundary and the pressure fixed by its exact value at
 the outflow point (1, 0.5) (a ``PointValue`` gauge condition). The network (u, v, p) is trained with Adam, then
-L-BFGS, in float64, and compared with the exact solution on a 151 x 201 grid: relative L2 errors of u and v,
-and of p up to a constant (both pressures centred on the grid before the comparison).
+a quasi-Newton method, in float64, and compared with the exact solution on a 151 x 201 grid: relative L2
+errors of u and v, and of p up to a constant (both pressures centred on the grid before the comparison).
 
 Defaults: a 3 x 32 tanh MLP, 2000 Sobol collocation points, 300 boundary points per velocity component, Taylor-mode
 derivatives (``--backend taylor``: one forward jet pass, 24 ms per L-BFGS iteration on one thread against 44 ms for
-ZCS and 60 ms for autograd), 200 Adam steps, then 13000 L-BFGS iterations. The two boundary terms have the weight
+ZCS and 60 ms for autograd), 200 Adam steps, then 13000 iterations of the self-scaled Broyden method
+(``--quasi-newton ssbroyden``, :class:`pinnkit.optim.SSBroyden`: a dense inverse Hessian of the 2307
+parameters, 42 MB). The two boundary terms have the weight
 ``--boundary-weight`` (default 10): the boundary values are all that fixes the solution, and their errors reach the
 interior. With weight 1 the errors after 2000 L-BFGS iterations were u 3.9e-3, v 1.3e-2; with 10, u 2.1e-3, v
 6.6e-3 (a 4 x 48 net with weight 10: u 2.6e-3, v 6.0e-3 for 2.2 times the CPU time). v has about a sixth of u's
 norm (u is about 1 plus the wake), so its relative error is the larger one.
 
-Measured with the defaults (seed 0, one run): relative L2 errors u 1.6e-4, v 6.9e-4, p 3.5e-4 (up to a constant),
-13200 steps, 285 s of CPU time on one thread (292 s wall on this project's 2-core machine, another run on the other
-core). With ``--seed 1``: u 1.6e-4, v 8.1e-4, p 5.6e-4 in 300 s of CPU time. With ``--backend zcs`` (the previous
-default): u 1.4e-4, v 6.8e-4, p 3.4e-4 in 500 s of CPU time; that run, its errors evaluated along the way, had v
-1.0e-3 after 7000 L-BFGS iterations, 8.4e-4 after 10000 and 6.8e-4 after 13000.
+Measured with the defaults (seed 0, one run): relative L2 errors u 2.3e-8, v 1.3e-7, p 6.8e-8 (up to a constant),
+13200 steps, 651 s of CPU time on one thread (718 s wall on this project's 2-core machine, another run on the other
+core); the pooled (u, v, p) error the run records passed 1e-5 after 90 s of training, 1e-6 after 211 s and 1e-7
+after 471 s. With L-BFGS (``--quasi-newton lbfgs``, the previous default) the same run ends at u 1.6e-4,
+v 6.9e-4, p 3.5e-4 in 285 s of CPU time (292 s wall); with L-BFGS and ``--seed 1``: u 1.6e-4, v 8.1e-4, p 5.6e-4
+in 300 s of CPU time; with L-BFGS and ``--backend zcs``: u 1.4e-4, v 6.8e-4, p 3.4e-4 in 500 s of CPU time
+(that run had v 1.0e-3 after 7000 L-BFGS iterations, 8.4e-4 after 10000 and 6.8e-4 after 13000).
 
 Outputs in ``--out DIR``: ``model.pt`` (``pinnkit.load(DIR / "model.pt").predict(X)``, X with columns x, y),
 ``metrics.json`` (errors, wall time, steps, settings), ``solution.npz`` (grid, prediction, reference),
@@ -81,7 +85,8 @@ def errors(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points"), DEFAULTS, keys=KEYS)
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points"), DEFAULTS, keys=KEYS,
+                              quasi_newton={"default": "ssbroyden"})
     p.add_argument("--boundary", type=int, default=None, help=f"boundary points per velocity component "
                    f"(default {DEFAULTS['boundary']})")
     p.add_argument("--boundary-weight", type=float, default=None, help="weight of the two boundary velocity terms in "

@@ -52,8 +52,8 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "steps": {"type": int, "default": None, "help": "Adam steps (default {default})"},
     "lbfgs_steps": {"type": int, "default": None, "help": "quasi-Newton iterations after Adam (default {default})"},
     "quasi_newton": {"choices": QUASI_NEWTON, "default": "lbfgs",
-                     "help": "the quasi-Newton method of --lbfgs-steps: lbfgs (default), or the dense bfgs, "
-                             "ssbfgs, ssbroyden (self-scaled; small networks in float64)"},
+                     "help": "the quasi-Newton method of --lbfgs-steps (default {default}): lbfgs, or the dense "
+                             "bfgs, ssbfgs, ssbroyden (self-scaled; small networks in float64)"},
     "rba": {"action": "store_true",
             "help": "residual-based attention: per-point multipliers of the PDE residual (pk.weighting."
                     "ResidualAttention, Anagnostopoulos et al. 2024)"},
@@ -230,7 +230,8 @@ def run_metrics(trainer: Any, net: nn.Module, args: argparse.Namespace, wall: fl
     """The metrics every Adam-then-L-BFGS run reports, in this order: ``wall_time_s``, ``cpu_time_s`` (only
     when ``cpu`` is given), ``steps``, ``adam_steps``, ``lbfgs_iterations``, ``lbfgs_stop_reason``,
     ``parameters`` (of ``net``), ``seed``, ``dtype``, ``device``, ``backend`` (the last four and the Adam
-    steps from ``args``) and ``ranks`` (the processes of data-parallel training, 1 without)."""
+    steps from ``args``), ``ranks`` (the processes of data-parallel training, 1 without), ``quasi_newton`` and
+    ``rba`` (where ``args`` has them) and ``error_curve`` (:func:`error_curve` of the trainer's history)."""
     metrics: dict[str, Any] = {"wall_time_s": wall}
     if cpu is not None:
         metrics["cpu_time_s"] = cpu

@@ -135,7 +135,9 @@ def test_timed_fit_runs_adam_then_lbfgs_and_returns_positive_times():
     args = argparse.Namespace(steps=12, seed=0, dtype="float64", device="cpu", backend="autograd")
     metrics = pk.cli.run_metrics(trainer, net, args, wall, cpu)
     assert list(metrics) == ["wall_time_s", "cpu_time_s", "steps", "adam_steps", "lbfgs_iterations",
-                             "lbfgs_stop_reason", "parameters", "seed", "dtype", "device", "backend", "ranks"]
+                             "lbfgs_stop_reason", "parameters", "seed", "dtype", "device", "backend", "ranks",
+                             "error_curve"]
+    assert metrics["error_curve"] == []  # no reference, no error in the history
     assert metrics["ranks"] == 1
     assert metrics["steps"] == trainer.step and metrics["adam_steps"] == 12
     assert metrics["lbfgs_iterations"] == trainer.step - 12
@@ -170,3 +172,10 @@ def test_write_json_writes_indented_json_and_leaves_no_partial_file(tmp_path):
     with pytest.raises(TypeError):
         pk.cli.write_json(path, {"bad": object()})
     assert json.loads(path.read_text(encoding="utf-8")) == data  # a failed write leaves the old file whole
+
+
+def test_error_curve_takes_the_records_that_have_the_error():
+    history = [{"step": 1, "time": 0.5, "loss": 2.0}, {"step": 2, "time": 0.75, "loss": 1.0, "l2_relative_error": 0.1},
+               {"step": 4, "time": 1.5, "loss": 0.5, "l2_relative_error": 0.01}]
+    assert pk.cli.error_curve(history) == [[2, 0.75, 0.1], [4, 1.5, 0.01]]
+    assert pk.cli.error_curve(history, key="loss") == [[1, 0.5, 2.0], [2, 0.75, 1.0], [4, 1.5, 0.5]]
