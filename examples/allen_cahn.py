@@ -9,8 +9,15 @@ The reference is pinnkit's own Fourier spectral ETDRK4 solution (:mod:`pinnkit.p
 accurate to ~1e-10).
 
 Training marches in time (``--windows``, default 10): each window is one problem whose initial condition is the
-previous window's prediction, trained with Adam, then L-BFGS, with causal weighting of a fixed point set inside
-the window.
+previous window's prediction, trained with 1000 Adam steps, then 1000 iterations of the self-scaled Broyden method
+(``--quasi-newton ssbroyden``, :class:`pinnkit.optim.SSBroyden`), with causal weighting of a fixed point set
+inside the window; the network is a 3 x 32 tanh MLP on a periodic embedding of x (2273 parameters, so that the
+dense inverse Hessian stays at 41 MB).
+
+Measured with the defaults (seed 0, one run, one thread, another run on the other core of a 2-core CPU): relative
+L2 error 9.7e-5 in 799 s of training (20000 steps); the error up to each window's end grew from 7.5e-5 (first
+window) through 5.1e-5 (third) to 9.7e-5 (all ten), ``error_curve`` in ``metrics.json``. The previous defaults, a
+4 x 64 network with L-BFGS (``--width 64 --depth 4 --quasi-newton lbfgs``), gave 7.5e-3 in 18 minutes.
 
 Outputs in ``--out DIR``: ``model.pt`` (``pinnkit.load``), ``metrics.json`` (relative L2 error on a 512 x 201
 grid, wall time, steps, parameter count, settings), ``solution.npz``, ``history.png`` and ``solution.png``.
@@ -32,7 +39,7 @@ import pinnkit as pk
 from pinnkit.pde.references import allen_cahn_grid
 from pinnkit.plotting import plot_history, plot_solution
 
-DEFAULTS = {"windows": 10, "steps": 1000, "lbfgs_steps": 1000, "points": 2048, "width": 64, "depth": 4}
+DEFAULTS = {"windows": 10, "steps": 1000, "lbfgs_steps": 1000, "points": 2048, "width": 32, "depth": 3}
 QUICK = {"windows": 1, "steps": 100, "lbfgs_steps": 0, "points": 256, "width": 16, "depth": 2}
 
 
@@ -73,8 +80,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--windows", type=int, default=None, help=f"time-marching windows (default {DEFAULTS['windows']};"
                    " 1: the whole interval at once)")
     pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points", "width", "depth"), DEFAULTS,
+                              quasi_newton={"default": "ssbroyden"},
                               steps={"help": "Adam steps per window (default {default})"},
-                              lbfgs_steps={"help": "L-BFGS iterations per window after Adam (default {default})"})
+                              lbfgs_steps={"help": "quasi-Newton iterations per window after Adam (default "
+                                                   "{default})"})
     p.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate (default 1e-3), decayed "
                    "by 0.9 every 5%% of the steps")
     p.add_argument("--ic-weight", type=float, default=100.0, help="weight of the initial-condition loss")
@@ -109,7 +118,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                           reference=(grid, u_ref.reshape(-1, 1)), **options)
     log_every = max(1, min(500, args.steps // 4))
 
-    def train(trainer: pk.Trainer) -> None:  # each window: Adam, then L-BFGS
+    def train(trainer: pk.Trainer) -> None:  # each window: Adam, then the quasi-Newton method
         pk.cli.fit_adam_then_lbfgs(trainer, args.steps, args.lbfgs_steps, log_every=log_every,
                                    progress=not args.no_progress, quasi_newton=args.quasi_newton)
 

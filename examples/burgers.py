@@ -6,11 +6,15 @@
 The solution steepens into a near-shock at x = 0. By default the initial and boundary values are imposed
 exactly (``--constraint hard``: u = -sin(pi x) + t (1 - x^2) N(x, t), written as formulas so that the
 checkpoint rebuilds itself), the collocation points follow the residual (``--sampler rad``: redrawn every 500
-steps from the density |r| / mean|r| + 1, which crowds them at the shock), during Adam and then during L-BFGS
-in float64 as well (its iterations count as steps; the points move between its chunks). Keeping the points
-moving during L-BFGS is what makes the result reliable: with the points frozen after Adam, L-BFGS converged to
-a visibly wrong shock on one seed in five (relative error 1.5e-2). With them moving, seeds 0-4 ended at 6.8e-4,
-5.0e-4, 6.6e-4, 1.14e-3 and 8.4e-4 in 181-188 s each on a 2-core CPU (``benchmarks/burgers_seeds.py``).
+steps from the density |r| / mean|r| + 1, which crowds them at the shock), during Adam and then during the
+quasi-Newton phase in float64 as well (its iterations count as steps; the points move between its chunks):
+5000 Adam steps, then 8000 iterations of the self-scaled Broyden method (``--quasi-newton ssbroyden``,
+:class:`pinnkit.optim.SSBroyden`, a dense inverse Hessian of the 2181 parameters). Seeds 0-4 ended at 2.5e-6,
+1.9e-6, 9.4e-7, 1.1e-6 and 2.8e-6 (median 1.9e-6) in 518-664 s each, one thread, another run on the other core
+of a 2-core CPU (``benchmarks/burgers_seeds.py -- --quasi-newton ssbroyden``). With L-BFGS instead
+(``--quasi-newton lbfgs``, the previous default) they ended at 6.8e-4, 5.0e-4, 6.6e-4, 1.14e-3 and 8.4e-4 in
+181-188 s each. Keeping the points moving is what made L-BFGS reliable: with the points frozen after Adam it
+converged to a visibly wrong shock on one seed in five (relative error 1.5e-2).
 ``--constraint soft --sampler fixed`` is the textbook PINN (initial and boundary losses, one fixed Sobol point
 set). The relative L2 error is measured against the exact (Cole-Hopf)
 solution on the 256 x 100 grid of the reference data.
@@ -77,7 +81,7 @@ def build_sampler(name: str, points: int, period: int) -> pk.sampling.Sampler:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points", "width", "depth", "lr"),
-                              DEFAULTS,
+                              DEFAULTS, quasi_newton={"default": "ssbroyden"},
                               keys=KEYS)
     p.add_argument("--constraint", choices=("hard", "soft"), default="hard",
                    help="hard: initial and boundary values exact by construction (default); soft: as loss terms")
