@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import torch
 
 
@@ -45,3 +47,34 @@ def check_device(parameters: Iterable[torch.Tensor], device: str) -> None:
     if where != {torch.device(device).type}:
         raise RuntimeError(f"DeepXDE's network is on {sorted(where)}, not on {device!r}: the timings would compare "
                            f"different devices")
+
+
+def burgers_demo(dde: Any, seed: int) -> tuple[Any, Any]:
+    """DeepXDE's ``Burgers.py`` demo set-up, ``(data, net)``: 2540 domain, 80 boundary and 160 initial points on
+    ``[-1, 1] x [0, 0.99]``, an FNN 2-20x3-1 with tanh and Glorot-normal weights, after seeding DeepXDE."""
+    nu = 0.01 / math.pi
+    dde.config.set_random_seed(seed)
+    gt = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99))
+
+    def pde(x, y):
+        return (dde.grad.jacobian(y, x, i=0, j=1) + y * dde.grad.jacobian(y, x, i=0, j=0)
+                - nu * dde.grad.hessian(y, x, i=0, j=0))
+
+    bc = dde.icbc.DirichletBC(gt, lambda x: 0, lambda _, on_boundary: on_boundary)
+    ic = dde.icbc.IC(gt, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
+    data = dde.data.TimePDE(gt, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
+    return data, dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
+
+
+def poisson_1d_demo(dde: Any, seed: int, width: int = 50, depth: int = 3) -> tuple[Any, Any]:
+    """DeepXDE's ``poisson_1d_dirichlet`` demo set-up, ``(data, net)``: ``-u'' = pi^2 sin(pi x)`` on [-1, 1],
+    16 domain and 2 boundary points, 100 test points, an FNN 1-50x3-1 with tanh and Glorot-uniform weights."""
+    dde.config.set_random_seed(seed)
+    geom = dde.geometry.Interval(-1, 1)
+
+    def pde(x, y):
+        return -dde.grad.hessian(y, x) - np.pi ** 2 * torch.sin(np.pi * x)
+
+    bc = dde.icbc.DirichletBC(geom, lambda x: np.sin(np.pi * x), lambda _, on_boundary: on_boundary)
+    data = dde.data.PDE(geom, pde, bc, 16, 2, solution=lambda x: np.sin(np.pi * x), num_test=100)
+    return data, dde.nn.FNN([1] + [width] * depth + [1], "tanh", "Glorot uniform")

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import math
 import os
 import platform
 import time
@@ -54,10 +53,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 try:
-    from benchmarks._deepxde import import_deepxde
+    from benchmarks._deepxde import burgers_demo, import_deepxde, poisson_1d_demo
     from benchmarks._examples import load_example, write_report
 except ImportError:  # run as a script from the benchmarks directory
-    from _deepxde import import_deepxde
+    from _deepxde import burgers_demo, import_deepxde, poisson_1d_demo
     from _examples import load_example, write_report
 
 
@@ -141,18 +140,7 @@ def deepxde_burgers(dde: Any, seed: int, every: int, quick: bool) -> dict[str, A
     """DeepXDE's ``Burgers.py`` demo as it ships, with its error on the exact grid recorded along the way."""
     from pinnkit.pde.references import burgers_exact_grid
 
-    nu = 0.01 / math.pi
-    dde.config.set_random_seed(seed)
-    gt = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99))
-
-    def pde(x, y):
-        return (dde.grad.jacobian(y, x, i=0, j=1) + y * dde.grad.jacobian(y, x, i=0, j=0)
-                - nu * dde.grad.hessian(y, x, i=0, j=0))
-
-    bc = dde.icbc.DirichletBC(gt, lambda x: 0, lambda _, on_boundary: on_boundary)
-    ic = dde.icbc.IC(gt, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
-    data = dde.data.TimePDE(gt, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
-    net = dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
+    data, net = burgers_demo(dde, seed)
     x, t, u = burgers_exact_grid()
     grid = np.stack(np.meshgrid(x, t, indexing="ij"), axis=-1).reshape(-1, 2)
     adam, lbfgs = (200, 50) if quick else (15000, None)
@@ -161,15 +149,7 @@ def deepxde_burgers(dde: Any, seed: int, every: int, quick: bool) -> dict[str, A
 
 def deepxde_poisson_1d(dde: Any, seed: int, every: int, quick: bool) -> dict[str, Any]:
     """DeepXDE's ``poisson_1d_dirichlet`` demo as it ships."""
-    dde.config.set_random_seed(seed)
-    geom = dde.geometry.Interval(-1, 1)
-
-    def pde(x, y):
-        return -dde.grad.hessian(y, x) - np.pi ** 2 * torch.sin(np.pi * x)
-
-    bc = dde.icbc.DirichletBC(geom, lambda x: np.sin(np.pi * x), lambda _, on_boundary: on_boundary)
-    data = dde.data.PDE(geom, pde, bc, 16, 2, solution=lambda x: np.sin(np.pi * x), num_test=100)
-    net = dde.nn.FNN([1] + [50] * 3 + [1], "tanh", "Glorot uniform")
+    data, net = poisson_1d_demo(dde, seed)
     x = np.linspace(-1, 1, 100)[:, None]
     return _deepxde_train(dde, data, net, x, np.sin(np.pi * x), 200 if quick else 10000, 0, every)
 

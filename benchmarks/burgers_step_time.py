@@ -27,9 +27,13 @@ import platform
 import statistics
 import time
 
-import numpy as np
 import torch
-from _deepxde import check_device, import_deepxde, on_device  # benchmarks/ is on sys.path when a script here runs
+from _deepxde import (  # benchmarks/ is on sys.path when a script here runs
+    burgers_demo,
+    check_device,
+    import_deepxde,
+    on_device,
+)
 
 import pinnkit as pk
 
@@ -51,18 +55,8 @@ def deepxde_model(seed: int, device: str):
     dde = import_deepxde()
     if dde is None:
         return None
-    dde.config.set_random_seed(seed)
-    gt = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99))
-
-    def pde(x, y):
-        return (dde.grad.jacobian(y, x, i=0, j=1) + y * dde.grad.jacobian(y, x, i=0, j=0)
-                - NU * dde.grad.hessian(y, x, i=0, j=0))
-
-    bc = dde.icbc.DirichletBC(gt, lambda x: 0, lambda _, on_boundary: on_boundary)
-    ic = dde.icbc.IC(gt, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
     with on_device(device):
-        data = dde.data.TimePDE(gt, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
-        model = dde.Model(data, dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal"))
+        model = dde.Model(*burgers_demo(dde, seed))
         with contextlib.redirect_stdout(io.StringIO()):
             model.compile("adam", lr=1e-3)
     check_device(model.net.parameters(), device)

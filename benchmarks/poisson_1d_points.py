@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 try:
-    from benchmarks._deepxde import import_deepxde
+    from benchmarks._deepxde import import_deepxde, poisson_1d_demo
     from benchmarks._examples import load_example, write_report
 except ImportError:  # run as a script from the benchmarks directory
-    from _deepxde import import_deepxde
+    from _deepxde import import_deepxde, poisson_1d_demo
     from _examples import load_example, write_report
 
 STEPS, LR, WIDTH, DEPTH = 10000, 1e-3, 50, 3
@@ -48,15 +48,7 @@ def pinnkit_run(example, seed: int, ends: bool, steps: int) -> dict:
 
 
 def deepxde_run(dde, example, seed: int, steps: int) -> dict:
-    dde.config.set_random_seed(seed)
-    geom = dde.geometry.Interval(-1, 1)
-
-    def pde(x, y):
-        return -dde.grad.hessian(y, x) - np.pi ** 2 * torch.sin(np.pi * x)
-
-    bc = dde.icbc.DirichletBC(geom, lambda x: np.sin(np.pi * x), lambda _, on_boundary: on_boundary)
-    data = dde.data.PDE(geom, pde, bc, 16, 2, solution=lambda x: np.sin(np.pi * x), num_test=100)
-    net = dde.nn.FNN([1] + [WIDTH] * DEPTH + [1], "tanh", "Glorot uniform")
+    data, net = poisson_1d_demo(dde, seed, WIDTH, DEPTH)
     model = dde.Model(data, net)
     with contextlib.redirect_stdout(io.StringIO()):
         model.compile("adam", lr=LR)
