@@ -39,7 +39,11 @@ steps, 399 s of CPU time on one thread (786 s wall on this project's 2-core mach
 The uniform lid with the defaults (seed 0, one run): centreline max errors 4.2e-3 (u) and 6.0e-3 (v) against
 the classical uniform-lid solution (target 0.02), 4.8e-3 and 4.9e-3 against the classical solution for the
 smoothed lid itself; 6000 steps, 387 s of CPU time on one thread (387 s wall). With ``--seed 1``: 9.1e-3 and
-5.2e-3 (346 s CPU). The relative L2 errors over the
+5.2e-3 (346 s CPU). With ``--quasi-newton ssbroyden`` (seed 0; the dense self-scaled Broyden method in place of
+L-BFGS): 1.7e-3 (u) and 1.9e-3 (v) from the classical uniform-lid solution, 907 s of CPU time (951 s wall, another
+run beside it); at Ghia et al.'s stations (``ghia_max_abs_error_u/v`` in ``metrics.json``) 3.3e-3 and 1.04e-2,
+where the classical solution itself is 4.2e-3 and 8.4e-3 from Ghia's table (``classical_vs_ghia``). The relative
+L2 errors over the
 whole 129 x 129 grid (``classical_grid`` in ``metrics.json``) are much larger (u 0.11, v 0.055, p 0.48): they
 are concentrated at the lid corners, where the classical solution jumps and its pressure is unbounded (u 1.9e-2,
 v 2.5e-2 over the nodes farther than 0.1 from both lid corners). With the earlier lid
