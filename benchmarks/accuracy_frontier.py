@@ -84,7 +84,6 @@ CASES = {
 RECIPES = {"lbfgs": ("lbfgs", False), "ssbfgs": ("ssbfgs", False), "ssbroyden": ("ssbroyden", False),
            "lbfgs_rba": ("lbfgs", True), "ssbfgs_rba": ("ssbfgs", True), "ssbroyden_rba": ("ssbroyden", True)}
 LABELS = {"lbfgs": "Adam + L-BFGS", "ssbfgs": "Adam + SSBFGS", "ssbroyden": "Adam + SSBroyden"}
-DEEPXDE_CASES = ("burgers", "poisson_1d")
 
 
 def recipe_label(name: str) -> str:
@@ -150,8 +149,9 @@ def deepxde_burgers(dde: Any, seed: int, every: int, quick: bool) -> dict[str, A
 def deepxde_poisson_1d(dde: Any, seed: int, every: int, quick: bool) -> dict[str, Any]:
     """DeepXDE's ``poisson_1d_dirichlet`` demo as it ships."""
     data, net = poisson_1d_demo(dde, seed)
-    x = np.linspace(-1, 1, 100)[:, None]
-    return _deepxde_train(dde, data, net, x, np.sin(np.pi * x), 200 if quick else 10000, 0, every)
+    example = load_example("poisson_1d")  # the same 100 test points as the pinnkit runs
+    x = example.TEST_POINTS
+    return _deepxde_train(dde, data, net, x, example.exact(x), 200 if quick else 10000, 0, every)
 
 
 def _deepxde_train(dde: Any, data: Any, net: Any, points: np.ndarray, exact: np.ndarray, adam: int,

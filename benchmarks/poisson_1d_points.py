@@ -37,9 +37,9 @@ STEPS, LR, WIDTH, DEPTH = 10000, 1e-3, 50, 3
 
 def pinnkit_run(example, seed: int, ends: bool, steps: int) -> dict:
     args = argparse.Namespace(seed=seed, ends=ends, width=WIDTH, depth=DEPTH, points=16, dtype="float32",
-                              device="cpu")
+                              device="cpu", rba=False)
     trainer = example.build(args)
-    x = np.linspace(-1, 1, 100)[:, None]
+    x = example.TEST_POINTS
     start = time.perf_counter()
     trainer.fit(steps, progress=False, log_every=steps)
     wall = time.perf_counter() - start
@@ -55,7 +55,7 @@ def deepxde_run(dde, example, seed: int, steps: int) -> dict:
     start = time.perf_counter()
     model.train(iterations=steps, display_every=steps, verbose=0)
     wall = time.perf_counter() - start
-    x = np.linspace(-1, 1, 100)[:, None]
+    x = example.TEST_POINTS
     error = float(np.linalg.norm(model.predict(x) - example.exact(x)) / np.linalg.norm(example.exact(x)))
     return {"error": error, "wall_s": wall, "parameters": sum(p.numel() for p in net.parameters())}
 

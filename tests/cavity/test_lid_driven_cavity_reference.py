@@ -84,6 +84,8 @@ def test_ghia_tables_sit_on_the_129_node_grid():
     assert dict(zip(np.round(x * 128).astype(int), v, strict=True)) == GHIA_V
     with pytest.raises(ValueError, match="reynolds"):
         ghia_centerlines(400)
+    with pytest.raises(ValueError, match=r"velocity: expected \(m, >= 2\).*got shape \(15,\)"):
+        ghia_deviation(lambda points: points[:, 0], 100)  # one column, not (u, v)
 
 
 def test_parabolic_lid_matches_pinnacle_comsol(flows):

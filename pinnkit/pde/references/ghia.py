@@ -64,4 +64,8 @@ def ghia_deviation(velocity: Callable[[np.ndarray], np.ndarray], reynolds: float
     y, u, x, v = ghia_centerlines(reynolds)
     on_u = np.asarray(velocity(np.stack([np.full_like(y, 0.5), y], axis=1)))
     on_v = np.asarray(velocity(np.stack([x, np.full_like(x, 0.5)], axis=1)))
+    for values, points in ((on_u, y), (on_v, x)):
+        if values.ndim != 2 or values.shape[0] != len(points) or values.shape[1] < 2:
+            raise ValueError(f"velocity: expected (m, >= 2) values, the columns (u, v, ...), for the {len(points)} "
+                             f"points (m, 2) it is given; got shape {values.shape}")
     return {"u": float(np.abs(on_u[:, 0] - u).max()), "v": float(np.abs(on_v[:, 1] - v).max())}
