@@ -182,7 +182,7 @@ def test_poisson_1d_quick_run(tmp_path, monkeypatch, capsys, ends):
     assert metrics["l2_relative_error"] == pytest.approx(np.linalg.norm(u - example.exact(x))
                                                          / np.linalg.norm(example.exact(x)), rel=1e-5)
     trainer = example.build(argparse.Namespace(seed=0, ends=ends, width=4, depth=1, points=16, dtype="float32",
-                                               device="cpu"))
+                                               device="cpu", rba=False))
     assert len(trainer.sampler.points(0)) == (18 if ends else 16)
 
 
