@@ -140,6 +140,7 @@ def _rank(rank: int, config: dict[str, Any], port: int, out: str) -> None:
         result = measure(config)
         if rank == 0:
             Path(out).write_text(json.dumps(result))
+        dist.barrier()  # tear down together (tests/distributed/launch.py)
     finally:
         dist.destroy_process_group()
 

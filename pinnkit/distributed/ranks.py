@@ -16,11 +16,13 @@ pinnkit trains one model on ``W`` processes (ranks) the way one process would tr
 per rank, so the global set has ``W`` times as many collocation points (the conditions' points stay as given and
 are split). **Launch** under ``torchrun --nproc_per_node=W script.py`` or SLURM's ``srun``: a trainer built with
 the default ``distributed=None`` starts the process group from the environment (``env://``; gloo on the CPU,
-NCCL on CUDA, one GPU per local rank).
+NCCL on CUDA, one GPU per local rank). A group the trainer started it also destroys, when the interpreter exits
+(:func:`destroy_started_group`); a group the caller started is the caller's to destroy.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
 from dataclasses import dataclass
@@ -164,12 +166,23 @@ def start(distributed: DataParallel | bool | None, device: torch.device) -> Rank
         launch = launch_environment()
         dist.init_process_group(backend, init_method="env://", rank=launch.rank, world_size=launch.world_size,
                                 timeout=datetime.timedelta(seconds=distributed.timeout))
+        atexit.unregister(destroy_started_group)  # once, however many groups this process started in turn
+        atexit.register(destroy_started_group)
     backend = dist.get_backend()
     if backend == "nccl" and device.type != "cuda":
         raise ValueError(f"distributed: the process group uses NCCL, which needs device='cuda'; got {device}")
     if backend == "gloo" and device.type not in ("cpu", "cuda"):
         raise ValueError(f"distributed: the gloo process group cannot reduce tensors on {device}")
     return Ranks(dist.get_rank(), dist.get_world_size(), device, distributed.scaling)
+
+
+def destroy_started_group() -> None:
+    """Destroy the running process group: registered with :mod:`atexit` by :func:`start` for a group it started,
+    so that the group's threads (gloo's workers, the rendezvous store's server on rank 0) stop while the
+    interpreter is whole rather than meet its finalization, which can abort the process with SIGABRT. Nothing
+    is sent to the other ranks (one of them may have ended already)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def is_main() -> bool:

@@ -30,6 +30,9 @@ def _worker(rank: int, world_size: int, port: int, fn, args: tuple, out: str, ba
     try:
         result = fn(*args)
         torch.save(result, Path(out) / f"rank{rank}.pt")
+        # Tear down together: a rank that destroys its group (rank 0 also ends the rendezvous store) while the
+        # other still talks to it can abort the other in gloo's teardown.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 

@@ -40,3 +40,30 @@ def test_torchrun_trains_the_example_as_one_process_would(tmp_path, method, rel)
     assert a["steps"] == b["steps"]
     assert b["quasi_newton"] == a["quasi_newton"] == method
     assert b["l2_relative_error"] == pytest.approx(a["l2_relative_error"], rel=rel)
+
+
+GROUP_AT_EXIT = """
+import atexit, os
+import torch, torch.distributed as dist
+import pinnkit as pk
+# atexit runs its handlers last registered first: this one runs after the one the trainer registers
+atexit.register(lambda: print(f"rank {os.environ['RANK']}: group running at exit: {dist.is_initialized()}",
+                              flush=True))
+domain = pk.geometry.Interval(0, 1)
+problem = pk.Problem(domain, lambda f: f.u_xx + 1.0, outputs="u", conditions=[pk.DirichletBC()])
+trainer = pk.Trainer(problem, pk.nets.MLP(1, 1, width=8, depth=1), sampler=pk.sampling.FixedPoints(16),
+                     dtype=torch.float64, seed=0)
+assert trainer.ranks is not None and dist.is_initialized()
+trainer.fit(3, progress=False)
+"""
+
+
+def test_the_group_a_trainer_starts_under_torchrun_is_destroyed_at_exit(tmp_path):
+    script = tmp_path / "group_at_exit.py"
+    script.write_text(GROUP_AT_EXIT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           str(script)], env=env, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for rank in (0, 1):
+        assert f"rank {rank}: group running at exit: False" in done.stdout
