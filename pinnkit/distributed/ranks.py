@@ -30,6 +30,13 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+# torch.distributed.nn.functional's collectives take ``group=group.WORLD`` as a default argument, evaluated when
+# the module is imported. Imported after a group starts (torch.optim's optimizers import it, through
+# torch._dynamo), it would keep that group alive past destroy_process_group, its threads running into the
+# interpreter's finalization; imported with pinnkit, before any group, it holds none.
+if dist.is_available():
+    import torch.distributed.nn.functional  # noqa: F401
+
 from ..checks import check_positive_float
 
 SCALINGS = ("strong", "weak")

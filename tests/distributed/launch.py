@@ -13,6 +13,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+import pinnkit.distributed  # noqa: F401  (before any group starts: see pinnkit/distributed/ranks.py's imports)
+
 
 def free_port() -> int:
     with socket.socket() as s:
