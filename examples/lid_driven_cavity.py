@@ -42,7 +42,9 @@ smoothed lid itself; 6000 steps, 387 s of CPU time on one thread (387 s wall). W
 5.2e-3 (346 s CPU). With ``--quasi-newton ssbroyden`` (seed 0; the dense self-scaled Broyden method in place of
 L-BFGS): 1.7e-3 (u) and 1.9e-3 (v) from the classical uniform-lid solution, 907 s of CPU time (951 s wall, another
 run beside it); at Ghia et al.'s stations (``ghia_max_abs_error_u/v`` in ``metrics.json``) 3.3e-3 and 1.04e-2,
-where the classical solution itself is 4.2e-3 and 8.4e-3 from Ghia's table (``classical_vs_ghia``). The relative
+where the classical solution itself is 4.2e-3 and 8.4e-3 from Ghia's table (``classical_vs_ghia``) and its
+grid limit 4.9e-3 and 9.3e-3 (:mod:`pinnkit.pde.references.ghia`: Ghia's Re = 100 table is that far from the
+converged flow). The relative
 L2 errors over the
 whole 129 x 129 grid (``classical_grid`` in ``metrics.json``) are much larger (u 0.11, v 0.055, p 0.48): they
 are concentrated at the lid corners, where the classical solution jumps and its pressure is unbounded (u 1.9e-2,

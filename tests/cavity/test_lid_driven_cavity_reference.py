@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize_scalar
 
 from pinnkit.pde.references import (
     GHIA_REYNOLDS,
@@ -71,6 +72,34 @@ def test_uniform_lid_matches_ghia_et_al(flows):
     i, j = np.unravel_index(np.argmin(flow.psi), flow.psi.shape)
     assert (i, j) == (79, 94)  # x = 0.6172, y = 0.7344: Ghia's vortex centre node
     assert abs(flow.psi[i, j] - GHIA_PSI_MIN) < 3e-4
+
+
+# Marchi, Suero & Araki, J. Braz. Soc. Mech. Sci. Eng. 31 (2009) 186-198 (1024 x 1024 grid, extrapolated), Re = 100:
+# min u on x = 0.5, max and min v on y = 0.5
+MARCHI_EXTREMA = (-0.2140424, 0.1795728, -0.2538030)
+
+
+def _centreline_extrema(flow: CavityFlow) -> np.ndarray:
+    u = lambda y: flow(np.array([[0.5, y]]))[0, 0]  # noqa: E731
+    v = lambda x: flow(np.array([[x, 0.5]]))[0, 1]  # noqa: E731
+    found = [minimize_scalar(f, bounds=b, method="bounded", options={"xatol": 1e-8}).fun
+             for f, b in ((u, (0.3, 0.6)), (lambda x: -v(x), (0.1, 0.4)), (v, (0.7, 0.9)))]
+    return np.array([found[0], -found[1], found[2]])
+
+
+def test_richardson_limit_is_the_published_fine_grid_solution_and_ghia_is_farther(flows):
+    """The 129- and 257-node solutions, Richardson-extrapolated (second order), give Marchi et al.'s extrema to
+    2e-6, and at Ghia et al.'s stations they differ from Ghia's table by about 5e-3 (u) and 9e-3 (v): the
+    table's own error, which no accurate solution can go below."""
+    coarse, fine = flows[("uniform", 129)], lid_driven_cavity(257)
+    limit = (4 * _centreline_extrema(fine) - _centreline_extrema(coarse)) / 3
+    np.testing.assert_allclose(limit, MARCHI_EXTREMA, rtol=0, atol=5e-6)  # measured 0.9e-6, 1.5e-6, 1.7e-6
+    y, u, x, v = ghia_centerlines(100)
+    on_u = lambda f: f(np.stack([np.full_like(y, 0.5), y], axis=1))[:, 0]  # noqa: E731
+    on_v = lambda f: f(np.stack([x, np.full_like(x, 0.5)], axis=1))[:, 1]  # noqa: E731
+    limit_u, limit_v = (4 * on_u(fine) - on_u(coarse)) / 3, (4 * on_v(fine) - on_v(coarse)) / 3
+    assert 4e-3 < np.abs(limit_u - u).max() < 6e-3  # measured 4.9e-3
+    assert 8e-3 < np.abs(limit_v - v).max() < 1.1e-2  # measured 9.3e-3, at x = 0.8594
 
 
 def test_ghia_tables_sit_on_the_129_node_grid():
