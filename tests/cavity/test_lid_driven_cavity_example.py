@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import pinnkit as pk
-from pinnkit.pde.references import lid_driven_cavity
+from pinnkit.pde.references import ghia_deviation, lid_driven_cavity
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lid_driven_cavity.py"
 
@@ -72,6 +72,24 @@ def test_quick_run_writes_a_loadable_model_and_the_centerlines(example, lid, tmp
         assert "pooled" in capsys.readouterr().out
 
 
+def test_quick_run_at_re_1000_is_measured_against_its_own_reference_and_ghia(example, tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    metrics = example.main(["--quick", "--reynolds", "1000", "--out", str(tmp_path), "--no-progress"])
+    assert metrics["reynolds"] == 1000.0 and metrics["reference_nodes"] == example.QUICK_REFERENCE_NODES
+    assert "Re = 1000" in metrics["target"]
+    model = pk.load(tmp_path / "model.pt")
+    shipped = ghia_deviation(model.predict, 1000)
+    assert metrics["ghia_max_abs_error_u"] == pytest.approx(shipped["u"], abs=1e-12)
+    assert metrics["ghia_max_abs_error_v"] == pytest.approx(shipped["v"], abs=1e-12)
+    assert metrics["target_met"] == (max(shipped.values()) <= example.GHIA_TARGET_RE1000)
+    # the centreline errors are taken against an independent solve of the Re = 1000 flow
+    classical = lid_driven_cavity(example.QUICK_REFERENCE_NODES, 1000.0)
+    assert classical.reynolds_path[-1] == 1000.0
+    u_line = model.predict(np.stack([np.full(classical.n, 0.5), classical.y], axis=1))[:, 0]
+    mid = (classical.n - 1) // 2
+    assert metrics["centerline_max_abs_error_u"] == pytest.approx(np.abs(u_line - classical.u[mid]).max(), abs=1e-12)
+
+
 @pytest.mark.parametrize("lid", ["uniform", "parabolic"])
 def test_walls_are_hard_constraints_for_any_weights(example, lid):
     torch.manual_seed(1)
@@ -90,7 +108,8 @@ def test_walls_are_hard_constraints_for_any_weights(example, lid):
 
 def test_bad_arguments_are_rejected(example, tmp_path):
     for argv in (["--lid", "round"], ["--steps", "-1"], ["--width", "0"], ["--lid-exponent", "1"],
-                 ["--lid", "parabolic", "--reference", str(tmp_path / "missing.npz")]):
+                 ["--lid", "parabolic", "--reference", str(tmp_path / "missing.npz")],
+                 ["--reynolds", "400"], ["--lid", "parabolic", "--reynolds", "1000"]):
         with pytest.raises(SystemExit):
             example.parse_args(argv + ["--out", str(tmp_path)])
 

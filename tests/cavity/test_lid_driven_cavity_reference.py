@@ -3,6 +3,7 @@ symmetry, and its argument checks."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -79,11 +80,12 @@ def test_uniform_lid_matches_ghia_et_al(flows):
 MARCHI_EXTREMA = (-0.2140424, 0.1795728, -0.2538030)
 
 
-def _centreline_extrema(flow: CavityFlow) -> np.ndarray:
+def _centreline_extrema(flow: CavityFlow, brackets=((0.3, 0.6), (0.1, 0.4), (0.7, 0.9))) -> np.ndarray:
+    """min u(0.5, y), max v(x, 0.5) and min v(x, 0.5), each searched in its bracket."""
     u = lambda y: flow(np.array([[0.5, y]]))[0, 0]  # noqa: E731
     v = lambda x: flow(np.array([[x, 0.5]]))[0, 1]  # noqa: E731
     found = [minimize_scalar(f, bounds=b, method="bounded", options={"xatol": 1e-8}).fun
-             for f, b in ((u, (0.3, 0.6)), (lambda x: -v(x), (0.1, 0.4)), (v, (0.7, 0.9)))]
+             for f, b in zip((u, lambda x: -v(x), v), brackets, strict=True)]
     return np.array([found[0], -found[1], found[2]])
 
 
@@ -100,6 +102,38 @@ def test_richardson_limit_is_the_published_fine_grid_solution_and_ghia_is_farthe
     limit_u, limit_v = (4 * on_u(fine) - on_u(coarse)) / 3, (4 * on_v(fine) - on_v(coarse)) / 3
     assert 4e-3 < np.abs(limit_u - u).max() < 6e-3  # measured 4.9e-3
     assert 8e-3 < np.abs(limit_v - v).max() < 1.1e-2  # measured 9.3e-3, at x = 0.8594
+
+
+# Botella & Peyret, Comput. Fluids 27 (1998) 421-433 (Chebyshev collocation, N = 160), Re = 1000: the same extrema
+BOTELLA_EXTREMA_RE1000 = (-0.3885698, 0.3769447, -0.5270771)
+
+
+def test_continuation_reaches_re_1000_and_ghia_et_al():
+    flow = lid_driven_cavity(129, reynolds=1000)
+    assert flow.reynolds_path == (100.0, 200.0, 400.0, 800.0, 1000.0) and flow.residual < 1e-9
+    deviation = ghia_deviation(flow, 1000)
+    assert deviation["u"] < 2e-2 and deviation["v"] < 1.2e-2, deviation  # measured 1.4e-2 and 8.0e-3
+    # 129 nodes are coarse at Re = 1000 (1.3e-2 from the limit); the 129/257 Richardson limit gives Botella and
+    # Peyret's extrema to 1e-5 (measured, 65 s; here the 129-node extrema only, against the published ones)
+    np.testing.assert_allclose(_centreline_extrema(flow, ((0.05, 0.35), (0.05, 0.35), (0.8, 0.98))),
+                               BOTELLA_EXTREMA_RE1000, rtol=0, atol=2e-2)  # measured 1.3e-2, 1.3e-2, 1.7e-2
+    i, j = np.unravel_index(np.argmin(flow.psi), flow.psi.shape)
+    assert abs(flow.x[i] - 0.5313) < 0.01 and abs(flow.y[j] - 0.5625) < 0.01  # Ghia's Re 1000 vortex centre
+
+
+def test_a_continuation_step_that_fails_is_halved_and_the_solution_is_the_same(monkeypatch):
+    module = sys.modules[lid_driven_cavity.__module__]
+    straight = lid_driven_cavity(33, reynolds=800)
+    assert straight.reynolds_path == (100.0, 200.0, 400.0, 800.0)
+    monkeypatch.setattr(module, "CONTINUATION_STEPS", 4)  # too few for a doubling: the steps must shrink
+    halved = lid_driven_cavity(33, reynolds=800)
+    path = np.array(halved.reynolds_path)
+    assert len(path) > 4 and path[0] == 100.0 and path[-1] == 800.0 and np.all(np.diff(path) > 0)
+    np.testing.assert_allclose(halved.psi, straight.psi, rtol=0, atol=1e-12)
+    monkeypatch.setattr(module, "CONTINUATION_STEPS", 2)  # too few for any step
+    with pytest.raises(RuntimeError, match=r"did not converge in 2 steps \(Re = 100\.\d+, n = 33, starting from "
+                                           r"the solution at Re = 100\)"):
+        lid_driven_cavity(33, reynolds=800)
 
 
 def test_ghia_tables_sit_on_the_129_node_grid():

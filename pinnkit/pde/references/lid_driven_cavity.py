@@ -54,6 +54,11 @@ assembled as a sparse matrix and each Newton step is one sparse LU solve (:func:
 first step from zero solves Stokes flow exactly; at ``Re = 100`` undamped Newton then converges quadratically
 (5–6 steps to ``1e-13``). It stops when the update is below ``tol`` times the solution (max norms).
 
+Above ``Re = 100`` Newton from Stokes flow leaves the basin of attraction of the solution, so the solution is
+continued in the Reynolds number: solved at ``Re = 100`` first, then at ``Re`` at most twice the last one reached,
+each Newton iteration starting from the previous solution (``100, 200, 400, 800, 1000`` for ``Re = 1000``). A
+continuation step that has not converged in ``CONTINUATION_STEPS`` Newton steps is halved.
+
 Velocity and pressure
 ---------------------
 ``u = D_y psi`` and ``v = -D_x psi`` by central differences at the interior nodes, the wall velocities on the
@@ -128,6 +133,12 @@ from scipy.sparse.linalg import splu
 __all__ = ["CavityFlow", "cavity_lid", "lid_driven_cavity"]
 
 LIDS = ("uniform", "parabolic")
+#: Newton starts from Stokes flow up to this Re; beyond it, from the solution at a smaller Re (continuation).
+CONTINUATION_START = 100.0
+#: Newton steps allowed at an intermediate Re of the continuation before its increment is halved.
+CONTINUATION_STEPS = 12
+#: The smallest continuation increment, relative to the Re reached, before the solver gives up.
+MIN_CONTINUATION_STEP = 1e-3
 
 
 def cavity_lid(lid: str | Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -158,9 +169,12 @@ class CavityFlow:
         Stream function (``u = psi_y``, ``v = -psi_x``) and vorticity ``omega = v_x - u_y``.
     reynolds : float
     newton_steps : int
-        Newton iterations taken.
+        Newton iterations taken, over all Reynolds numbers of the continuation.
     residual : float
         Max norm of the discrete residual (both equations, interior nodes) at the returned solution.
+    reynolds_path : tuple of float
+        The Reynolds numbers solved in turn (the last is ``reynolds``): ``(reynolds,)`` up to Re = 100, then the
+        continuation's steps.
     """
 
     x: np.ndarray
@@ -173,6 +187,7 @@ class CavityFlow:
     reynolds: float
     newton_steps: int
     residual: float
+    reynolds_path: tuple[float, ...] = ()
     _splines: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -246,13 +261,15 @@ def lid_driven_cavity(n: int = 129, reynolds: float = 100.0, lid: str | Callable
         Nodes per side, odd, ``>= 5`` (129 by default, as Ghia et al.). Cost at ``Re = 100`` on one CPU thread:
         about 2 s for 129, 25 s for 257.
     reynolds : float
-        ``Re = 1 / nu`` (lid speed scale 1, side 1). Newton from Stokes flow is robust up to a few hundred.
+        ``Re = 1 / nu`` (lid speed scale 1, side 1). Above Re = 100 the solution is continued in Re from
+        Re = 100 (module docstring).
     lid : ``"uniform"``, ``"parabolic"`` or callable
         Lid velocity ``U(x)`` (see :func:`cavity_lid`).
     tol : float
         Stop when the max-norm Newton update is below ``tol`` times the max norm of the solution.
     max_newton : int
-        Newton steps allowed; ``RuntimeError`` if the iteration has not converged by then.
+        Newton steps allowed at ``reynolds``; ``RuntimeError`` if the iteration has not converged by then (or if
+        a continuation step cannot be made to converge by halving it).
 
     Returns
     -------
@@ -293,8 +310,8 @@ def lid_driven_cavity(n: int = 129, reynolds: float = 100.0, lid: str | Callable
 
     a_lap = restrict @ laplacian
     a_psi = (a_lap @ prolong).tocsc()
-    visc_omega = (nu * a_lap @ prolong).tocsc()
-    visc_psi = (nu * a_lap @ thom).tocsc()
+    lap_omega = (a_lap @ prolong).tocsc()
+    lap_thom = (a_lap @ thom).tocsc()
     dx_p, dy_p, dx_t, dy_t = dx @ prolong, dy @ prolong, dx @ thom, dy @ thom
     eye = sp.identity(m, format="csc")
 
@@ -303,33 +320,58 @@ def lid_driven_cavity(n: int = 129, reynolds: float = 100.0, lid: str | Callable
         omega_full = prolong @ z[m:] + thom @ z[:m] + lid_term
         return psi_full, omega_full
 
-    def residual(z: np.ndarray) -> np.ndarray:
+    def residual(z: np.ndarray, nu: float) -> np.ndarray:
         psi_full, omega_full = fields(z)
         f1 = a_lap @ psi_full + z[m:]
         jac = (dy @ psi_full) * (dx @ omega_full) - (dx @ psi_full) * (dy @ omega_full)
         f2 = nu * (a_lap @ omega_full) - restrict @ jac
         return np.concatenate([f1, f2])
 
-    def jacobian(z: np.ndarray) -> sp.csc_matrix:
+    def jacobian(z: np.ndarray, nu: float) -> sp.csc_matrix:
         psi_full, omega_full = fields(z)
         psi_x, psi_y = sp.diags(dx @ psi_full), sp.diags(dy @ psi_full)
         omega_x, omega_y = sp.diags(dx @ omega_full), sp.diags(dy @ omega_full)
         conv_psi = omega_x @ dy_p + psi_y @ dx_t - omega_y @ dx_p - psi_x @ dy_t
         conv_omega = psi_y @ dx_p - psi_x @ dy_p
-        j21 = visc_psi - restrict @ conv_psi
-        j22 = visc_omega - restrict @ conv_omega
+        j21 = nu * lap_thom - restrict @ conv_psi
+        j22 = nu * lap_omega - restrict @ conv_omega
         return sp.bmat([[a_psi, eye], [j21, j22]], format="csc")
 
-    z = np.zeros(2 * m)
-    steps = 0
-    for steps in range(1, max_newton + 1):  # noqa: B007 (the count is reported)
-        update = splu(jacobian(z)).solve(-residual(z))
-        z += update
-        if np.max(np.abs(update)) <= tol * max(np.max(np.abs(z)), 1e-300):
-            break
-    else:
-        raise RuntimeError(f"Newton's method did not converge in {max_newton} steps (Re = {reynolds}, n = {n})")
-    final_residual = float(np.max(np.abs(residual(z))))
+    def newton(z: np.ndarray, nu: float, limit: int) -> tuple[np.ndarray, int] | None:
+        """Newton's method for viscosity ``nu`` from ``z``: the solution and the steps, or None if it has not
+        converged in ``limit`` steps (or left the finite numbers)."""
+        z = z.copy()
+        for step in range(1, limit + 1):
+            update = splu(jacobian(z, nu)).solve(-residual(z, nu))
+            z += update
+            if not np.all(np.isfinite(z)):
+                return None
+            if np.max(np.abs(update)) <= tol * max(np.max(np.abs(z)), 1e-300):
+                return z, step
+        return None
+
+    z, steps, path = np.zeros(2 * m), 0, []
+    # Reynolds-number continuation: Newton from Stokes flow (z = 0) up to CONTINUATION_START, then from each
+    # solution to the next Re; the increment starts at (and is capped by) the Re reached, is halved when a step
+    # fails and doubled back after a step that succeeds
+    current, increment = 0.0, 0.0
+    while current < reynolds:
+        target = min(reynolds, CONTINUATION_START if current == 0.0 else current + increment)
+        limit = max_newton if current == 0.0 or target == reynolds else CONTINUATION_STEPS
+        solved = newton(z, 1.0 / target, limit)
+        if solved is None:
+            if current == 0.0 or target - current < MIN_CONTINUATION_STEP * current:
+                start = "Stokes flow" if current == 0.0 else f"the solution at Re = {current:g}"
+                raise RuntimeError(f"Newton's method did not converge in {limit} steps (Re = {target:g}, n = {n}, "
+                                   f"starting from {start})")
+            increment = 0.5 * (target - current)
+            continue
+        z, taken = solved
+        steps += taken
+        current = target
+        increment = min(2.0 * increment, current) if increment else current
+        path.append(current)
+    final_residual = float(np.max(np.abs(residual(z, nu))))
 
     psi_full, omega_full = fields(z)
     omega = omega_full.reshape(n, n)
@@ -347,7 +389,7 @@ def lid_driven_cavity(n: int = 129, reynolds: float = 100.0, lid: str | Callable
     u[:, n - 1] = lid_u
     p = _pressure(u, v, omega, nu, dx, dy, h)
     return CavityFlow(x=x, y=x.copy(), u=u, v=v, p=p, psi=psi, omega=omega, reynolds=reynolds,
-                      newton_steps=steps, residual=final_residual)
+                      newton_steps=steps, residual=final_residual, reynolds_path=tuple(path))
 
 
 def _pressure(u: np.ndarray, v: np.ndarray, omega: np.ndarray, nu: float, dx: sp.csr_matrix, dy: sp.csr_matrix,
