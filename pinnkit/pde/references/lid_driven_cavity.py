@@ -102,6 +102,16 @@ from Ghia by about as much (``4.8e-3``, ``9.1e-3``), so the difference is not th
 node. In the Stokes limit (``Re = 1e-3``) the
 minimum is ``-0.10006`` (129) and ``-0.100072`` (257) at ``(0.5, 0.7656)`` (Richardson limit ``-0.100076``).
 
+Accuracy measured (``Re = 1000``, uniform lid)
+----------------------------------------------
+Continued ``100, 200, 400, 800, 1000`` (29 Newton steps in all; 7 s for 129 nodes, 65 s for 257). The extrema
+of the centreline velocities, ``min u(0.5, y)``, ``max v(x, 0.5)`` and ``min v(x, 0.5)``, differ from Botella &
+Peyret's spectral values (``-0.3885698, 0.3769447, -0.5270771``) by ``1.3e-2, 1.3e-2, 1.7e-2`` on 129 nodes and
+``3.3e-3, 3.4e-3, 4.2e-3`` on 257 (second order: at ``Re = 1000`` the cell Reynolds number is 7.8 on 129 nodes);
+the Richardson limit of the two agrees with Botella & Peyret to ``7.5e-6``. At Ghia et al.'s Re = 1000 stations
+the 129-node solution is within ``1.4e-2`` (u) and ``8.0e-3`` (v) of their table, the 257-node one within
+``2.9e-3`` and ``1.3e-2``.
+
 Parabolic lid against PINNacle's COMSOL solution (10 201 nodes, pressure aligned by its mean difference):
 relative L2 errors of ``u, v, p`` ``1.8e-3, 3.5e-3, 2.3e-2`` (129 nodes) and ``5.5e-4, 9.8e-4, 7.4e-3``
 (257 nodes); pooled ``(u, v, p)`` ``7.3e-3`` and ``2.4e-3``. Away from the walls (distance ``> 0.05``) the 257-node
@@ -113,7 +123,8 @@ LU factorisations each).
 References: U. Ghia, K. N. Ghia, C. T. Shin, "High-Re solutions for incompressible flow using the Navier–Stokes
 equations and a multigrid method", J. Comput. Phys. 48 (1982) 387–411; A. Thom, Proc. R. Soc. Lond. A 141
 (1933) 651–669; M. Napolitano, G. Pascazio, L. Quartapelle, "A review of vorticity conditions in the numerical
-solution of the zeta–psi equations", Comput. Fluids 28 (1999) 139–185; PINNacle (Hao et al., NeurIPS 2024)
+solution of the zeta–psi equations", Comput. Fluids 28 (1999) 139–185; O. Botella, R. Peyret, "Benchmark
+spectral results on the lid-driven cavity flow", Comput. Fluids 27 (1998) 421–433; PINNacle (Hao et al., NeurIPS 2024)
 for the parabolic lid.
 """
 
