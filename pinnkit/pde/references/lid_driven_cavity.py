@@ -107,10 +107,11 @@ Accuracy measured (``Re = 1000``, uniform lid)
 Continued ``100, 200, 400, 800, 1000`` (29 Newton steps in all; 7 s for 129 nodes, 65 s for 257). The extrema
 of the centreline velocities, ``min u(0.5, y)``, ``max v(x, 0.5)`` and ``min v(x, 0.5)``, differ from Botella &
 Peyret's spectral values (``-0.3885698, 0.3769447, -0.5270771``) by ``1.3e-2, 1.3e-2, 1.7e-2`` on 129 nodes and
-``3.3e-3, 3.4e-3, 4.2e-3`` on 257 (second order: at ``Re = 1000`` the cell Reynolds number is 7.8 on 129 nodes);
-the Richardson limit of the two agrees with Botella & Peyret to ``7.5e-6``. At Ghia et al.'s Re = 1000 stations
-the 129-node solution is within ``1.4e-2`` (u) and ``8.0e-3`` (v) of their table, the 257-node one within
-``2.9e-3`` and ``1.3e-2``.
+``3.3e-3, 3.4e-3, 4.2e-3`` on 257 and ``8.1e-4, 8.3e-4, 1.1e-3`` on 513 (900 s): second order (at ``Re = 1000``
+the cell Reynolds number is 7.8 on 129 nodes). The Richardson limits of 129/257 and of 257/513 agree with Botella
+& Peyret to ``7.5e-6`` and ``7.8e-6``. At Ghia et al.'s Re = 1000 stations the 129-node solution is within
+``1.4e-2`` (u) and ``8.0e-3`` (v) of their table, the 257-node one within ``2.9e-3`` and ``1.3e-2``, and the
+257/513 limit ``6.4e-3`` and ``1.8e-2``: the table's own distance from the converged flow.
 
 Parabolic lid against PINNacle's COMSOL solution (10 201 nodes, pressure aligned by its mean difference):
 relative L2 errors of ``u, v, p`` ``1.8e-3, 3.5e-3, 2.3e-2`` (129 nodes) and ``5.5e-4, 9.8e-4, 7.4e-3``
