@@ -1,6 +1,6 @@
-"""Lid-driven cavity at Re = 100 with a physics-informed network (steady 2-D incompressible Navier–Stokes).
+"""Lid-driven cavity at Re = 100 or 1000 with a physics-informed network (steady 2-D incompressible Navier–Stokes).
 
-    (u . grad) u + grad p = (1 / Re) Laplacian u,   div u = 0,   (x, y) in [0, 1]^2,   Re = 100,
+    (u . grad) u + grad p = (1 / Re) Laplacian u,   div u = 0,   (x, y) in [0, 1]^2,   Re = 100 (``--reynolds``),
 
 no slip on the bottom and side walls, the lid y = 1 sliding with u = U(x), v = 0:
 
@@ -20,48 +20,59 @@ no slip on the bottom and side walls, the lid y = 1 sliding with u = U(x), v = 0
   (``tests/data/pinnacle_lid_driven_a4.npz``, 10 201 nodes) by the pooled relative L2 error of (u, v, p), the
   pressure up to a constant (the prediction is shifted by the mean difference over the reference nodes): the
   target is <= 1e-2.
+* ``--reynolds 1000`` (uniform lid): the classical reference has 257 x 257 nodes (3e-3 from its grid limit; the
+  129-node solution is 1.3e-2 away at this Re), and the target is Ghia et al.'s Re = 1000 table within 0.03 at
+  their stations (``pinnkit.pde.references.ghia_deviation``; the converged flow itself is 6.4e-3 (u) and 1.8e-2
+  (v) from the table).
 
 The walls are hard constraints: u = y^m U(x) + d(x, y) N_u (m = 1 parabolic, 10 uniform), v = d(x, y) N_v, p = N_p with
 d = 16 x (1 - x) y (1 - y), so only the three residuals of ``pinnkit.pde.equations.navier_stokes`` are trained
-(1000 Adam steps, then up to 5000 L-BFGS iterations, float64, a 4 x 40 tanh MLP, Taylor-mode derivatives) at 2000 fixed
-points: 85% Sobol points of the square and 15% clustered at the two lid corners with weights ``(r / 0.1)^2``
+(1000 Adam steps, then up to 5000 iterations of the dense self-scaled Broyden method, ``--quasi-newton
+ssbroyden``, or of L-BFGS with ``--quasi-newton lbfgs``; float64, a 4 x 40 tanh MLP, Taylor-mode derivatives) at
+2000 fixed points: 85% Sobol points of the square and 15% clustered at the two lid corners with weights ``(r / 0.1)^2``
 (:class:`CornerRefinedPoints`; without weights the singular corner residuals dominate the loss and spoil the
 rest, without the clusters the network's pressure drifts where it has no points). The pressure is free up to a
 constant (no gauge term is needed: the loss does not see the constant).
 
-The pressure of the parabolic-lid flow is singular at the lid corners, and PINNacle's mesh is graded towards them:
-``metrics.json`` also gives the errors at the reference nodes farther than 0.02 from the lid corners (all but 44 of
-the 10 201). Measured with the defaults (seed 0, one run; with the then default ``--backend zcs``, whose losses the
-now default Taylor mode reproduces to round-off): pooled 9.7e-3 (u 3.7e-3, v 6.3e-3, p 2.8e-2) over all
-nodes, 4.6e-3 (p 5.5e-3) beyond 0.02 of the corners; centrelines within 1.9e-3 of the classical solution; 6000
-steps, 399 s of CPU time on one thread (786 s wall on this project's 2-core machine shared with other jobs).
+Measured with the defaults (seed 0, one run each, one thread with another run beside it on this project's
+2-core machine; the self-scaled Broyden method took the quasi-Newton iterations, unless said otherwise):
 
-The uniform lid with the defaults (seed 0, one run): centreline max errors 4.2e-3 (u) and 6.0e-3 (v) against
-the classical uniform-lid solution (target 0.02), 4.8e-3 and 4.9e-3 against the classical solution for the
-smoothed lid itself; 6000 steps, 387 s of CPU time on one thread (387 s wall). With ``--seed 1``: 9.1e-3 and
-5.2e-3 (346 s CPU). With ``--quasi-newton ssbroyden`` (seed 0; the dense self-scaled Broyden method in place of
-L-BFGS): 1.7e-3 (u) and 1.9e-3 (v) from the classical uniform-lid solution, 907 s of CPU time (951 s wall, another
-run beside it); at Ghia et al.'s stations (``ghia_max_abs_error_u/v`` in ``metrics.json``) 3.3e-3 and 1.04e-2,
-where the classical solution itself is 4.2e-3 and 8.4e-3 from Ghia's table (``classical_vs_ghia``) and its
-grid limit 4.9e-3 and 9.3e-3 (:mod:`pinnkit.pde.references.ghia`: Ghia's Re = 100 table is that far from the
-converged flow). The relative
-L2 errors over the
-whole 129 x 129 grid (``classical_grid`` in ``metrics.json``) are much larger (u 0.11, v 0.055, p 0.48): they
-are concentrated at the lid corners, where the classical solution jumps and its pressure is unbounded (u 1.9e-2,
-v 2.5e-2 over the nodes farther than 0.1 from both lid corners). With the earlier lid
-1 - |2x - 1|^16 (nonzero slope at the corners) the same settings gave centreline errors 3.0e-2 and 3.5e-2 after
-6000 steps and 2.3e-2 after 10 000, with the continuity residual below the lid corners dominating the loss;
-with (1 - |2x - 1|^16)^2 they were 1.1e-2 and 1.3e-2 after 4000 steps.
+* parabolic lid: pooled 2.9e-3 (u 2.0e-4, v 2.2e-4, p 9.4e-3) against PINNacle's reference over all nodes,
+  3.2e-4 (p 8.7e-4) at the nodes farther than 0.02 from the lid corners (all but 44 of the 10 201; the
+  pressure is singular at the corners and PINNacle's mesh is graded towards them), centrelines within 6.9e-4 of
+  the classical solution; 6000 steps, 892 s of CPU time (1106 s wall). With ``--quasi-newton lbfgs``: pooled 9.7e-3
+  (u 3.7e-3, v 6.3e-3, p 2.8e-2), 4.6e-3 beyond 0.02 of the corners, 399 s CPU.
+* uniform lid, Re = 100: centreline max errors 1.7e-3 (u) and 1.9e-3 (v) against the classical uniform-lid
+  solution (target 0.02), 907 s of CPU time (951 s wall); at Ghia et al.'s stations (``ghia_max_abs_error_u/v``
+  in ``metrics.json``) 3.3e-3 and 1.04e-2, where the classical solution itself is 4.2e-3 and 8.4e-3 from Ghia's
+  table (``classical_vs_ghia``) and its grid limit 4.9e-3 and 9.3e-3 (:mod:`pinnkit.pde.references.ghia`: Ghia's
+  Re = 100 table is that far from the converged flow). With ``--quasi-newton lbfgs``: 4.2e-3 and 6.0e-3 (4.8e-3
+  and 4.9e-3 against the classical solution for the smoothed lid itself), 387 s CPU; with ``--seed 1`` 9.1e-3 and
+  5.2e-3. The relative L2 errors over the whole 129 x 129 grid (``classical_grid`` in ``metrics.json``; L-BFGS
+  run) are much larger (u 0.11, v 0.055, p 0.48): they are concentrated at the lid corners, where the classical
+  solution jumps and its pressure is unbounded (u 1.9e-2, v 2.5e-2 over the nodes farther than 0.1 from both lid
+  corners).
+* uniform lid, ``--reynolds 1000``: 7.2e-3 (u) and 9.6e-3 (v) at Ghia et al.'s Re = 1000 stations (target 0.03),
+  8.8e-3 and 5.4e-3 from the classical 257-node centrelines, 3.5e-3 and 4.2e-3 from those of the smoothed lid the
+  network sees (the smoothing alone moves them by 1.2e-2 and 8.9e-3 at this Re); final loss 2.2e-7; 6000 steps,
+  904 s of CPU time (1119 s wall). With ``--quasi-newton lbfgs`` the same run ends at a loss of 1.1e-3, its
+  centrelines 0.37 and 0.30 from the classical ones (246 s CPU); a Reynolds-number curriculum with L-BFGS (the
+  same network trained at Re 100, 400 and 1000 in turn, 6000 steps each; a script, not an option here) ends 0.24
+  and 0.21 from Ghia's table (832 s): L-BFGS does not get there.
+
+Earlier lids: with 1 - |2x - 1|^16 (nonzero slope at the corners) L-BFGS gave centreline errors 3.0e-2 and
+3.5e-2 after 6000 steps and 2.3e-2 after 10 000, with the continuity residual below the lid corners dominating
+the loss; with (1 - |2x - 1|^16)^2 they were 1.1e-2 and 1.3e-2 after 4000 steps.
 
 Outputs in ``--out DIR``: ``model.pt`` (the net is a :class:`~pinnkit.nets.HardConstraint` of
 :class:`~pinnkit.nets.Expression` formulas, so ``pinnkit.load(DIR / "model.pt")`` rebuilds it by itself),
 ``metrics.json`` (errors, wall time, steps, settings),
-``centerlines.csv`` (columns ``which,coord,value``: ``u`` at (0.5, y) and ``v`` at (x, 0.5), 129 stations each),
-``solution.npz`` (129 x 129 grid, prediction, classical reference), ``history.png``, ``solution_u.png``,
-``solution_v.png``, ``solution_p.png`` and ``centerlines.png``.
+``centerlines.csv`` (columns ``which,coord,value``: ``u`` at (0.5, y) and ``v`` at (x, 0.5), at the reference's
+nodes: 129 each, 257 at Re = 1000), ``solution.npz`` (the reference grid, prediction, classical reference),
+``history.png``, ``solution_u.png``, ``solution_v.png``, ``solution_p.png`` and ``centerlines.png``.
 
-Run ``python examples/lid_driven_cavity.py --lid parabolic --out out/cavity_parabolic`` (``--quick`` for a smoke
-test of a few seconds).
+Run ``python examples/lid_driven_cavity.py --lid parabolic --out out/cavity_parabolic`` or
+``python examples/lid_driven_cavity.py --reynolds 1000`` (``--quick`` for a smoke test of a few seconds).
 """
 
 from __future__ import annotations
@@ -199,7 +210,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="Reynolds number (default 100; 1000 with the uniform lid only)")
     p.add_argument("--lid-exponent", type=float, default=None,
                    help=f"q of the smoothed uniform lid (1 - |2x - 1|^q)^2 (default {DEFAULTS['lid_exponent']})")
-    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points"), DEFAULTS, keys=KEYS)
+    pk.cli.add_common_options(p, ("steps", "lbfgs_steps", "quasi_newton", "rba", "points"), DEFAULTS, keys=KEYS,
+                              quasi_newton={"default": "ssbroyden"})
     p.add_argument("--corner-fraction", type=float, default=None, help="fraction of the points clustered at the lid "
                    f"corners (default {DEFAULTS['corner_fraction']})")
     pk.cli.add_common_options(p, ("width", "depth", "lr", "backend", "seed", "device", "dtype"), DEFAULTS,
