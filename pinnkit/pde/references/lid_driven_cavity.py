@@ -54,10 +54,11 @@ assembled as a sparse matrix and each Newton step is one sparse LU solve (:func:
 first step from zero solves Stokes flow exactly; at ``Re = 100`` undamped Newton then converges quadratically
 (5–6 steps to ``1e-13``). It stops when the update is below ``tol`` times the solution (max norms).
 
-Above ``Re = 100`` Newton from Stokes flow leaves the basin of attraction of the solution, so the solution is
-continued in the Reynolds number: solved at ``Re = 100`` first, then at ``Re`` at most twice the last one reached,
-each Newton iteration starting from the previous solution (``100, 200, 400, 800, 1000`` for ``Re = 1000``). A
-continuation step that has not converged in ``CONTINUATION_STEPS`` Newton steps is halved.
+Newton from Stokes flow is robust only up to a few hundred, so above ``Re = 100`` the solution is continued in the
+Reynolds number: solved at ``Re = 100`` first, then at ``Re`` at most twice the last one reached, each Newton
+iteration starting from the previous solution (``100, 200, 400, 800, 1000`` for ``Re = 1000``). A continuation
+step that has not converged in ``CONTINUATION_STEPS`` Newton steps is halved, and the next increment after one
+that succeeds is doubled back (up to the Re reached).
 
 Velocity and pressure
 ---------------------
