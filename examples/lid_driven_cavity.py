@@ -55,10 +55,11 @@ Measured with the defaults (seed 0, one run each, one thread with another run be
 * uniform lid, ``--reynolds 1000``: 7.2e-3 (u) and 9.6e-3 (v) at Ghia et al.'s Re = 1000 stations (target 0.03),
   8.8e-3 and 5.4e-3 from the classical 257-node centrelines, 3.5e-3 and 4.2e-3 from those of the smoothed lid the
   network sees (the smoothing alone moves them by 1.2e-2 and 8.9e-3 at this Re); final loss 2.2e-7; 6000 steps,
-  904 s of CPU time (1119 s wall). With ``--quasi-newton lbfgs`` the same run ends at a loss of 1.1e-3, its
-  centrelines 0.37 and 0.30 from the classical ones (246 s CPU); a Reynolds-number curriculum with L-BFGS (the
-  same network trained at Re 100, 400 and 1000 in turn, 6000 steps each; a script, not an option here) ends 0.24
-  and 0.21 from Ghia's table (832 s): L-BFGS does not get there.
+  904 s of CPU time (1119 s wall). With ``--seed 1``: 7.2e-3 and 9.5e-3 at Ghia's stations, 762 s CPU. With
+  ``--quasi-newton lbfgs`` the same run ends at a loss of 1.1e-3, its centrelines 0.37 and 0.30 from the
+  classical ones (246 s CPU); a Reynolds-number curriculum with L-BFGS (the same network trained at Re 100, 400
+  and 1000 in turn, 6000 steps each; a script, not an option here) ends 0.24 and 0.21 from Ghia's table (832 s):
+  L-BFGS does not get there.
 
 Earlier lids: with 1 - |2x - 1|^16 (nonzero slope at the corners) L-BFGS gave centreline errors 3.0e-2 and
 3.5e-2 after 6000 steps and 2.3e-2 after 10 000, with the continuity residual below the lid corners dominating
