@@ -136,6 +136,24 @@ def test_a_continuation_step_that_fails_is_halved_and_the_solution_is_the_same(m
         lid_driven_cavity(33, reynolds=800)
 
 
+def test_a_singular_jacobian_in_a_continuation_step_halves_it(monkeypatch):
+    module = sys.modules[lid_driven_cavity.__module__]
+    straight = lid_driven_cavity(33, reynolds=200)
+    at_re_100 = lid_driven_cavity(33, reynolds=100).newton_steps  # factorisations before the first at Re = 200
+    factorise, calls = module.splu, []
+
+    def singular_once(matrix):
+        calls.append(matrix)
+        if len(calls) == at_re_100 + 1:
+            raise RuntimeError("Factor is exactly singular")  # what SuperLU raises
+        return factorise(matrix)
+
+    monkeypatch.setattr(module, "splu", singular_once)
+    halved = lid_driven_cavity(33, reynolds=200)
+    assert halved.reynolds_path == (100.0, 150.0, 200.0)
+    np.testing.assert_allclose(halved.psi, straight.psi, rtol=0, atol=1e-12)
+
+
 def test_ghia_tables_sit_on_the_129_node_grid():
     for re in GHIA_REYNOLDS:
         y, u, x, v = ghia_centerlines(re)

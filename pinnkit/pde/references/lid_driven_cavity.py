@@ -352,10 +352,13 @@ def lid_driven_cavity(n: int = 129, reynolds: float = 100.0, lid: str | Callable
 
     def newton(z: np.ndarray, nu: float, limit: int) -> tuple[np.ndarray, int] | None:
         """Newton's method for viscosity ``nu`` from ``z``: the solution and the steps, or None if it has not
-        converged in ``limit`` steps (or left the finite numbers)."""
+        converged in ``limit`` steps (or left the finite numbers, or met a singular Jacobian)."""
         z = z.copy()
         for step in range(1, limit + 1):
-            update = splu(jacobian(z, nu)).solve(-residual(z, nu))
+            try:
+                update = splu(jacobian(z, nu)).solve(-residual(z, nu))
+            except RuntimeError:  # SuperLU: the Jacobian is singular at this iterate
+                return None
             z += update
             if not np.all(np.isfinite(z)):
                 return None
