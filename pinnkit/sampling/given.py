@@ -75,12 +75,16 @@ class GivenPoints(Sampler):
             self._points, self._inner_points = torch.cat([self._given, inner]), inner
         return self._points
 
+    @property
+    def uses_residual(self) -> bool:  # the given points stay; the inner sampler's rows go to it
+        return self.inner is not None and self.inner.uses_residual
+
     def weighting(self) -> Weighting | None:
         return None if self.inner is None else self.inner.weighting()
 
-    def update(self, step: int, residual: Tensor) -> None:
+    def update(self, step: int, residual: Tensor | None) -> None:
         if self.inner is not None:
-            self.inner.update(step, residual[len(self._given):])
+            self.inner.update(step, None if residual is None else residual[len(self._given):])
 
     def info(self) -> dict[str, float]:
         return {} if self.inner is None else self.inner.info()

@@ -44,6 +44,8 @@ class R3(PointPool):
     ``threshold_scale`` multiplies the mean fitness in the retention threshold (1 in the paper).
     """
 
+    uses_residual = True  # the step's residual decides which points stay
+
     def __init__(self, n: int = 2000, threshold_scale: float = 1.0):
         super().__init__(n, "random")
         self.threshold_scale = check_positive_float(threshold_scale, "threshold_scale")

@@ -30,6 +30,11 @@ from ..weighting import Weighting
 class Sampler(TrainerPart, abc.ABC):
     """Collocation points for the PDE terms; one trainer's at a time (:mod:`pinnkit.ownership`)."""
 
+    #: Whether :meth:`update` looks at the residual it is given. A sampler that says ``False`` is handed ``None``
+    #: where the residual would cost something to form (under data-parallel training, gathering every rank's
+    #: rows is a collective each step). The default, ``True``, is right for any sampler that reads it.
+    uses_residual: bool = True
+
     def setup(self, domain: Geometry, rng: np.random.Generator, dtype: torch.dtype, device: torch.device,
               residual: Callable[[Tensor], Tensor] | None = None) -> None:
         """Called once by the trainer before training: the domain, a random stream, dtype and device, and
@@ -47,8 +52,9 @@ class Sampler(TrainerPart, abc.ABC):
         default)."""
         return None
 
-    def update(self, step: int, residual: Tensor) -> None:
-        """Receive the detached PDE residual at this step's points (N,) or (N, m). Default: nothing."""
+    def update(self, step: int, residual: Tensor | None) -> None:
+        """Receive the detached PDE residual at this step's points (N,) or (N, m), or ``None`` for a sampler whose
+        :attr:`uses_residual` is ``False``. Default: nothing."""
         del step, residual  # fixed samplers ignore the residual
 
 
@@ -83,7 +89,10 @@ class PointPool(Sampler):
 
     Holds what the pool samplers share: the initial draw (:meth:`initial_points`, which a subclass may override to
     draw another set), :meth:`points`, fresh uniform points (:meth:`uniform`), and the pool in the checkpointed state.
+    A pool moves by its own clock or its own candidates' residuals, not by the step's residual (R3 does; it says so).
     """
+
+    uses_residual = False
 
     def __init__(self, n: int, method: str = "random"):
         self.n, self.method = check_count(n), check_method(method)

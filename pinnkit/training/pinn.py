@@ -156,9 +156,9 @@ class PINNObjective(ProblemObjective):
         details = evaluation.details
         if self.ranks is None:
             residual = _stacked(details["residuals"], self.problem.pde_terms)
-        else:
+        else:  # gathered from the ranks only for a sampler that reads it (a collective: all ranks or none)
             residual = details["gathered"]
-            if residual is None:
+            if residual is None and self.sampler.uses_residual:
                 residual = self._gathered(details["residuals"], details["batch"])
         self.sampler.update(step, residual)
         if self.weighting is not None:

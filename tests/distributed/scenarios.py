@@ -98,11 +98,38 @@ def outcome(trainer) -> dict:
             "points": trainer.sampler.points(trainer.step).detach().cpu().clone(), "step": trainer.step}
 
 
+class CountedCollectives:
+    """Counts the calls of ``torch.distributed``'s collectives made inside its ``with`` block."""
+
+    NAMES = ("all_reduce", "all_gather", "broadcast")
+
+    def __init__(self):
+        self.calls = dict.fromkeys(self.NAMES, 0)
+        self._saved: dict = {}
+
+    def __enter__(self):
+        for name in self.NAMES:
+            original = self._saved[name] = getattr(torch.distributed, name)
+
+            def counted(*args, _original=original, _name=name, **kwargs):
+                self.calls[_name] += 1
+                return _original(*args, **kwargs)
+
+            setattr(torch.distributed, name, counted)
+        return self
+
+    def __exit__(self, *exc):
+        for name, original in self._saved.items():
+            setattr(torch.distributed, name, original)
+
+
 def run(name: str, distributed, device: str = "cpu") -> dict:
-    """Train scenario ``name`` on ``device`` for :data:`STEPS` steps; its :func:`outcome`."""
+    """Train scenario ``name`` on ``device`` for :data:`STEPS` steps; its :func:`outcome`, and the collectives
+    the training called (``"collectives"``: name -> count)."""
     trainer = build(name, distributed, device)
-    trainer.fit(STEPS, log_every=5, progress=False)
-    return outcome(trainer)
+    with CountedCollectives() as counted:
+        trainer.fit(STEPS, log_every=5, progress=False)
+    return {**outcome(trainer), "collectives": counted.calls}
 
 
 def run_all(names, distributed=None, device: str = "cpu") -> dict:
