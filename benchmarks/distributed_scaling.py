@@ -6,8 +6,10 @@ process with 1 and ``--threads`` T threads; ``WxK`` are W gloo ranks (``torch.mu
 threads each, on the CPU. With ``--device cuda``, ``1x`` is one GPU and ``W`` ranks use NCCL and one GPU each.
 
 * **strong** scaling: the same global problem (``--points`` collocation points; the operator step's
-  ``--functions`` functions per step) split over the ranks;
-* **weak** scaling: ``--points`` (``--functions``) per rank, so W ranks train on W times as many.
+  ``--function-points`` points per function, or with ``--operator-split functions`` its ``--functions``
+  functions per step) split over the ranks;
+* **weak** scaling: ``--points`` (``--function-points``, ``--functions``) per rank, so W ranks train on W times
+  as many.
 
 For each case the report gives seconds per Adam step (the median of ``--repeats`` rounds of ``--steps`` steps,
 after ``--warmup`` steps), the share of a step the ranks spend in collectives (all-reduce, all-gather, broadcast:
@@ -17,6 +19,9 @@ rank 0's time inside ``torch.distributed``, waiting for the other rank included)
 * ``weak_efficiency = t(1 process, N points, K threads) / t(W ranks, N points each, K threads each)``;
 * ``speedup_over_one_process = t(1 process, T threads) / t(W ranks)``: on this 2-core CPU the issue's bar is
   two 1-thread ranks at least as fast per step as one 2-thread process (a ratio >= 1).
+
+``--cpu-affinity`` gives each rank CPUs of its own (``DataParallel(cpu_affinity=True)``); the one-process
+configurations are left to the operating system either way.
 
 ``python benchmarks/distributed_scaling.py --json scaling.json`` (about 5 minutes on 2 cores).
 """
@@ -109,7 +114,8 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     """Seconds per step of one configuration on this rank (or this single process)."""
     torch.set_num_threads(config["threads"])
     ranks = config["ranks"]
-    distributed = False if ranks == 1 else pk.distributed.DataParallel(scaling=config["scaling"])
+    distributed = False if ranks == 1 else pk.distributed.DataParallel(
+        scaling=config["scaling"], operator_split=config["operator_split"], cpu_affinity=config["cpu_affinity"])
     trainer = build(config["case"], config, distributed)
     trainer.fit(config["warmup"], progress=False)
     rounds, comm = [], []
@@ -129,7 +135,7 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
 
 def _rank(rank: int, config: dict[str, Any], port: int, out: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(config["ranks"]),
-                      RANK=str(rank), LOCAL_RANK=str(rank))
+                      RANK=str(rank), LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(config["ranks"]))
     device = config["device"]
     if device.startswith("cuda"):
         torch.cuda.set_device(rank)
@@ -171,7 +177,8 @@ def measure_here(config: dict[str, Any]) -> dict[str, Any]:
 def configurations(args: argparse.Namespace, case: str) -> list[dict[str, Any]]:
     base = {"case": case, "dtype": args.dtype, "device": args.device, "seed": args.seed, "steps": args.steps,
             "repeats": args.repeats, "warmup": args.warmup, "points": args.points, "functions": args.functions,
-            "function_points": args.function_points, "scaling": "strong"}
+            "function_points": args.function_points, "scaling": "strong", "operator_split": args.operator_split,
+            "cpu_affinity": args.cpu_affinity}
     gpu = args.device.startswith("cuda")
     per_rank = {w: 1 if gpu else max(args.threads // w, 1) for w in [1, *args.ranks]}
     configs = [{**base, "label": f"1x{per_rank[w]}", "ranks": 1, "threads": per_rank[w]}
@@ -215,6 +222,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--points", type=int, default=8192, help="collocation points (per rank for weak scaling)")
     p.add_argument("--functions", type=int, default=32, help="operator step: functions per step")
     p.add_argument("--function-points", type=int, default=256, help="operator step: points per function")
+    p.add_argument("--operator-split", choices=("points", "functions"), default="points",
+                   help="operator step: what the ranks divide (DataParallel(operator_split=...))")
+    p.add_argument("--cpu-affinity", action="store_true",
+                   help="each rank on CPUs of its own (DataParallel(cpu_affinity=True))")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--warmup", type=int, default=5)
@@ -235,6 +246,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "torch": torch.__version__, "python": platform.python_version(), "cpu_count": os.cpu_count(),
         "device": args.device, "dtype": args.dtype, "seed": args.seed, "threads": args.threads,
         "points": args.points, "functions": args.functions, "function_points": args.function_points,
+        "operator_split": args.operator_split, "cpu_affinity": args.cpu_affinity,
         "steps": args.steps, "repeats": args.repeats, "warmup": args.warmup, "cases": {}}
     for case in args.cases:
         runs = {}

@@ -7,6 +7,7 @@
   is the one that prints and writes files.
 * :mod:`~pinnkit.distributed.shard` and :mod:`~pinnkit.distributed.collectives`: each rank's rows, global loss
   terms from the ranks' partial sums, and the collectives.
+* :mod:`~pinnkit.distributed.affinity`: each CPU rank on CPUs of its own (``DataParallel(cpu_affinity=True)``).
 """
 
 from .collectives import barrier, broadcast_tensors, gather_rows, sum_tensors, sum_values

@@ -14,9 +14,14 @@ pinnkit trains one model on ``W`` processes (ranks) the way one process would tr
 
 **Scaling.** ``scaling="strong"``: the sampler's point count is global, split over the ranks. ``"weak"``: it is
 per rank, so the global set has ``W`` times as many collocation points (the conditions' points stay as given and
-are split). **Launch** under ``torchrun --nproc_per_node=W script.py`` or SLURM's ``srun``: a trainer built with
-the default ``distributed=None`` starts the process group from the environment (``env://``; gloo on the CPU,
-NCCL on CUDA, one GPU per local rank). A group the trainer started it also destroys, when the interpreter exits
+are split). **Operator training** splits the points too (``operator_split="points"``): each rank evaluates every
+function of the batch at its block of the points, so the trunk network, whose derivatives dominate a
+physics-informed DeepONet step, runs on ``1/W`` of the points; ``"functions"`` splits the batch of functions
+instead (each rank then runs the trunk on all the points; weak scaling: ``batch_size`` functions per rank).
+
+**Launch** under ``torchrun --nproc_per_node=W script.py`` or SLURM's ``srun``: a trainer built with the default
+``distributed=None`` starts the process group from the environment (``env://``; gloo on the CPU, NCCL on CUDA,
+one GPU per local rank). A group the trainer started it also destroys, when the interpreter exits
 (:func:`destroy_started_group`); a group the caller started is the caller's to destroy.
 """
 
@@ -38,9 +43,11 @@ if dist.is_available():
     import torch.distributed.nn.functional  # noqa: F401
 
 from ..checks import check_positive_float
+from .affinity import bind_to_own_cpus
 
 SCALINGS = ("strong", "weak")
 BACKENDS = ("gloo", "nccl")
+OPERATOR_SPLITS = ("points", "functions")
 
 
 @dataclass(frozen=True)
@@ -57,15 +64,30 @@ class DataParallel:
         A process group the caller started is used as it is.
     timeout : float
         Seconds a collective waits for the other ranks before the run fails (a rank that died).
+    operator_split : str
+        What an :class:`~pinnkit.OperatorTrainer`'s ranks divide (module docstring): ``"points"`` (the default;
+        every rank takes all functions of the batch at its block of the points) or ``"functions"`` (its block of
+        the batch of functions at all the points).
+    cpu_affinity : bool
+        On the CPU, restrict each rank to its own block of the machine's CPUs (:mod:`pinnkit.distributed.affinity`;
+        the local rank and the ranks per machine from the launcher, or, for a group the caller started without
+        one, the rank and world size, as on one machine). Off by default: it changes the process's CPU affinity.
     """
 
     scaling: str = "strong"
     backend: str | None = None
     timeout: float = 300.0
+    operator_split: str = "points"
+    cpu_affinity: bool = False
 
     def __post_init__(self):
         if self.scaling not in SCALINGS:
             raise ValueError(f"DataParallel: scaling must be one of {SCALINGS}; got {self.scaling!r}")
+        if self.operator_split not in OPERATOR_SPLITS:
+            raise ValueError(f"DataParallel: operator_split must be one of {OPERATOR_SPLITS}; got "
+                             f"{self.operator_split!r}")
+        if not isinstance(self.cpu_affinity, bool):
+            raise ValueError(f"DataParallel: cpu_affinity must be True or False; got {self.cpu_affinity!r}")
         if self.backend is not None and self.backend not in BACKENDS:
             raise ValueError(f"DataParallel: backend must be one of {BACKENDS} or None; got {self.backend!r}")
         check_positive_float(self.timeout, "DataParallel: timeout")
@@ -74,12 +96,13 @@ class DataParallel:
 @dataclass(frozen=True)
 class Ranks:
     """The process group a trainer runs on: this process's ``rank`` of ``world_size``, the ``device`` its tensors
-    live on, and the ``scaling`` of its point counts."""
+    live on, the ``scaling`` of its point counts and what operator training splits (``operator_split``)."""
 
     rank: int
     world_size: int
     device: torch.device
     scaling: str = "strong"
+    operator_split: str = "points"
 
     @property
     def is_main(self) -> bool:
@@ -180,7 +203,11 @@ def start(distributed: DataParallel | bool | None, device: torch.device) -> Rank
         raise ValueError(f"distributed: the process group uses NCCL, which needs device='cuda'; got {device}")
     if backend == "gloo" and device.type not in ("cpu", "cuda"):
         raise ValueError(f"distributed: the gloo process group cannot reduce tensors on {device}")
-    return Ranks(dist.get_rank(), dist.get_world_size(), device, distributed.scaling)
+    if distributed.cpu_affinity and device.type == "cpu":
+        launch = launch_environment()
+        bind_to_own_cpus(launch.local_rank if launch is not None else dist.get_rank(),
+                         None if launch is not None else dist.get_world_size())
+    return Ranks(dist.get_rank(), dist.get_world_size(), device, distributed.scaling, distributed.operator_split)
 
 
 def destroy_started_group() -> None:

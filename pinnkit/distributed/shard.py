@@ -51,6 +51,12 @@ def condition_rows(condition, n: int, ranks: Ranks) -> Tensor:
     return torch.cat([mine, mine + units]) if how == "pairs" else mine
 
 
+def global_rows(batch: Batch, rows: Mapping[str, Tensor]) -> Tensor:
+    """The rows of ``batch`` that :func:`shard_batch` gave this rank (its ``rows``), as indices into the whole
+    batch in the order of the rank's share: what to take of anything else laid out by the batch's rows."""
+    return torch.cat([index + batch.slices[name].start for name, index in rows.items()])
+
+
 def shard_batch(batch: Batch, conditions: Sequence, ranks: Ranks) -> tuple[Batch, dict[str, Tensor]]:
     """This rank's share of ``batch`` (its block of the PDE points and of each condition's points and data), and
     ``name -> indices`` of its rows among the global rows of the PDE points (``"pde"``) and of each condition."""

@@ -25,11 +25,12 @@ from ..checks import check_device, check_dtype, check_seed
 from ..derivatives.backend import Backend
 from ..distributed.ranks import DataParallel, Ranks
 from ..distributed.ranks import start as start_ranks
-from ..distributed.shard import block, global_means, square_sum
+from ..distributed.shard import block, global_means, global_rows, shard_batch, square_sum
 from ..pde.evaluator import InputBatch
 from ..pde.operator_problem import OperatorProblem
 from ..pde.specification import Batch
 from ..sampling import FixedPoints, Resample
+from ..sampling.sampler import scale_points
 from .objective import Evaluation
 from .problem_objective import ProblemObjective, mean_square
 from .problem_trainer import ProblemTrainer, from_objective
@@ -68,26 +69,33 @@ class OperatorObjective(ProblemObjective):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= pool:
             raise ValueError(f"batch_size must be an integer in [1, {pool}] (the pool of functions); got "
                              f"{batch_size!r}")
-        if self.ranks is not None and self.ranks.scaling == "weak":  # batch_size functions per rank
+        #: What the ranks divide: ``"points"``, ``"functions"`` (:class:`~pinnkit.distributed.DataParallel`), or
+        #: None in one process.
+        self.split = None if self.ranks is None else self.ranks.operator_split
+        weak = self.ranks is not None and self.ranks.scaling == "weak"
+        if weak and self.split == "functions":  # batch_size functions per rank
             batch_size *= self.ranks.world_size
             if batch_size > pool:
                 raise ValueError(f"batch_size: weak scaling takes batch_size functions per rank, "
                                  f"{batch_size} in all, more than the pool of {pool}")
-        if self.ranks is not None and batch_size < self.ranks.world_size:
-            raise ValueError(f"batch_size: data-parallel operator training splits each batch of functions over the "
-                             f"{self.ranks.world_size} ranks, so it needs at least {self.ranks.world_size}; got "
-                             f"{batch_size}")
+        if self.split == "functions" and batch_size < self.ranks.world_size:
+            raise ValueError(f"batch_size: data-parallel operator training with operator_split='functions' splits "
+                             f"each batch of functions over the {self.ranks.world_size} ranks, so it needs at "
+                             f"least {self.ranks.world_size}; got {batch_size}")
         self.batch_size = batch_size
         self.sampler = sampler if sampler is not None else FixedPoints(2000, "sobol")
         if not isinstance(self.sampler, (FixedPoints, Resample)):
             raise ValueError(f"sampler must be FixedPoints or Resample (samplers that look at residuals are not "
                              f"supported for operator learning); got {type(self.sampler).__name__}")
+        if weak and self.split == "points":  # the sampler's count of points per rank
+            scale_points(self.sampler, self.ranks.world_size)
         self.sampler.claim(self, "sampler")
         self.sampler.setup(problem.domain, self.rng, dtype, device)
         self.sensor_values = problem.space.evaluate(self.features, problem.sensors).to(device, dtype)
         self._values: Tensor | None = None  # the pool's input functions at the batch points (F, N)
         self._order, self._cursor = np.arange(0), 0
         self._hold, self._held_index = False, None
+        self._local: tuple[Batch, Batch, Tensor] | None = None  # (global batch, this rank's share, its rows)
 
     # ------------------------------------------------------------------ batches
     def next_functions(self) -> np.ndarray:
@@ -110,15 +118,27 @@ class OperatorObjective(ProblemObjective):
     def losses(self, index: np.ndarray, step: int = 0) -> dict[str, Tensor]:
         """The loss terms for the functions ``index`` of the pool."""
         batch = self.current_batch(step)
-        if self.ranks is not None:  # this rank's block of the batch of functions
+        if self.split == "functions":  # this rank's block of the batch of functions at all the points
             index = index[block(len(index), self.ranks)]
         idx = torch.as_tensor(index, device=self.device)
-        inputs = InputBatch(self.sensor_values[idx], self._values[idx])
+        values = self._values[idx]
+        if self.split == "points":  # all the functions at this rank's block of the points
+            batch, rows = self._share(batch)
+            values = values[:, rows]
+        inputs = InputBatch(self.sensor_values[idx], values)
         residuals = self.evaluator.residuals(batch, inputs)
         if self.ranks is not None:
             return global_means({name: square_sum(residuals[name], batch_axes=2) for name in self.problem.terms},
                                 self.ranks)
         return {name: mean_square(residuals[name], batch_axes=2) for name in self.problem.terms}
+
+    def _share(self, batch: Batch) -> tuple[Batch, Tensor]:
+        """This rank's share of ``batch`` (:func:`~pinnkit.distributed.shard.shard_batch`) and the indices of its
+        rows in ``batch``, kept while the batch is."""
+        if self._local is None or self._local[0] is not batch:
+            local, rows = shard_batch(batch, self.problem.conditions, self.ranks)
+            self._local = (batch, local, global_rows(batch, rows))
+        return self._local[1], self._local[2]
 
     def evaluate(self, step: int) -> Evaluation:
         if self._hold and self._held_index is not None:
@@ -204,8 +224,9 @@ class OperatorTrainer(ProblemTrainer):
     device, dtype, seed
         As for :class:`~pinnkit.Trainer`.
     distributed : DataParallel, bool or None
-        As for :class:`~pinnkit.Trainer`: each rank takes its block of every batch of functions (``"weak"``
-        scaling: ``batch_size`` functions per rank).
+        As for :class:`~pinnkit.Trainer`: each rank takes all functions of the batch at its block of the points
+        (``DataParallel(operator_split="functions")``: its block of every batch of functions at all the points;
+        ``"weak"`` scaling then means ``batch_size`` functions per rank).
     """
 
     def __init__(self, problem: OperatorProblem, net: nn.Module, *, functions: int | Tensor = 1000,

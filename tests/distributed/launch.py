@@ -24,7 +24,7 @@ def free_port() -> int:
 
 def _worker(rank: int, world_size: int, port: int, fn, args: tuple, out: str, backend: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world_size), RANK=str(rank),
-                      LOCAL_RANK=str(rank))
+                      LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world_size))  # as torchrun sets them
     torch.set_num_threads(1)
     if backend == "nccl":
         torch.cuda.set_device(rank)

@@ -73,22 +73,29 @@ def pinn(name: str, distributed, device: str = "cpu") -> pk.Trainer:
                       dtype=torch.float64, device=device, seed=1, distributed=distributed, **kw)
 
 
-def operator(distributed, device: str = "cpu") -> pk.OperatorTrainer:
+def operator(distributed, device: str = "cpu", split: str = "points", points: int = 33,
+             batch_size: int = 5) -> pk.OperatorTrainer:
+    """A PI-DeepONet of an antiderivative; its ranks divide the points (the default) or the functions (``split``)."""
+    if distributed is None and split != "points":
+        distributed = pk.distributed.DataParallel(operator_split=split)
     space = pk.functions.GaussianRandomField(0.5, method="spectral")
     problem = pk.OperatorProblem(pk.geometry.Interval(0, 1), lambda f: f.u_x - f.v, space, np.linspace(0, 1, 10),
                                  conditions=[pk.DirichletBC("left", 0.0, n=1)])
     torch.manual_seed(0)
     net = pk.nets.DeepONet([10, 16, 8], [1, 16, 8])
-    return pk.OperatorTrainer(problem, net, functions=12, batch_size=5, sampler=pk.sampling.FixedPoints(33),
+    return pk.OperatorTrainer(problem, net, functions=12, batch_size=batch_size,
+                              sampler=pk.sampling.FixedPoints(points),
                               lr=1e-2, dtype=torch.float64, device=device, seed=1, distributed=distributed)
 
 
-SCENARIOS = ("adam", *OPTIMIZERS, "r3", "rad", "causal", "rba", "inverse", "stde", "operator")
+SCENARIOS = ("adam", *OPTIMIZERS, "r3", "rad", "causal", "rba", "inverse", "stde", "operator", "operator_functions")
 
 
 def build(name: str, distributed, device: str = "cpu"):
     """The trainer of scenario ``name`` on ``device``."""
-    return operator(distributed, device) if name == "operator" else pinn(name, distributed, device)
+    if name.startswith("operator"):
+        return operator(distributed, device, "functions" if name == "operator_functions" else "points")
+    return pinn(name, distributed, device)
 
 
 def outcome(trainer) -> dict:

@@ -9,7 +9,15 @@ import torch
 
 import pinnkit as pk
 from pinnkit.distributed.ranks import Launch, launch_environment
-from pinnkit.distributed.shard import block, block_sizes, condition_rows, local_weights, shard_batch, square_sum
+from pinnkit.distributed.shard import (
+    block,
+    block_sizes,
+    condition_rows,
+    global_rows,
+    local_weights,
+    shard_batch,
+    square_sum,
+)
 from pinnkit.sampling.sampler import scale_points
 
 from ..test_examples import load_example
@@ -55,6 +63,7 @@ def test_the_shares_of_a_batch_give_the_whole_loss():
     for q in range(3):
         local, rows = shard_batch(batch, problem.conditions, ranks(q, 3))
         assert len(rows["pde"]) == block_sizes(40, 3)[q]
+        assert torch.equal(batch.points[global_rows(batch, rows)], local.points)  # what operator training takes
         for k, r in evaluator.residuals(local).items():
             s, c = square_sum(r)
             sums[k] += float(s.detach())
@@ -79,6 +88,8 @@ def test_data_parallel_arguments_are_checked():
         pk.distributed.DataParallel(backend="mpi")
     with pytest.raises(ValueError, match="timeout"):
         pk.distributed.DataParallel(timeout=0)
+    with pytest.raises(ValueError, match="operator_split must be one of"):
+        pk.distributed.DataParallel(operator_split="rows")
 
 
 def test_one_process_without_a_launcher(monkeypatch):

@@ -60,6 +60,25 @@ def test_samplers_say_whether_they_read_the_residual():
     assert Mine().uses_residual
 
 
+def affinity_run() -> dict:
+    import os
+    before = sorted(os.sched_getaffinity(0))
+    trainer = scenarios.pinn("adam", pk.distributed.DataParallel(cpu_affinity=True))
+    trainer.fit(2, progress=False)
+    return {"before": before, "after": sorted(os.sched_getaffinity(0)), "params": scenarios.outcome(trainer)["params"]}
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="needs os.sched_setaffinity")
+def test_cpu_affinity_gives_each_rank_its_own_cpus():
+    ranks = run_ranks(affinity_run)
+    cpus = ranks[0]["before"]
+    if len(cpus) < 2:
+        pytest.skip("one CPU: two ranks cannot have CPUs of their own")
+    half = len(cpus) // 2
+    assert ranks[0]["after"] == cpus[:half] and ranks[1]["after"] == cpus[half:2 * half]
+    assert torch.equal(ranks[0]["params"], ranks[1]["params"])
+
+
 def resume_run(path: str) -> dict:
     """On each rank: 10 steps, a checkpoint, 10 more; then a fresh trainer resumes the checkpoint for the last 10."""
     out = {}
@@ -94,18 +113,32 @@ def weak_run(path: str) -> dict:
                          dtype=torch.float64, seed=1, lr=1e-2, distributed=pk.distributed.DataParallel(scaling="weak"))
     trainer.fit(5, progress=False)
     trainer.save(f"{path}/weak.pt")
-    return scenarios.outcome(trainer)
+    out = {"pinn": scenarios.outcome(trainer)}
+    for split in ("points", "functions"):
+        operator = scenarios.operator(pk.distributed.DataParallel(scaling="weak", operator_split=split))
+        operator.fit(5, progress=False)
+        out[split] = {**scenarios.outcome(operator), "batch_size": operator.batch_size}
+    return out
 
 
 def test_weak_scaling_counts_points_per_rank_and_refuses_another_world_size(tmp_path):
     ranks = run_ranks(weak_run, str(tmp_path))
-    assert len(ranks[0]["points"]) == 60
+    assert len(ranks[0]["pinn"]["points"]) == 60
     alone = pk.Trainer(scenarios.heat_problem(), scenarios.net(), sampler=pk.sampling.FixedPoints(60),
                        dtype=torch.float64, seed=1, lr=1e-2, distributed=False)
     alone.fit(5, progress=False)
-    torch.testing.assert_close(scenarios.outcome(alone)["params"], ranks[0]["params"], rtol=0, atol=1e-10)
+    torch.testing.assert_close(scenarios.outcome(alone)["params"], ranks[0]["pinn"]["params"], rtol=0, atol=1e-10)
     with pytest.raises(CheckpointError, match="written by 2 rank"):
         alone.load_state(tmp_path / "weak.pt")
+    # operator training: twice the points (split points) or twice the functions per step (split functions)
+    assert len(ranks[0]["points"]["points"]) == 66 and ranks[0]["points"]["batch_size"] == 5
+    assert len(ranks[0]["functions"]["points"]) == 33 and ranks[0]["functions"]["batch_size"] == 10
+    for split, points, batch_size in (("points", 66, 5), ("functions", 33, 10)):
+        one = scenarios.operator(False, points=points, batch_size=batch_size)
+        one.fit(5, progress=False)
+        torch.testing.assert_close(scenarios.outcome(one)["params"], ranks[0][split]["params"], rtol=0, atol=1e-10,
+                                   msg=split)
+        assert torch.equal(ranks[0][split]["params"], ranks[1][split]["params"])
 
 
 def fail_on_rank_one() -> None:
