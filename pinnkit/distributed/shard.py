@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ..pde.specification import Batch
-from .collectives import sum_values
+from .collectives import sum_tensors, sum_values
 from .ranks import Ranks
 
 
@@ -98,6 +98,42 @@ def square_sum(residual: Tensor, weights: Tensor | None = None, batch_axes: int 
     for size in residual.shape[:batch_axes]:
         count *= size
     return square.sum(), count
+
+
+def global_counts(batch: Batch, conditions: Sequence, ranks: Ranks, local: Mapping[str, int],
+                  per_row: int = 1) -> dict[str, int]:
+    """Each term's count of residual rows summed over the ranks, without a collective, from the global ``batch``
+    and this rank's counts ``local`` (condition name or ``"pde"`` -> :func:`square_sum`'s count): a split term
+    has one residual row per point (``"rows"``) or per pair (``"pairs"``), times ``per_row`` (the functions of an
+    operator batch, which every rank evaluates); a condition that every rank evaluates whole (``"whole"``, or
+    fewer rows than ranks) counts ``W`` times its rank's count, as the ranks' counts add up."""
+    pde = batch.slices["pde"]
+    out = {"pde": per_row * (pde.stop - pde.start)}
+    for c in conditions:
+        s = batch.slices[c.name]
+        n = s.stop - s.start
+        if len(condition_rows(c, n, ranks)) == n:  # every rank has all of it
+            out[c.name] = ranks.world_size * local[c.name]
+        else:
+            out[c.name] = per_row * (n // 2 if getattr(c, "rows", "rows") == "pairs" else n)
+    return out
+
+
+def shares(sums: Mapping[str, Tensor], counts: Mapping[str, int]) -> dict[str, Tensor]:
+    """This rank's shares ``S_q / n`` of the loss terms (module docstring), from its partial sums ``name -> S_q``
+    (with graph) and the global counts ``name -> n``: values and gradients both the rank's parts, so that summed
+    over the ranks (:func:`whole_values`) they are the terms' values and gradients."""
+    return {k: s / counts[k] for k, s in sums.items()}
+
+
+def whole_values(terms: Mapping[str, Tensor], ranks: Ranks, also: Sequence[Tensor] = ()) -> dict[str, Tensor]:
+    """The terms of :func:`shares` with their values summed over the ranks and their gradients left the rank's
+    shares, in one all-reduce that also sums the tensors ``also`` in place (the loop sends the gradients with
+    them: one message per step)."""
+    names = list(terms)
+    values = torch.stack([terms[k].detach().reshape(()) for k in names])
+    sum_tensors([values, *also], ranks)
+    return {k: values[i] + (terms[k] - terms[k].detach()) for i, k in enumerate(names)}
 
 
 def global_means(parts: Mapping[str, tuple[Tensor, int]], ranks: Ranks) -> dict[str, Tensor]:

@@ -12,16 +12,27 @@ from torch import Tensor
 from ..errors import CheckpointError
 from .collectives import sum_tensors
 from .ranks import Ranks
+from .shard import whole_values
 
 
 def reduce_gradients(params: Sequence[Tensor], ranks: Ranks, sharded: bool) -> None:
     """Sum the ``.grad`` of ``params`` over the ranks (``sharded``: each rank holds its share of the gradient) or
     average them (each rank evaluated the whole objective). A parameter without a gradient takes part as zeros,
     so that every rank sends the same tensors."""
+    sum_tensors(_gradients(params), ranks, average=not sharded)
+
+
+def reduce_gradients_and_values(params: Sequence[Tensor], terms: dict[str, Tensor], ranks: Ranks) -> dict[str, Tensor]:
+    """The sharded case of :func:`reduce_gradients` with the terms of a shares evaluation summed in the same
+    all-reduce (:func:`~pinnkit.distributed.shard.whole_values`): their global values, detached."""
+    return {k: v.detach() for k, v in whole_values(terms, ranks, also=_gradients(params)).items()}
+
+
+def _gradients(params: Sequence[Tensor]) -> list[Tensor]:
     for p in params:
         if p.grad is None:
             p.grad = torch.zeros_like(p)
-    sum_tensors([p.grad for p in params], ranks, average=not sharded)
+    return [p.grad for p in params]
 
 
 def reduced(grads: Sequence[Tensor], ranks: Ranks, sharded: bool) -> list[Tensor]:

@@ -42,6 +42,9 @@ class Evaluation:
 
     terms: dict[str, Tensor]
     details: dict[str, Any] = field(default_factory=dict)
+    #: Whether the terms' values are this rank's shares of the global values (:meth:`Objective.evaluate_shares`),
+    #: to be summed over the ranks (:func:`pinnkit.distributed.shard.whole_values`), rather than the values.
+    shares: bool = False
 
 
 class Objective(abc.ABC):
@@ -75,6 +78,12 @@ class Objective(abc.ABC):
     def evaluate(self, step: int) -> Evaluation:
         """The loss terms at the current parameters (with graph), for training step ``step`` (0-based: the number
         of steps taken so far)."""
+
+    def evaluate_shares(self, step: int) -> Evaluation:
+        """:meth:`evaluate`, but a sharded objective under data-parallel training may leave the terms' values as
+        this rank's shares (``Evaluation.shares``): the loop then sums them over the ranks in the same all-reduce
+        as the gradients, one collective per step instead of two. Default: :meth:`evaluate`."""
+        return self.evaluate(step)
 
     def evaluate_for_log(self, step: int) -> Evaluation:
         """The loss terms for a history record outside a step (e.g. at the start of a fit without steps). It

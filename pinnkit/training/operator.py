@@ -25,7 +25,7 @@ from ..checks import check_device, check_dtype, check_seed
 from ..derivatives.backend import Backend
 from ..distributed.ranks import DataParallel, Ranks
 from ..distributed.ranks import start as start_ranks
-from ..distributed.shard import block, global_means, global_rows, shard_batch, square_sum
+from ..distributed.shard import block, global_counts, global_rows, shard_batch, shares, square_sum, whole_values
 from ..pde.evaluator import InputBatch
 from ..pde.operator_problem import OperatorProblem
 from ..pde.specification import Batch
@@ -115,22 +115,30 @@ class OperatorObjective(ProblemObjective):
             self._values = self.problem.input_values(self.features, batch.points).to(self.device, self.dtype)
         return batch
 
-    def losses(self, index: np.ndarray, step: int = 0) -> dict[str, Tensor]:
-        """The loss terms for the functions ``index`` of the pool."""
+    def losses(self, index: np.ndarray, step: int = 0, whole: bool = True) -> dict[str, Tensor]:
+        """The loss terms for the functions ``index`` of the pool (under data-parallel training their global
+        values, or with ``whole=False`` this rank's shares of them)."""
         batch = self.current_batch(step)
+        functions = len(index)
         if self.split == "functions":  # this rank's block of the batch of functions at all the points
             index = index[block(len(index), self.ranks)]
         idx = torch.as_tensor(index, device=self.device)
-        values = self._values[idx]
+        values, local = self._values[idx], batch
         if self.split == "points":  # all the functions at this rank's block of the points
-            batch, rows = self._share(batch)
+            local, rows = self._share(batch)
             values = values[:, rows]
-        inputs = InputBatch(self.sensor_values[idx], values)
-        residuals = self.evaluator.residuals(batch, inputs)
-        if self.ranks is not None:
-            return global_means({name: square_sum(residuals[name], batch_axes=2) for name in self.problem.terms},
-                                self.ranks)
-        return {name: mean_square(residuals[name], batch_axes=2) for name in self.problem.terms}
+        residuals = self.evaluator.residuals(local, InputBatch(self.sensor_values[idx], values))
+        if self.ranks is None:
+            return {name: mean_square(residuals[name], batch_axes=2) for name in self.problem.terms}
+        parts = {k: square_sum(residuals[k], batch_axes=2) for k in self.problem.terms}
+        if self.split == "functions":  # every rank has all the rows, for its block of the functions
+            counts = {k: functions * residuals[k].shape[1] for k in parts}
+        else:
+            counts = global_counts(batch, self.problem.conditions, self.ranks,
+                                   {c.name: parts[c.name][1] for c in self.problem.conditions}, per_row=functions)
+            counts = {k: counts.get(k, counts["pde"]) for k in parts}
+        terms = shares({k: s for k, (s, _) in parts.items()}, counts)
+        return whole_values(terms, self.ranks) if whole else terms
 
     def _share(self, batch: Batch) -> tuple[Batch, Tensor]:
         """This rank's share of ``batch`` (:func:`~pinnkit.distributed.shard.shard_batch`) and the indices of its
@@ -141,13 +149,21 @@ class OperatorObjective(ProblemObjective):
         return self._local[1], self._local[2]
 
     def evaluate(self, step: int) -> Evaluation:
+        return Evaluation(self.losses(self._step_functions(), step))
+
+    def evaluate_shares(self, step: int) -> Evaluation:
+        if self.ranks is None:
+            return self.evaluate(step)
+        return Evaluation(self.losses(self._step_functions(), step, whole=False), shares=True)
+
+    def _step_functions(self) -> np.ndarray:
+        """The functions of this step: the next batch, or the held one through a line search."""
         if self._hold and self._held_index is not None:
-            index = self._held_index
-        else:
-            index = self.next_functions()
-            if self._hold:
-                self._held_index = index
-        return Evaluation(self.losses(index, step))
+            return self._held_index
+        index = self.next_functions()
+        if self._hold:
+            self._held_index = index
+        return index
 
     def evaluate_for_log(self, step: int) -> Evaluation:
         """The terms for the next batch of functions, without moving on to it."""

@@ -28,7 +28,17 @@ from ..derivatives.backend import Backend
 from ..distributed.collectives import gather_rows
 from ..distributed.ranks import DataParallel, Ranks
 from ..distributed.ranks import start as start_ranks
-from ..distributed.shard import block, block_sizes, global_means, local_weights, shard_batch, square_sum
+from ..distributed.shard import (
+    block,
+    block_sizes,
+    global_counts,
+    global_means,
+    local_weights,
+    shard_batch,
+    shares,
+    square_sum,
+    whole_values,
+)
 from ..geometry.unit_samples import method_for_dim
 from ..metrics import l2_relative_error
 from ..nets.deeponet import DeepONet
@@ -121,9 +131,14 @@ class PINNObjective(ProblemObjective):
                     terms[name] = mean_square(residuals[name], weights[name])
         return Evaluation({name: terms[name] for name in self.problem.terms}, {"residuals": residuals})
 
-    def _evaluate_share(self, step: int) -> Evaluation:
-        """:meth:`evaluate` under data-parallel training: this rank's rows, global values, the rank's gradient
-        shares (:mod:`pinnkit.distributed.shard`)."""
+    def evaluate_shares(self, step: int) -> Evaluation:
+        if self.ranks is not None:
+            return self._evaluate_share(step, whole=False)
+        return self.evaluate(step)
+
+    def _evaluate_share(self, step: int, whole: bool = True) -> Evaluation:
+        """:meth:`evaluate` under data-parallel training: this rank's rows, global values (``whole``) or the rank's
+        shares of them, the rank's gradient shares (:mod:`pinnkit.distributed.shard`)."""
         batch = self.current_batch(step)
         if self._local is None or self._local[0] is not batch:
             self._local = (batch, *shard_batch(batch, self.problem.conditions, self.ranks))
@@ -142,9 +157,13 @@ class PINNObjective(ProblemObjective):
             for name in self.condition_terms:
                 if name in weights:
                     parts[name] = square_sum(residuals[name], weights[name])
-        terms = global_means(parts, self.ranks)
+        counts = global_counts(batch, self.problem.conditions, self.ranks,
+                               {k: c for k, (_, c) in parts.items() if k in self.condition_terms})
+        terms = shares({k: s for k, (s, _) in parts.items()}, {k: counts.get(k, counts["pde"]) for k in parts})
+        if whole:
+            terms = whole_values(terms, self.ranks)
         return Evaluation({name: terms[name] for name in self.problem.terms},
-                          {"residuals": residuals, "gathered": gathered, "batch": batch})
+                          {"residuals": residuals, "gathered": gathered, "batch": batch}, shares=not whole)
 
     def _gathered(self, residuals: dict[str, Tensor], batch: Batch) -> Tensor:
         """The detached PDE residual of all ranks at the global PDE points, in their order (a collective)."""

@@ -13,9 +13,11 @@ from pinnkit.distributed.shard import (
     block,
     block_sizes,
     condition_rows,
+    global_counts,
     global_rows,
     local_weights,
     shard_batch,
+    shares,
     square_sum,
 )
 from pinnkit.sampling.sampler import scale_points
@@ -70,6 +72,36 @@ def test_the_shares_of_a_batch_give_the_whole_loss():
             counts[k] += c
     for k in whole:
         assert sums[k] / counts[k] == pytest.approx(float(whole[k]), rel=1e-12), k
+
+
+@pytest.mark.parametrize("problem", [scenarios.heat_problem(), scenarios.inverse_problem()], ids=["heat", "inverse"])
+@pytest.mark.parametrize("world_size", [2, 3])
+def test_global_counts_are_the_ranks_counts_summed_without_a_collective(problem, world_size):
+    """Rows, pairs (periodic) and conditions every rank evaluates whole (the mean value; too few rows): the count
+    each rank works out alone is what an all-reduce of their counts would give, and the shares add up to the
+    whole loss."""
+    net = scenarios.net().double()
+    batch = problem.batch(problem.domain.sample_interior(40, "sobol", seed=0, dtype=torch.float64),
+                          problem.sample_conditions(1), dtype=torch.float64)
+    evaluator = problem.evaluator(net, "autograd", {k: torch.tensor(v, dtype=torch.float64)
+                                                    for k, v in problem.parameters.items()})
+    whole = {k: float(v.square().mean(dim=0).sum()) for k, v in evaluator.residuals(batch).items()}
+    counted, summed = [], dict.fromkeys(whole, 0.0)
+    for q in range(world_size):
+        local, _ = shard_batch(batch, problem.conditions, ranks(q, world_size))
+        parts = {k: square_sum(r) for k, r in evaluator.residuals(local).items()}
+        counts = global_counts(batch, problem.conditions, ranks(q, world_size),
+                               {c.name: parts[c.name][1] for c in problem.conditions})
+        counts = {k: counts.get(k, counts["pde"]) for k in parts}
+        counted.append(counts)
+        for k, v in shares({k: s for k, (s, _) in parts.items()}, counts).items():
+            summed[k] += float(v)
+        for k in parts:
+            counted[-1][k + " local"] = parts[k][1]
+    for k in whole:
+        assert all(c[k] == counted[0][k] for c in counted), k
+        assert counted[0][k] == sum(c[k + " local"] for c in counted), k
+        assert summed[k] == pytest.approx(whole[k], rel=1e-12), k
 
 
 def test_local_weights_take_this_ranks_rows():

@@ -44,6 +44,14 @@ def test_the_residual_is_gathered_from_the_ranks_only_for_a_sampler_that_reads_i
         assert rank["r3"]["collectives"]["all_gather"] >= scenarios.STEPS
 
 
+def test_a_first_order_step_is_one_all_reduce_of_the_gradients_and_the_loss_values(two_ranks):
+    """The ranks' shares of the loss values travel with the gradients (after the backward pass), so a plain
+    Adam step synchronises the ranks once; the operator objective too, with either split."""
+    for rank in two_ranks:
+        for name in ("adam", "inverse", "stde", "operator", "operator_functions"):
+            assert rank[name]["collectives"]["all_reduce"] == scenarios.STEPS, name
+
+
 def test_samplers_say_whether_they_read_the_residual():
     assert not pk.sampling.FixedPoints(10).uses_residual and not pk.sampling.Resample(10).uses_residual
     assert not pk.sampling.RAD(10).uses_residual  # its own candidates' residuals, not the step's
