@@ -12,8 +12,10 @@ threads each, on the CPU. With ``--device cuda``, ``1x`` is one GPU and ``W`` ra
   as many.
 
 For each case the report gives seconds per Adam step (the median of ``--repeats`` rounds of ``--steps`` steps,
-after ``--warmup`` steps), the share of a step the ranks spend in collectives (all-reduce, all-gather, broadcast:
-rank 0's time inside ``torch.distributed``, waiting for the other rank included), and
+after ``--warmup`` steps; with ``--passes P``, every configuration is measured P times in turn and the median
+pass is reported, so that a machine whose speed drifts during the run affects each configuration alike), the
+share of a step the ranks spend in collectives (all-reduce, all-gather, broadcast: rank 0's time inside
+``torch.distributed``, waiting for the other rank included), and
 
 * ``strong_efficiency = t(1 process, K threads) / (W t(W ranks, K threads each))``;
 * ``weak_efficiency = t(1 process, N points, K threads) / t(W ranks, N points each, K threads each)``;
@@ -193,6 +195,12 @@ def configurations(args: argparse.Namespace, case: str) -> list[dict[str, Any]]:
     return configs
 
 
+def median_pass(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pass with the median seconds per step, with every pass's seconds per step (``"passes"``)."""
+    best = results[int(np.argsort([r["s_per_step"] for r in results])[len(results) // 2])]
+    return {**best, "passes": [r["s_per_step"] for r in results]}
+
+
 def summarise(case: str, runs: dict[str, dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
     gpu = args.device.startswith("cuda")
     single = {label: r for label, r in runs.items() if label.startswith("1x")}
@@ -229,6 +237,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--passes", type=int, default=1,
+                   help="measure every configuration this many times, in turn, and report the median pass")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
@@ -238,6 +248,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.measure is not None:
         print(json.dumps(measure_here(json.loads(args.measure))))
         return {}
+    if args.passes < 1:
+        p.error("--passes: at least 1")
     if any(w < 2 for w in args.ranks):
         p.error("--ranks: counts of at least 2")
     if args.device.startswith("cuda") and torch.cuda.device_count() < max(args.ranks):
@@ -247,13 +259,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "device": args.device, "dtype": args.dtype, "seed": args.seed, "threads": args.threads,
         "points": args.points, "functions": args.functions, "function_points": args.function_points,
         "operator_split": args.operator_split, "cpu_affinity": args.cpu_affinity,
-        "steps": args.steps, "repeats": args.repeats, "warmup": args.warmup, "cases": {}}
+        "steps": args.steps, "repeats": args.repeats, "warmup": args.warmup, "passes": args.passes, "cases": {}}
     for case in args.cases:
-        runs = {}
-        for config in configurations(args, case):
-            runs[config["label"]] = run_configuration(config)
-            print(f"{case:9s} {config['label']:12s} {runs[config['label']]['s_per_step'] * 1e3:8.2f} ms/step "
-                  f"(communication {runs[config['label']]['comm_s_per_step'] * 1e3:6.2f} ms)", flush=True)
+        passes: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(args.passes):  # every configuration once per pass: a drifting machine speed hits all alike
+            for config in configurations(args, case):
+                passes.setdefault(config["label"], []).append(run_configuration(config))
+                last = passes[config["label"]][-1]
+                print(f"{case:9s} {config['label']:12s} {last['s_per_step'] * 1e3:8.2f} ms/step "
+                      f"(communication {last['comm_s_per_step'] * 1e3:6.2f} ms)", flush=True)
+        runs = {label: median_pass(results) for label, results in passes.items()}
         report["cases"][case] = summarise(case, runs, args)
         for w, row in report["cases"][case]["scaling"].items():
             print(f"{case:9s} {w} ranks: strong efficiency {row['strong_efficiency']:.2f}, weak "
