@@ -244,14 +244,17 @@ class TrainingLoop(LoopState):
         while self.step < end and not self.stop_training:
             start = time.perf_counter()
             self.optimizer.zero_grad(set_to_none=True)
+            # a sharded first-order step: the backward pass on this rank's shares, then one all-reduce of the
+            # gradients and the loss values together (Objective.evaluate_shares), before any check or update
             if self.ranks is not None and not multi_loss:
                 evaluation = self.objective.evaluate_shares(self.step)
-                if evaluation.shares:
-                    value, evaluation = self._step_on_shares(evaluation)
-                    self._end_step(start, value, evaluation.terms, callbacks, bar, log_every)
-                    continue
             else:
                 evaluation = self.objective.evaluate(self.step)
+            on_shares = evaluation.shares
+            if on_shares:
+                sum(self._weighted(evaluation.terms).values()).backward()
+                evaluation = Evaluation(reduce_gradients_and_values(self.trainable_parameters(), evaluation.terms,
+                                                                    self.ranks), evaluation.details)
             weighted = self._weighted(evaluation.terms)
             total = sum(weighted.values())
             value = total.item()
@@ -263,8 +266,9 @@ class TrainingLoop(LoopState):
                 if not all_finite(self.trainable_parameters()):
                     raise self._roll_back(evaluation.terms, "update")
             else:
-                total.backward()
-                self._reduce_gradients()
+                if not on_shares:
+                    total.backward()
+                    self._reduce_gradients()
                 if not all_finite([p.grad for p in self.trainable_parameters() if p.grad is not None]):
                     raise self._roll_back(evaluation.terms, "gradient")
                 self.optimizer.step()
@@ -273,27 +277,6 @@ class TrainingLoop(LoopState):
                 self.scheduler.step()
             self.objective.after_step(self.step, evaluation)
             self._end_step(start, value, evaluation.terms, callbacks, bar, log_every)
-
-    def _step_on_shares(self, evaluation: Evaluation) -> tuple[float, Evaluation]:
-        """A first-order step from this rank's shares of the terms (:meth:`Objective.evaluate_shares`): the
-        backward pass first, then one all-reduce of the gradients and the terms' values together, then the checks
-        a step makes before it changes anything (all on global values, so every rank decides alike)."""
-        sum(self._weighted(evaluation.terms).values()).backward()
-        params = self.trainable_parameters()
-        evaluation = Evaluation(reduce_gradients_and_values(params, evaluation.terms, self.ranks),
-                                evaluation.details)
-        value = float(sum(self._weighted(evaluation.terms).values()))
-        if not math.isfinite(value):
-            raise self._roll_back(evaluation.terms, "loss")
-        self._finite.take(self)  # this state's loss is finite: the one to come back to
-        if not all_finite([p.grad for p in params if p.grad is not None]):
-            raise self._roll_back(evaluation.terms, "gradient")
-        self.optimizer.step()
-        self._loss_now = None
-        if self.scheduler is not None:
-            self.scheduler.step()
-        self.objective.after_step(self.step, evaluation)
-        return value, evaluation
 
     def _end_step(self, start: float, value: float, terms: dict[str, Tensor], callbacks, bar, log_every: int) -> None:
         self.step += 1
