@@ -38,17 +38,24 @@ def block(n: int, ranks: Ranks) -> slice:
     return slice(n * ranks.rank // ranks.world_size, n * (ranks.rank + 1) // ranks.world_size)
 
 
-def condition_rows(condition, n: int, ranks: Ranks) -> Tensor:
-    """Indices of this rank's points among a condition's ``n`` points (by the condition's :attr:`rows`; all of
-    them where there are fewer rows than ranks, so that no rank evaluates an empty set)."""
+def condition_units(condition, n: int, ranks: Ranks) -> tuple[int, bool]:
+    """How a condition's ``n`` points split (by its :attr:`rows`): the number of units its rows come in (points,
+    or pairs for ``"pairs"``) and whether every rank evaluates it whole (``"whole"``, or fewer units than ranks,
+    so that no rank evaluates an empty set)."""
     how = getattr(condition, "rows", "rows")
     if how not in ("rows", "pairs", "whole"):
         raise ValueError(f"{type(condition).__name__}.rows must be 'rows', 'pairs' or 'whole'; got {how!r}")
     units = n // 2 if how == "pairs" else n
-    if how == "whole" or units < ranks.world_size:
+    return units, how == "whole" or units < ranks.world_size
+
+
+def condition_rows(condition, n: int, ranks: Ranks) -> Tensor:
+    """Indices of this rank's points among a condition's ``n`` points (:func:`condition_units`)."""
+    units, whole = condition_units(condition, n, ranks)
+    if whole:
         return torch.arange(n)
     mine = torch.arange(units)[block(units, ranks)]
-    return torch.cat([mine, mine + units]) if how == "pairs" else mine
+    return torch.cat([mine, mine + units]) if units != n else mine
 
 
 def global_rows(batch: Batch, rows: Mapping[str, Tensor]) -> Tensor:
@@ -103,27 +110,30 @@ def square_sum(residual: Tensor, weights: Tensor | None = None, batch_axes: int 
 def global_counts(batch: Batch, conditions: Sequence, ranks: Ranks, local: Mapping[str, int],
                   per_row: int = 1) -> dict[str, int]:
     """Each term's count of residual rows summed over the ranks, without a collective, from the global ``batch``
-    and this rank's counts ``local`` (condition name or ``"pde"`` -> :func:`square_sum`'s count): a split term
-    has one residual row per point (``"rows"``) or per pair (``"pairs"``), times ``per_row`` (the functions of an
-    operator batch, which every rank evaluates); a condition that every rank evaluates whole (``"whole"``, or
-    fewer rows than ranks) counts ``W`` times its rank's count, as the ranks' counts add up."""
+    and this rank's counts ``local`` (term -> :func:`square_sum`'s count): a PDE term or a split condition has one
+    residual row per point, or per pair (:func:`condition_units`), times ``per_row`` (the functions of an operator
+    batch, which every rank evaluates); a condition every rank evaluates whole counts ``W`` times its rank's
+    count, as the ranks' counts add up."""
     pde = batch.slices["pde"]
-    out = {"pde": per_row * (pde.stop - pde.start)}
-    for c in conditions:
-        s = batch.slices[c.name]
-        n = s.stop - s.start
-        if len(condition_rows(c, n, ranks)) == n:  # every rank has all of it
-            out[c.name] = ranks.world_size * local[c.name]
-        else:
-            out[c.name] = per_row * (n // 2 if getattr(c, "rows", "rows") == "pairs" else n)
+    by_name = {c.name: c for c in conditions}
+    out = {}
+    for name, count in local.items():
+        condition = by_name.get(name)
+        if condition is None:  # a PDE term
+            out[name] = per_row * (pde.stop - pde.start)
+            continue
+        s = batch.slices[name]
+        units, whole = condition_units(condition, s.stop - s.start, ranks)
+        out[name] = ranks.world_size * count if whole else per_row * units
     return out
 
 
-def shares(sums: Mapping[str, Tensor], counts: Mapping[str, int]) -> dict[str, Tensor]:
-    """This rank's shares ``S_q / n`` of the loss terms (module docstring), from its partial sums ``name -> S_q``
-    (with graph) and the global counts ``name -> n``: values and gradients both the rank's parts, so that summed
-    over the ranks (:func:`whole_values`) they are the terms' values and gradients."""
-    return {k: s / counts[k] for k, s in sums.items()}
+def shares(parts: Mapping[str, tuple[Tensor, int]], counts: Mapping[str, int]) -> dict[str, Tensor]:
+    """This rank's shares ``S_q / n`` of the loss terms (module docstring), from its ``name -> (partial sum S_q
+    with graph, count)`` and the global counts ``name -> n`` (:func:`global_counts`): values and gradients both
+    the rank's parts, so that summed over the ranks (:func:`whole_values`) they are the terms' values and
+    gradients."""
+    return {k: s / counts[k] for k, (s, _) in parts.items()}
 
 
 def whole_values(terms: Mapping[str, Tensor], ranks: Ranks, also: Sequence[Tensor] = ()) -> dict[str, Tensor]:

@@ -135,9 +135,8 @@ class OperatorObjective(ProblemObjective):
             counts = {k: functions * residuals[k].shape[1] for k in parts}
         else:
             counts = global_counts(batch, self.problem.conditions, self.ranks,
-                                   {c.name: parts[c.name][1] for c in self.problem.conditions}, per_row=functions)
-            counts = {k: counts.get(k, counts["pde"]) for k in parts}
-        terms = shares({k: s for k, (s, _) in parts.items()}, counts)
+                                   {k: count for k, (_, count) in parts.items()}, per_row=functions)
+        terms = shares(parts, counts)
         return whole_values(terms, self.ranks) if whole else terms
 
     def _share(self, batch: Batch) -> tuple[Batch, Tensor]:

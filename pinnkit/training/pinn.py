@@ -157,9 +157,8 @@ class PINNObjective(ProblemObjective):
             for name in self.condition_terms:
                 if name in weights:
                     parts[name] = square_sum(residuals[name], weights[name])
-        counts = global_counts(batch, self.problem.conditions, self.ranks,
-                               {k: c for k, (_, c) in parts.items() if k in self.condition_terms})
-        terms = shares({k: s for k, (s, _) in parts.items()}, {k: counts.get(k, counts["pde"]) for k in parts})
+        terms = shares(parts, global_counts(batch, self.problem.conditions, self.ranks,
+                                            {k: count for k, (_, count) in parts.items()}))
         if whole:
             terms = whole_values(terms, self.ranks)
         return Evaluation({name: terms[name] for name in self.problem.terms},

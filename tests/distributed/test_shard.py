@@ -90,11 +90,9 @@ def test_global_counts_are_the_ranks_counts_summed_without_a_collective(problem,
     for q in range(world_size):
         local, _ = shard_batch(batch, problem.conditions, ranks(q, world_size))
         parts = {k: square_sum(r) for k, r in evaluator.residuals(local).items()}
-        counts = global_counts(batch, problem.conditions, ranks(q, world_size),
-                               {c.name: parts[c.name][1] for c in problem.conditions})
-        counts = {k: counts.get(k, counts["pde"]) for k in parts}
+        counts = global_counts(batch, problem.conditions, ranks(q, world_size), {k: c for k, (_, c) in parts.items()})
         counted.append(counts)
-        for k, v in shares({k: s for k, (s, _) in parts.items()}, counts).items():
+        for k, v in shares(parts, counts).items():
             summed[k] += float(v)
         for k in parts:
             counted[-1][k + " local"] = parts[k][1]
