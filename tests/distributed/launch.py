@@ -29,14 +29,15 @@ def _worker(rank: int, world_size: int, port: int, fn, args: tuple, out: str, ba
     if backend == "nccl":
         torch.cuda.set_device(rank)
     dist.init_process_group(backend, rank=rank, world_size=world_size, timeout=datetime.timedelta(seconds=60))
-    try:
-        result = fn(*args)
-        torch.save(result, Path(out) / f"rank{rank}.pt")
-        # Tear down together: a rank that destroys its group (rank 0 also ends the rendezvous store) while the
-        # other still talks to it can abort the other in gloo's teardown.
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+    # A rank whose fn raises leaves its group as it is: torch.multiprocessing takes its message before the
+    # process exits, and only that exit tells the other ranks. Destroying the group first would let another rank
+    # fail on the closed connection and be reported before it, without the message.
+    result = fn(*args)
+    torch.save(result, Path(out) / f"rank{rank}.pt")
+    # Tear down together: a rank that destroys its group (rank 0 also ends the rendezvous store) while the other
+    # still talks to it can abort the other in gloo's teardown.
+    dist.barrier()
+    dist.destroy_process_group()
 
 
 def run_ranks(fn, *args, world_size: int = 2, backend: str = "gloo") -> list:
