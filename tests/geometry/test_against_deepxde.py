@@ -53,8 +53,8 @@ def _import_deepxde():
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         module = pytest.importorskip("deepxde")
     torch.set_default_dtype(dtype)
-    if hasattr(torch, "set_default_device"):
-        torch.set_default_device(device)
+    if torch.empty(0).device != device:  # "cpu" would enter a torch-function mode for the rest of the session
+        torch.set_default_device(None if device.type == "cpu" else device)
     return module
 
 
