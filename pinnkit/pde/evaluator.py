@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -150,6 +151,18 @@ class Evaluator:
         if self.traced:
             return self.backend.compiled.call(Evaluator._evaluate, self, batch)
         return self._evaluate(batch)
+
+    def residuals_and(self, batch: Batch, then: Callable[[dict[str, Tensor]], Any]) -> tuple[dict[str, Tensor], Any]:
+        """:meth:`residuals` and ``then(residuals)`` (the loss terms, say), in the same compiled graph when
+        :meth:`residuals` is one: the reduction of the residuals and its backward pass are compiled with them.
+        ``then`` should be a module-level function (a new one is traced as a new graph)."""
+        if self.traced:
+            return self.backend.compiled.call(Evaluator._evaluate_and, self, batch, then)
+        return self._evaluate_and(batch, then)
+
+    def _evaluate_and(self, batch: Batch, then: Callable[[dict[str, Tensor]], Any]) -> tuple[dict[str, Tensor], Any]:
+        residuals = self._evaluate(batch)
+        return residuals, then(residuals)
 
     def _evaluate(self, batch: Batch) -> dict[str, Tensor]:
         """:meth:`residuals`, eager (compiled as the unbound function ``Evaluator._evaluate``)."""

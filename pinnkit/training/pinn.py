@@ -117,12 +117,13 @@ class PINNObjective(ProblemObjective):
         if self.ranks is not None:
             return self._evaluate_share(step)
         batch = self.current_batch(step)
+        if self.weighting is None:  # the loss terms with the residuals (one graph, if compiled)
+            residuals, terms = self.evaluator.residuals_and(batch, mean_squares)
+            return Evaluation({name: terms[name] for name in self.problem.terms}, {"residuals": residuals})
         residuals = self.evaluator.residuals(batch)
         terms = {name: mean_square(residuals[name]) for name in self.condition_terms}
-        weights = None
-        if self.weighting is not None:
-            losses = {k: self.loss_weights[k] * terms[k].detach() for k in terms}
-            weights = self.weighting.weights(self._batch_points, _stacked(residuals, self.problem.pde_terms), losses)
+        losses = {k: self.loss_weights[k] * terms[k].detach() for k in terms}
+        weights = self.weighting.weights(self._batch_points, _stacked(residuals, self.problem.pde_terms), losses)
         for name in self.problem.pde_terms:
             terms[name] = mean_square(residuals[name], _for_term(weights, name))
         if isinstance(weights, Mapping):  # per-term weights of conditions
@@ -226,6 +227,11 @@ class PINNObjective(ProblemObjective):
         if self.weighting is not None:
             self.weighting.load_state_dict(state["weighting"])
         self.rng.bit_generator.state = state["rng"]["numpy"]
+
+
+def mean_squares(residuals: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Every term's :func:`~pinnkit.training.problem_objective.mean_square`, unweighted."""
+    return {name: mean_square(r) for name, r in residuals.items()}
 
 
 def _stacked(residuals: dict[str, Tensor], pde_terms: tuple[str, ...]) -> Tensor:
