@@ -47,6 +47,7 @@ from ..distributed.collectives import broadcast_tensors
 from ..distributed.ranks import Ranks
 from ..distributed.training import reduce_gradients, reduce_gradients_and_values, reduced
 from ..errors import NonFiniteLossError
+from .compiled_update import CompiledUpdate
 from .loop_state import LoopState
 from .objective import Evaluation, Objective
 from .optimizers import (
@@ -143,6 +144,11 @@ class TrainingLoop(LoopState):
         self.optimizer, self.optimizer_name = build_optimizer(self._choice, self.trainable_parameters(),
                                                               self.device)
         self.step_kind = step_kind(self.optimizer)
+        # with a compiled objective, an Adam step's update and gradient check are one compiled graph too
+        compiled = self.objective.compiled
+        self._update = CompiledUpdate(self.optimizer, compiled) if (
+            compiled is not None and self.step_kind == "first_order" and CompiledUpdate.supports(self.optimizer)
+        ) else None
         if self.step_kind == "multi_loss":
             self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
             if self.ranks is not None:
@@ -269,9 +275,13 @@ class TrainingLoop(LoopState):
                 if not on_shares:
                     total.backward()
                     self._reduce_gradients()
-                if not all_finite([p.grad for p in self.trainable_parameters() if p.grad is not None]):
-                    raise self._roll_back(evaluation.terms, "gradient")
-                self.optimizer.step()
+                if self._update is not None and CompiledUpdate.supports(self.optimizer):
+                    if not self._update():  # it refused a non-finite gradient and changed nothing
+                        raise self._roll_back(evaluation.terms, "gradient")
+                else:
+                    if not all_finite([p.grad for p in self.trainable_parameters() if p.grad is not None]):
+                        raise self._roll_back(evaluation.terms, "gradient")
+                    self.optimizer.step()
             self._loss_now = None
             if self.scheduler is not None:
                 self.scheduler.step()

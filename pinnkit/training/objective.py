@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from ..derivatives.protocol import Compiled
 
 
 @dataclass
@@ -69,6 +72,13 @@ class Objective(abc.ABC):
         of the terms (values global, gradients the rank's part: the loop sums the gradients over the ranks) rather
         than the whole objective on every rank (the loop averages them). Default False."""
         return False
+
+    @property
+    def compiled(self) -> Compiled | None:
+        """The :class:`~pinnkit.derivatives.protocol.Compiled` cache of a compiled objective (its derivative
+        backend's), through which the loop also compiles its Adam update
+        (:mod:`pinnkit.training.compiled_update`); default ``None``: an eager update."""
+        return None
 
     @abc.abstractmethod
     def parameters(self) -> list[Tensor]:

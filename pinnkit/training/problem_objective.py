@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ..derivatives.backend import Backend, as_backend
+from ..derivatives.protocol import Compiled
 from ..distributed.ranks import Ranks
 from ..nets.registry import spec_or_none
 from ..pde.specification import Batch
@@ -58,6 +59,11 @@ class ProblemObjective(Objective):
     @property
     def terms(self) -> tuple[str, ...]:
         return self.problem.terms
+
+    @property
+    def compiled(self) -> Compiled | None:
+        """The backend's compiled cache (``Backend("taylor", compile=True)``), else ``None``."""
+        return self.backend.compiled
 
     @property
     def pde_terms(self) -> tuple[str, ...]:
