@@ -25,6 +25,7 @@ protocol: ``branch_features(v)`` (M, k, p), ``trunk_jet(x, multi_indices, compil
 from __future__ import annotations
 
 import time
+import types
 from collections.abc import Callable
 
 import torch
@@ -74,7 +75,7 @@ class Compiled:
         if torch.compiler.is_compiling():
             return function
         if function not in self._functions:
-            self._functions[function] = torch.compile(function, dynamic=False, backend=self._inductor)
+            self._functions[function] = torch.compile(_own_copy(function), dynamic=False, backend=self._inductor)
         return self._functions[function]
 
     def call(self, function: Callable, *args):
@@ -88,6 +89,22 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"Compiled({len(self._functions)} functions, {self.compilations} graphs)"
+
+
+def _own_copy(function: Callable) -> Callable:
+    """``function`` with a code object of its own (the same code, defaults and closure).
+
+    torch.compile keeps its graphs, and its limit of ``torch._dynamo.config.recompile_limit`` graphs, on the code
+    object: without a copy every :class:`Compiled` in a process would share them, so that the ninth network or
+    problem shape in a notebook would run eagerly (with a warning) and :attr:`Compiled.compilations` would miss it.
+    With a copy the graphs live, and are freed, with their :class:`Compiled`."""
+    if not isinstance(function, types.FunctionType):
+        return function
+    copy = types.FunctionType(function.__code__.replace(), function.__globals__, function.__name__,
+                              function.__defaults__, function.__closure__)
+    copy.__kwdefaults__, copy.__qualname__ = function.__kwdefaults__, function.__qualname__
+    copy.__dict__.update(function.__dict__)
+    return copy
 
 
 def traceable_jet(net: object) -> bool:
