@@ -41,7 +41,7 @@ def _adam_update(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tenso
     ok = torch.stack([g.isfinite().all() for g in grads]).all()
     for p, g, m, v, t, hyper in zip(params, grads, exp_avgs, exp_avg_sqs, steps, hypers, strict=True):
         lr, beta1, beta2, eps, decay = hyper.unbind()
-        step = t + 1
+        step = t.to(lr.dtype) + 1  # torch keeps the count in float32 or the default dtype; powers in p's
         if decoupled:
             base = p * (1 - lr * decay)
         else:
@@ -125,7 +125,14 @@ class CompiledUpdate:
             optimizer.step()
             return True
         with torch.no_grad():
-            ok = self.compiled.call(_adam_update, params, grads, [s["exp_avg"] for s in states],
-                                    [s["exp_avg_sq"] for s in states], [s["step"] for s in states], hypers,
-                                    self.decoupled)
+            ok = self.compiled.call(_adam_update, _at_least_1d(params), _at_least_1d(grads),
+                                    _at_least_1d([s["exp_avg"] for s in states]),
+                                    _at_least_1d([s["exp_avg_sq"] for s in states]),
+                                    _at_least_1d([s["step"] for s in states]), hypers, self.decoupled)
         return bool(ok)
+
+
+def _at_least_1d(tensors: list[Tensor]) -> list[Tensor]:
+    """``tensors`` with each 0-dim one as a (1,) view of itself. In torch 2.13 an inductor graph on the CPU drops
+    its in-place writes to a 0-dim float64 input (float32 ones are kept); through a view the writes land."""
+    return [t.view(1) if t.dim() == 0 else t for t in tensors]

@@ -21,7 +21,7 @@ def two_groups(kind: type[torch.optim.Optimizer], seed: int = 0, **options) -> t
                                                                                       torch.optim.Optimizer]:
     generator = torch.Generator().manual_seed(seed)
     params = [torch.randn(shape, generator=generator, dtype=torch.float64, requires_grad=True)
-              for shape in ((5, 3), (3,), (4, 5))]
+              for shape in ((5, 3), (3,), (4, 5), ())]  # a 0-dim one too (a scalar PDE parameter, say)
     groups = [{"params": params[:2]}, {"params": params[2:], "lr": 3e-3, "weight_decay": 0.2}]
     return params, kind(groups, lr=1e-2, **options)
 
