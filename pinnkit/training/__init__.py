@@ -4,12 +4,15 @@
 * :mod:`~pinnkit.training.optimizers`: the optimizer table and the kinds of step;
 * :mod:`~pinnkit.training.loop`: ``fit`` (first-order, multi-loss and chunked quasi-Newton steps), history,
   callbacks, checkpoints;
+* :mod:`~pinnkit.training.compiled_update`: the guarded Adam/AdamW update as one compiled graph
+  (:class:`CompiledUpdate`, used by the loop with a compiled derivative backend);
 * objectives: PINNs (:class:`Trainer`), operator learning (:class:`OperatorTrainer`), time-marching
   (:class:`TimeMarching`, a PINN trainer per window), a loss written as a function (:class:`FunctionObjective`,
   e.g. the high-dimensional STDE examples); trajectory and SDE fits are in :mod:`pinnkit.dynamics`.
 """
 
 from ..checks import check_loss_weights
+from .compiled_update import CompiledUpdate
 from .function_objective import FunctionObjective
 from .loop import NonFiniteLossError, TrainingLoop
 from .objective import Evaluation, Objective
@@ -19,6 +22,7 @@ from .pinn import PINNObjective, Trainer
 from .prediction import predict_points
 from .time_marching import PreviousWindow, TimeMarching
 
-__all__ = ["Evaluation", "FunctionObjective", "LBFGS_DEFAULTS", "NonFiniteLossError", "OPTIMIZERS", "Objective",
-           "OperatorObjective", "OperatorTrainer", "PINNObjective", "PreviousWindow", "QUASI_NEWTON_CHUNK",
-           "QUASI_NEWTON_DEFAULTS", "TimeMarching", "Trainer", "TrainingLoop", "check_loss_weights", "predict_points"]
+__all__ = ["CompiledUpdate", "Evaluation", "FunctionObjective", "LBFGS_DEFAULTS", "NonFiniteLossError", "OPTIMIZERS",
+           "Objective", "OperatorObjective", "OperatorTrainer", "PINNObjective", "PreviousWindow",
+           "QUASI_NEWTON_CHUNK", "QUASI_NEWTON_DEFAULTS", "TimeMarching", "Trainer", "TrainingLoop",
+           "check_loss_weights", "predict_points"]
