@@ -16,6 +16,12 @@ the growth of the resident set (``ru_maxrss``) over the timed steps beyond what 
 overhead-bound), and a log-log figure. Growth worse than linear in the points (``p`` clearly above 1) is what the
 issue calls a defect.
 
+On the CPU the resident set's high-water mark is usually reached in the warm-up, so its growth over the timed
+steps is mostly 0 and says little. Every configuration therefore also reports the memory one step keeps for its
+backward pass (``saved_bytes``: the distinct storages of the tensors autograd saves, counted by a
+``torch.autograd.graph.saved_tensors_hooks`` pack hook in one extra step; compiled graphs save theirs through the
+same hook), the activation memory that grows with the points, and its fitted exponent.
+
 ``python benchmarks/step_scaling.py --json step_scaling.json --png step_scaling.png`` (about 10 minutes on two
 CPU cores; ``--device cuda`` on a GPU).
 """
@@ -67,6 +73,20 @@ def rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def saved_for_backward(trainer: pk.Trainer) -> int:
+    """Bytes of the distinct storages autograd saves for the backward pass in one more step of ``trainer``."""
+    storages: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        trainer.fit(1, progress=False, log_every=10**9)
+    return sum(storages.values())
+
+
 def measure(config: dict[str, Any]) -> dict[str, Any]:
     """Seconds per step (median of the rounds) and peak memory of one configuration, in this process."""
     cuda = config["device"].startswith("cuda")
@@ -86,6 +106,7 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     memory = torch.cuda.max_memory_allocated() if cuda else rss_bytes() - before
     compiled = trainer.objective.evaluator.backend.compiled
     return {"s_per_step": float(np.median(rounds)), "rounds": rounds, "peak_memory_bytes": int(memory),
+            "saved_bytes": saved_for_backward(trainer),
             "memory_kind": "cuda max_memory_allocated" if cuda else "growth of ru_maxrss over the timed steps",
             "compile_s": None if compiled is None else compiled.compile_seconds}
 
@@ -159,10 +180,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 config = {**base, "engine": engine, sweep: value}
                 runs.append(run_configuration(config))
                 print(f"{sweep}={value:<6} {engine:16s} {1e3 * runs[-1]['s_per_step']:9.2f} ms/step "
-                      f"{runs[-1]['peak_memory_bytes'] / 2**20:9.1f} MiB", flush=True)
-            slope = exponent(values, [r["s_per_step"] for r in runs]) if len(values) > 1 else float("nan")
-            report["sweeps"][sweep][engine] = {"values": values, "runs": runs, "exponent": slope}
-            print(f"{sweep} sweep, {engine}: time ~ {sweep}^{slope:.2f}", flush=True)
+                      f"{runs[-1]['peak_memory_bytes'] / 2**20:9.1f} MiB peak growth "
+                      f"{runs[-1]['saved_bytes'] / 2**20:9.1f} MiB saved for backward", flush=True)
+            many = len(values) > 1
+            slope = exponent(values, [r["s_per_step"] for r in runs]) if many else float("nan")
+            saved = exponent(values, [r["saved_bytes"] for r in runs]) if many else float("nan")
+            report["sweeps"][sweep][engine] = {"values": values, "runs": runs, "exponent": slope,
+                                               "saved_bytes_exponent": saved}
+            print(f"{sweep} sweep, {engine}: time ~ {sweep}^{slope:.2f}, saved for backward ~ {sweep}^{saved:.2f}",
+                  flush=True)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report, fh, indent=1)
