@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -51,6 +51,9 @@ from torch import Tensor
 from ..checks import check_choice
 from .gradients import METHODS, per_loss_gradients
 from .spec import OptimizerSpec, params_given
+
+if TYPE_CHECKING:
+    from ..derivatives.protocol import Compiled
 
 GROUPINGS = ("each", "pde|rest", "all")
 GRADIENTS = ("auto", *METHODS)
@@ -70,6 +73,9 @@ class MultiLossOptimizer(torch.optim.Optimizer):
     #: Set by a data-parallel training loop (:mod:`pinnkit.distributed`): per-loss gradients -> their sums over
     #: the ranks, which every rank then combines alike. None: one process.
     gradient_sum: Callable[[list[Tensor]], list[Tensor]] | None = None
+    #: Set by a training loop whose objective is compiled: the :class:`~pinnkit.derivatives.Compiled` cache
+    #: through which an optimizer may run its update's arithmetic (MultiAdam does). None: eager.
+    compiled: Compiled | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any):
         if params_given(args, kwargs):
@@ -82,7 +88,7 @@ class MultiLossOptimizer(torch.optim.Optimizer):
     def __getstate__(self) -> dict[str, Any]:
         # torch keeps only defaults, state and param_groups; the losses' settings and counters belong too.
         # A learning-rate scheduler's wrapper of `step` is an instance attribute that must not travel.
-        return {k: v for k, v in self.__dict__.items() if k not in ("step", "gradient_sum")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("step", "gradient_sum", "compiled")}
 
     def _init_losses(self, groups: Groups | None, gradients: str) -> None:
         self.groups = _check_groups(self.default_groups if groups is None else groups)

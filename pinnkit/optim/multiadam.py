@@ -72,29 +72,50 @@ class MultiAdam(MultiLossOptimizer):
         n = len(losses)
         params = self._params()
         grads = dict(zip(map(id, params), self._loss_gradients(losses, params), strict=True))
+        mine, gradients, exp_avgs, exp_avg_sqs, scalars, weights = [], [], [], [], [], []
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            group_weights = group["weights"]
+            if group_weights is None:
+                group_weights = (1.0 / n,) * n
+            elif len(group_weights) != n:
+                raise ValueError(f"weights has {len(group_weights)} entries for {n} loss groups")
+            for p in group["params"]:
+                if id(p) not in grads:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros((n, *p.shape), dtype=p.dtype, device=p.device)
+                    state["exp_avg_sq"] = torch.zeros((n, *p.shape), dtype=p.dtype, device=p.device)
+                state["step"] += 1
+                t = state["step"]
+                mine.append(p)
+                gradients.append(grads[id(p)])
+                exp_avgs.append(state["exp_avg"])
+                exp_avg_sqs.append(state["exp_avg_sq"])
+                # the step's numbers enter as tensors: a new step count is a new input, not a new graph
+                scalars.append(torch.tensor((group["lr"] / (1 - beta1**t), (1 - beta2**t) ** 0.5, beta1, beta2,
+                                             group["eps"]), dtype=p.dtype, device=p.device))
+                weights.append(torch.tensor(group_weights, dtype=p.dtype, device=p.device))
+        if not mine:
+            return
         with torch.no_grad():
-            for group in self.param_groups:
-                beta1, beta2 = group["betas"]
-                weights = group["weights"]
-                if weights is None:
-                    weights = (1.0 / n,) * n
-                elif len(weights) != n:
-                    raise ValueError(f"weights has {len(weights)} entries for {n} loss groups")
-                for p in group["params"]:
-                    if id(p) not in grads:
-                        continue
-                    g = grads[id(p)]
-                    state = self.state[p]
-                    if not state:
-                        state["step"] = 0
-                        state["exp_avg"] = torch.zeros((n, *p.shape), dtype=p.dtype, device=p.device)
-                        state["exp_avg_sq"] = torch.zeros((n, *p.shape), dtype=p.dtype, device=p.device)
-                    state["step"] += 1
-                    t = state["step"]
-                    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                    exp_avg.lerp_(g, 1 - beta1)
-                    exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                    denom = (exp_avg_sq.sqrt() / (1 - beta2**t) ** 0.5).add_(group["eps"])
-                    w = torch.tensor(weights, dtype=p.dtype, device=p.device).view(n, *([1] * p.ndim))
-                    update = (w * exp_avg / denom).sum(dim=0)
-                    p.add_(update, alpha=-group["lr"] / (1 - beta1**t))
+            if self.compiled is None:
+                multiadam_update(mine, gradients, exp_avgs, exp_avg_sqs, scalars, weights)
+            else:  # 0-dim parameters through (1,) views (see pinnkit.training.compiled_update)
+                self.compiled.call(multiadam_update, [p.view(1) if p.dim() == 0 else p for p in mine], gradients,
+                                   exp_avgs, exp_avg_sqs, scalars, weights)
+
+
+def multiadam_update(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
+                     scalars: list[Tensor], weights: list[Tensor]) -> None:
+    """The MultiAdam update (module docstring) of every parameter in place: ``grads[i]`` and the moments are
+    (n, *params[i].shape); ``scalars[i]`` is ``(lr / (1 - beta1^t), sqrt(1 - beta2^t), beta1, beta2, eps)`` of its
+    group and step; ``weights[i]`` the group's (n,) loss-group weights ``w``."""
+    for p, g, m, v, numbers, w in zip(params, grads, exp_avgs, exp_avg_sqs, scalars, weights, strict=True):
+        step_size, bias2_sqrt, beta1, beta2, eps = numbers.unbind()
+        m.lerp_(g, 1 - beta1)
+        v.mul_(beta2).add_((1 - beta2) * g * g)
+        u = m / (v.sqrt() / bias2_sqrt + eps)
+        p.sub_(step_size * (w.view(-1, *([1] * (m.dim() - 1))) * u).sum(dim=0).view(p.shape))

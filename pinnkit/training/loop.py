@@ -151,6 +151,7 @@ class TrainingLoop(LoopState):
         ) else None
         if self.step_kind == "multi_loss":
             self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
+            self.optimizer.compiled = compiled  # its update's arithmetic compiled with the objective (or not)
             if self.ranks is not None:
                 self.optimizer.gradient_sum = self._summed
         self.scheduler = None

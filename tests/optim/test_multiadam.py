@@ -45,6 +45,29 @@ def test_first_step_by_hand():
     assert state["step"] == 1 and state["exp_avg"].shape == (2, 3) and state["exp_avg_sq"].shape == (2, 3)
 
 
+def test_the_compiled_update_is_the_eager_update():
+    """With a compiled cache (what a loop with a compiled objective sets) the update runs as one graph, a 0-dim
+    parameter included, and lands where the eager update does; new step counts do not recompile it."""
+    from pinnkit.derivatives.protocol import Compiled
+
+    def run(compiled):
+        x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+        a = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+        opt = pk.optim.MultiAdam([{"params": [x]}, {"params": [a], "lr": 0.05}], lr=0.1, weights=[0.7, 0.3])
+        opt.compiled = compiled
+        for _ in range(12):
+            opt.step_losses({"pde": (x**2).sum() + torch.sin(a), "bc": 1e-3 * ((x - a) ** 2).sum()},
+                            pde_terms=("pde",))
+        return x.detach(), a.detach(), opt.state[a]["exp_avg"]
+
+    cache = Compiled()
+    eager, compiled = run(None), run(cache)
+    assert cache.compilations == 1
+    assert not torch.equal(compiled[1], torch.tensor(0.3, dtype=torch.float64))  # the 0-dim one moved
+    for c, e in zip(compiled, eager, strict=True):
+        torch.testing.assert_close(c, e, rtol=0, atol=1e-14)
+
+
 def test_weights_and_explicit_groups():
     x = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
     opt = pk.optim.MultiAdam([x], lr=0.1, eps=0.0, groups=[["a", "b"], "c"], weights=[1.0, 0.0])
