@@ -81,3 +81,23 @@ def test_only_a_forward_jet_is_traced_whole():
     assert problem.evaluator(mlp, compiled).traced and problem.evaluator(local, compiled).traced
     assert not problem.evaluator(hard, compiled).traced  # its jet alone is compiled
     assert not problem.evaluator(mlp, "taylor").traced
+
+
+def test_a_neumann_condition_is_traced_with_the_rest():
+    """A Neumann condition reads which axes its normals have off the data when eager; traced it takes every axis
+    (exact zeros for the others), so the evaluation stays one graph and matches the eager one."""
+    def trainer(compile):
+        domain = pk.geometry.Interval(-1, 1) * pk.geometry.TimeDomain(0, 1)
+        problem = pk.Problem(domain, lambda f: f.u_t - 0.1 * f.u_xx, outputs="u", conditions=[
+            pk.InitialCondition(lambda x: -torch.sin(math.pi * x[:, :1]), n=21),
+            pk.NeumannBC(domain.boundary, 0.0, n=11)])
+        torch.manual_seed(0)
+        return pk.Trainer(problem, pk.nets.MLP(2, 1, width=8, depth=2), sampler=pk.sampling.FixedPoints(50),
+                          backend=pk.Backend("taylor", compile=compile), dtype=torch.float64, lr=1e-2, seed=1)
+
+    eager, compiled = trainer(False), trainer(True)
+    eager.fit(12, progress=False)
+    compiled.fit(12, progress=False)
+    torch.testing.assert_close(flat(compiled), flat(eager), rtol=0, atol=1e-12)
+    # the evaluation and the update, one graph each (a graph break would skip the evaluation: 1)
+    assert compiled_of(compiled).compilations == 2, compiled_of(compiled)
