@@ -119,6 +119,10 @@ class DeepONet(nn.Module):
             t = self.activation(t)
         return t.reshape(*x.shape[:-1], self.outputs, self.features)
 
+    #: Its trunk jet and branch are forward arithmetic only (MLPs), so that a compiled operator ``"taylor"``
+    #: backend traces a whole residual evaluation through it (:func:`~pinnkit.derivatives.traceable_jet`).
+    jet_traceable = True
+
     def check_trunk_jet(self, where: str = "net") -> None:
         """The operator ``"taylor"`` backend (:mod:`pinnkit.derivatives.operator_taylor`) needs trunks with a jet
         (MLPs without embedding, a smooth activation, also after the last layer); a ``ValueError`` naming ``where``

@@ -26,6 +26,7 @@ from ..derivatives.backend import Backend, as_backend
 from ..derivatives.engine import Derivatives
 from ..derivatives.linear_combination import LinearCombination, materialize
 from ..derivatives.multi_index import MultiIndex
+from ..derivatives.operator_taylor import TaylorDerivatives
 from ..derivatives.protocol import traceable_jet
 from ..derivatives.reverse import AutogradDerivatives
 from ..derivatives.zcs import ZCSDerivatives
@@ -233,15 +234,38 @@ class OperatorEvaluator:
             raise ValueError(f"parameters: the problem's PDE parameters {missing} have no value")
         #: Multi-indices the ``"taylor"`` backend propagates in its one trunk pass (learnt from the requests).
         self.alphas: set[MultiIndex] = set()
+        #: Whether :meth:`residuals` runs as one compiled graph (a compiled ``"taylor"`` backend and a network
+        #: whose trunk jet and branch are forward arithmetic: :func:`~pinnkit.derivatives.traceable_jet`).
+        self.traced = (self.backend.compiled is not None and self.backend.name == "taylor"
+                       and traceable_jet(net))
+        if self.traced:
+            self.backend.check(net, self.kind)
 
     def residuals(self, batch: Batch, inputs: InputBatch) -> dict[str, Tensor]:
-        """Per-point residuals (M, N_term) of every term for the functions ``inputs`` at ``batch``'s points."""
+        """Per-point residuals (M, N_term) of every term for the functions ``inputs`` at ``batch``'s points.
+
+        With a compiled ``"taylor"`` backend and a :class:`~pinnkit.nets.DeepONet` the whole evaluation, branch,
+        trunk jet, residual and conditions, is one compiled graph whose backward pass is compiled too (recompiled
+        only when the shapes or the multi-indices change), from the second call on: the first, which learns the
+        multi-indices, runs eagerly."""
         if not isinstance(inputs, InputBatch):
             raise ValueError(f"residuals of an OperatorProblem need the input functions (an InputBatch from "
                              f"problem.inputs); got {type(inputs).__name__}")
         points = batch.points
         sensors, values = inputs.sensors.to(points), inputs.values.to(points)
-        engine = self.backend.operator_engine(self.net, sensors, points, self.alphas)
+        if self.traced and self.alphas:
+            return self.backend.compiled.call(OperatorEvaluator._evaluate, self, batch, sensors, values)
+        # The first pass, which learns the multi-indices, runs eagerly and without compiling the jets: traced, its
+        # extra trunk passes came out wrong in torch 2.13 (a derivative residual off by 3e-2 in float64).
+        return self._evaluate(batch, sensors, values, learning=self.traced)
+
+    def _evaluate(self, batch: Batch, sensors: Tensor, values: Tensor, learning: bool = False
+                  ) -> dict[str, Tensor]:
+        """:meth:`residuals`, eager (compiled as the unbound function ``OperatorEvaluator._evaluate``);
+        ``learning``: the traced evaluator's first pass, whose trunk jets are not compiled either."""
+        points = batch.points
+        engine = (TaylorDerivatives(self.net, sensors, points, self.alphas) if learning
+                  else self.backend.operator_engine(self.net, sensors, points, self.alphas))
         spec = self.problem.specification
         fields = OperatorFields(engine, spec.names, dict(self.parameters.items()),
                                 {self.problem.input_name: values}, lazy=engine.combines_lazily)
