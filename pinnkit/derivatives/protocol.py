@@ -87,6 +87,15 @@ class Compiled:
             self.compile_seconds += time.perf_counter() - start
         return out
 
+    @staticmethod
+    def writable(tensors: list[Tensor]) -> list[Tensor]:
+        """``tensors`` for a compiled function that writes them in place: each 0-dim one as a (1,) view of itself.
+
+        In torch 2.13 an inductor graph on the CPU drops its in-place writes to a 0-dim float64 input (float32
+        ones are kept, and so are writes through a view); the compiled optimizer updates pass their parameters and
+        state through this."""
+        return [t.view(1) if t.dim() == 0 else t for t in tensors]
+
     def __repr__(self) -> str:
         return f"Compiled({len(self._functions)} functions, {self.compilations} graphs)"
 

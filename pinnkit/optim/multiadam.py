@@ -80,6 +80,7 @@ class MultiAdam(MultiLossOptimizer):
                 group_weights = (1.0 / n,) * n
             elif len(group_weights) != n:
                 raise ValueError(f"weights has {len(group_weights)} entries for {n} loss groups")
+            group_w = None
             for p in group["params"]:
                 if id(p) not in grads:
                     continue
@@ -97,15 +98,18 @@ class MultiAdam(MultiLossOptimizer):
                 # the step's numbers enter as tensors: a new step count is a new input, not a new graph
                 scalars.append(torch.tensor((group["lr"] / (1 - beta1**t), (1 - beta2**t) ** 0.5, beta1, beta2,
                                              group["eps"]), dtype=p.dtype, device=p.device))
-                weights.append(torch.tensor(group_weights, dtype=p.dtype, device=p.device))
+                if group_w is None:
+                    group_w = torch.tensor(group_weights, dtype=p.dtype, device=p.device)
+                weights.append(group_w)
         if not mine:
             return
         with torch.no_grad():
             if self.compiled is None:
                 multiadam_update(mine, gradients, exp_avgs, exp_avg_sqs, scalars, weights)
-            else:  # 0-dim parameters through (1,) views (see pinnkit.training.compiled_update)
-                self.compiled.call(multiadam_update, [p.view(1) if p.dim() == 0 else p for p in mine], gradients,
-                                   exp_avgs, exp_avg_sqs, scalars, weights)
+            else:
+                # 0-dim parameters through (1,) views (Compiled.writable)
+                self.compiled.call(multiadam_update, self.compiled.writable(mine), gradients, exp_avgs, exp_avg_sqs,
+                                   scalars, weights)
 
 
 def multiadam_update(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],

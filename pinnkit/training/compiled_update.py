@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from ..derivatives.protocol import Compiled
+from .rollback import all_finite
 
 
 def _adam_update(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
@@ -120,19 +121,14 @@ class CompiledUpdate:
         if any(not s or s["step"].device != p.device for s, p in zip(states, params, strict=True)):
             # a parameter's first step (the optimizer builds its state in its own layout), or a step count kept
             # on the host (torch's non-fused CUDA Adam): the optimizer's own step, after the same check
-            if not bool(torch.stack([g.isfinite().all() for g in grads]).all()):
+            if not all_finite(grads):
                 return False
             optimizer.step()
             return True
+        writable = self.compiled.writable
         with torch.no_grad():
-            ok = self.compiled.call(_adam_update, _at_least_1d(params), _at_least_1d(grads),
-                                    _at_least_1d([s["exp_avg"] for s in states]),
-                                    _at_least_1d([s["exp_avg_sq"] for s in states]),
-                                    _at_least_1d([s["step"] for s in states]), hypers, self.decoupled)
+            ok = self.compiled.call(_adam_update, writable(params), writable(grads),
+                                    writable([s["exp_avg"] for s in states]),
+                                    writable([s["exp_avg_sq"] for s in states]),
+                                    writable([s["step"] for s in states]), hypers, self.decoupled)
         return bool(ok)
-
-
-def _at_least_1d(tensors: list[Tensor]) -> list[Tensor]:
-    """``tensors`` with each 0-dim one as a (1,) view of itself. In torch 2.13 an inductor graph on the CPU drops
-    its in-place writes to a 0-dim float64 input (float32 ones are kept); through a view the writes land."""
-    return [t.view(1) if t.dim() == 0 else t for t in tensors]
