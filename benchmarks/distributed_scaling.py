@@ -14,7 +14,7 @@ threads each, on the CPU. With ``--device cuda``, ``1x`` is one GPU and ``W`` ra
 For each case the report gives seconds per Adam step (the median of ``--repeats`` rounds of ``--steps`` steps,
 after ``--warmup`` steps; with ``--passes P``, every configuration is measured P times in turn and the median
 pass is reported, so that a machine whose speed drifts during the run affects each configuration alike), the
-share of a step the ranks spend in collectives (all-reduce, all-gather, broadcast: rank 0's time inside
+share of a step the ranks spend in collectives (sums, all-gathers, broadcasts: rank 0's time inside
 ``torch.distributed``, waiting for the other rank included), and
 
 * ``strong_efficiency = t(1 process, K threads) / (W t(W ranks, K threads each))``;
@@ -50,45 +50,50 @@ import torch.multiprocessing as mp
 from _examples import load_example, write_report  # benchmarks/ is on sys.path when a script here runs
 
 import pinnkit as pk
+from pinnkit.distributed import collectives
 
 CASES = ("burgers", "kovasznay", "operator")
-COLLECTIVES = ("all_reduce", "all_gather", "broadcast")
 
 
 def build(case: str, config: dict[str, Any], distributed) -> pk.training.TrainingLoop:
     """The trainer of ``case`` (module docstring) with ``distributed`` (False for one process)."""
     dtype, device, seed = getattr(torch, config["dtype"]), config["device"], config["seed"]
+    # the trainers' own default engines (autograd for a PINN, ZCS for an operator) unless --backend names one
+    engine = {} if config["backend"] is None else {"backend": pk.Backend(config["backend"], compile=config["compile"])}
     torch.manual_seed(seed)
     if case == "burgers":
         example = load_example("burgers")
         problem = example.build_problem()
         net = example.build_net(problem.domain, 20, 6, "soft")
         return pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(config["points"], "random"), lr=1e-3,
-                          dtype=dtype, device=device, seed=seed, distributed=distributed)
+                          **engine, dtype=dtype, device=device, seed=seed, distributed=distributed)
     if case == "kovasznay":
         example = load_example("kovasznay")
         problem = example.build_problem(300)
         net = pk.nets.MLP(2, 3, width=32, depth=3, input_bounds=problem.domain.bbox)
         return pk.Trainer(problem, net, sampler=pk.sampling.FixedPoints(config["points"], "sobol"), lr=1e-3,
-                          dtype=dtype, device=device, seed=seed, distributed=distributed)
+                          **engine, dtype=dtype, device=device, seed=seed, distributed=distributed)
     example = load_example("pideeponet_diffusion_reaction")
-    problem, net = example.build(argparse.Namespace(soft=False, width=64))
+    # the operator Taylor engine needs a bare DeepONet, so its conditions are soft (penalised), not built in
+    problem, net = example.build(argparse.Namespace(soft=config["backend"] == "taylor", width=64))
     return pk.OperatorTrainer(problem, net, functions=config["pool"], batch_size=config["functions"],
                               sampler=pk.sampling.FixedPoints(config["function_points"], "random"), lr=1e-3,
-                              dtype=dtype, device=device, seed=seed, distributed=distributed)
+                              **engine, dtype=dtype, device=device, seed=seed, distributed=distributed)
 
 
 class CollectiveTimer:
-    """Seconds spent inside ``torch.distributed``'s collectives while installed (``with`` block)."""
+    """Seconds spent in collectives while installed (``with`` block): pinnkit's sums over the ranks
+    (:func:`pinnkit.distributed.collectives.all_reduce_sum`) and ``torch.distributed``'s all-gathers and
+    broadcasts."""
 
     def __init__(self):
         self.seconds = 0.0
-        self._saved: dict[str, Any] = {}
+        self._saved: list = []
 
     def __enter__(self) -> CollectiveTimer:
-        for name in COLLECTIVES:
-            original = getattr(dist, name)
-            self._saved[name] = original
+        for module, name in ((collectives, "all_reduce_sum"), (dist, "all_gather"), (dist, "broadcast")):
+            original = getattr(module, name)
+            self._saved.append((module, name, original))
 
             def timed(*args, _original=original, **kwargs):
                 start = time.perf_counter()
@@ -97,12 +102,12 @@ class CollectiveTimer:
                 finally:
                     self.seconds += time.perf_counter() - start
 
-            setattr(dist, name, timed)
+            setattr(module, name, timed)
         return self
 
     def __exit__(self, *exc) -> None:
-        for name, original in self._saved.items():
-            setattr(dist, name, original)
+        for module, name, original in self._saved:
+            setattr(module, name, original)
 
 
 def synchronize(device: str, ranks: int) -> None:
@@ -115,6 +120,8 @@ def synchronize(device: str, ranks: int) -> None:
 def measure(config: dict[str, Any]) -> dict[str, Any]:
     """Seconds per step of one configuration on this rank (or this single process)."""
     torch.set_num_threads(config["threads"])
+    if config["collectives"] == "torch":  # the comparison: every sum by torch.distributed.all_reduce
+        collectives.all_reduce_sum = lambda tensor, ranks: dist.all_reduce(tensor)
     ranks = config["ranks"]
     distributed = False if ranks == 1 else pk.distributed.DataParallel(
         scaling=config["scaling"], operator_split=config["operator_split"], cpu_affinity=config["cpu_affinity"])
@@ -180,7 +187,8 @@ def configurations(args: argparse.Namespace, case: str) -> list[dict[str, Any]]:
     base = {"case": case, "dtype": args.dtype, "device": args.device, "seed": args.seed, "steps": args.steps,
             "repeats": args.repeats, "warmup": args.warmup, "points": args.points, "functions": args.functions,
             "function_points": args.function_points, "scaling": "strong", "operator_split": args.operator_split,
-            "cpu_affinity": args.cpu_affinity}
+            "cpu_affinity": args.cpu_affinity, "backend": args.backend, "compile": args.compile,
+            "collectives": args.collectives}
     gpu = args.device.startswith("cuda")
     per_rank = {w: 1 if gpu else max(args.threads // w, 1) for w in [1, *args.ranks]}
     configs = [{**base, "label": f"1x{per_rank[w]}", "ranks": 1, "threads": per_rank[w]}
@@ -234,6 +242,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    help="operator step: what the ranks divide (DataParallel(operator_split=...))")
     p.add_argument("--cpu-affinity", action="store_true",
                    help="each rank on CPUs of its own (DataParallel(cpu_affinity=True))")
+    p.add_argument("--backend", default=None,
+                   help="derivative engine of every case (pk.Backend); default: each trainer's own")
+    p.add_argument("--compile", action="store_true", help="with --backend: compile its passes (compile=True)")
+    p.add_argument("--collectives", choices=("pinnkit", "torch"), default="pinnkit",
+                   help="sums over the ranks by pinnkit's all_reduce_sum, or all by torch.distributed.all_reduce")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--warmup", type=int, default=5)
@@ -259,6 +272,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "device": args.device, "dtype": args.dtype, "seed": args.seed, "threads": args.threads,
         "points": args.points, "functions": args.functions, "function_points": args.function_points,
         "operator_split": args.operator_split, "cpu_affinity": args.cpu_affinity,
+        "backend": args.backend, "compile": args.compile, "collectives": args.collectives,
         "steps": args.steps, "repeats": args.repeats, "warmup": args.warmup, "passes": args.passes, "cases": {}}
     for case in args.cases:
         passes: dict[str, list[dict[str, Any]]] = {}

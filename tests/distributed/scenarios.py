@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 import pinnkit as pk
+from pinnkit.distributed import collectives
 
 STEPS = 20
 
@@ -109,28 +110,33 @@ def outcome(trainer) -> dict:
 
 
 class CountedCollectives:
-    """Counts the calls of ``torch.distributed``'s collectives made inside its ``with`` block."""
+    """Counts the collectives made inside its ``with`` block: pinnkit's sums over the ranks (as
+    ``"all_reduce"``: :func:`pinnkit.distributed.collectives.all_reduce_sum`, whichever transport it uses) and
+    ``torch.distributed``'s all-gathers and broadcasts."""
 
     NAMES = ("all_reduce", "all_gather", "broadcast")
 
     def __init__(self):
         self.calls = dict.fromkeys(self.NAMES, 0)
-        self._saved: dict = {}
+        self._saved: list = []
 
     def __enter__(self):
-        for name in self.NAMES:
-            original = self._saved[name] = getattr(torch.distributed, name)
+        for module, attribute, name in ((collectives, "all_reduce_sum", "all_reduce"),
+                                        (torch.distributed, "all_gather", "all_gather"),
+                                        (torch.distributed, "broadcast", "broadcast")):
+            original = getattr(module, attribute)
+            self._saved.append((module, attribute, original))
 
             def counted(*args, _original=original, _name=name, **kwargs):
                 self.calls[_name] += 1
                 return _original(*args, **kwargs)
 
-            setattr(torch.distributed, name, counted)
+            setattr(module, attribute, counted)
         return self
 
     def __exit__(self, *exc):
-        for name, original in self._saved.items():
-            setattr(torch.distributed, name, original)
+        for module, attribute, original in self._saved:
+            setattr(module, attribute, original)
 
 
 def run(name: str, distributed, device: str = "cpu") -> dict:
