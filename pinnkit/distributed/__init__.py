@@ -10,9 +10,10 @@
 * :mod:`~pinnkit.distributed.affinity`: each CPU rank on CPUs of its own (``DataParallel(cpu_affinity=True)``).
 """
 
-from .collectives import barrier, broadcast_tensors, gather_rows, sum_tensors, sum_values
+from .collectives import all_reduce_sum, barrier, broadcast_tensors, gather_rows, sum_tensors, sum_values
 from .ranks import DataParallel, Ranks, is_main, launched, start
 from .shard import block, block_sizes, global_means, shard_batch, square_sum
 
-__all__ = ["DataParallel", "Ranks", "barrier", "block", "block_sizes", "broadcast_tensors", "gather_rows",
-           "global_means", "is_main", "launched", "shard_batch", "square_sum", "start", "sum_tensors", "sum_values"]
+__all__ = ["DataParallel", "Ranks", "all_reduce_sum", "barrier", "block", "block_sizes", "broadcast_tensors",
+           "gather_rows", "global_means", "is_main", "launched", "shard_batch", "square_sum", "start", "sum_tensors",
+           "sum_values"]

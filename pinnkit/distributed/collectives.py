@@ -36,8 +36,8 @@ def all_reduce_sum(tensor: Tensor, ranks: Ranks) -> None:
     addends: IEEE addition is commutative, so both compute the same bits and all ranks end equal.
 
     Why not ``dist.all_reduce`` on gloo: for the small messages of a training step (the gradients of a few
-    thousand to a few hundred thousand numbers) its latency was two to three times that of one pairwise exchange
-    on the 2-core CPU machine this was measured on (``benchmarks/allreduce_latency.py``; the README has the
+    thousand to a few hundred thousand numbers) its latency was about twice that of one pairwise exchange on
+    the 2-core CPU machine this was measured on (``benchmarks/allreduce_latency.py``; the README has the
     numbers). Other backends (NCCL), other world sizes and longer messages use ``dist.all_reduce``.
     """
     w = ranks.world_size
