@@ -22,8 +22,8 @@ RECURSIVE_DOUBLING_BYTES = 1 << 21
 
 
 def all_reduce_sum(tensor: Tensor, ranks: Ranks) -> None:
-    """Replace ``tensor`` (contiguous, on the ranks' device) in place by its sum over the ranks, with the same
-    bits on every rank.
+    """Replace ``tensor`` (any shape; contiguous, on the ranks' device) in place by its sum over the ranks, with
+    the same bits on every rank.
 
     On a gloo group whose world size W is a power of two, for messages up to :data:`RECURSIVE_DOUBLING_BYTES`,
     this is **recursive doubling** (Thakur, Rabenseifner & Gropp, "Optimization of collective communication
