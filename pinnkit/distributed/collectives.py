@@ -25,9 +25,9 @@ def all_reduce_sum(tensor: Tensor, ranks: Ranks) -> None:
     """Replace ``tensor`` (any shape; contiguous, on the ranks' device) in place by its sum over the ranks, with
     the same bits on every rank.
 
-    On a gloo group whose world size W is a power of two, for messages up to :data:`RECURSIVE_DOUBLING_BYTES`,
-    this is **recursive doubling** (Thakur, Rabenseifner & Gropp, "Optimization of collective communication
-    operations in MPICH", IJHPCA 2005): in round k = 0, 1, ..., log2(W) - 1 rank r
+    On a gloo group whose world size W is a power of two, for CPU tensors of up to
+    :data:`RECURSIVE_DOUBLING_BYTES`, this is **recursive doubling** (Thakur, Rabenseifner & Gropp, "Optimization
+    of collective communication operations in MPICH", IJHPCA 2005): in round k = 0, 1, ..., log2(W) - 1 rank r
     exchanges its partial sum with rank r XOR 2^k (``isend`` / ``irecv``) and adds what it receives,
 
         s_r^(k+1) = s_r^(k) + s_(r XOR 2^k)^(k),        s_r^(0) = x_r,
@@ -38,11 +38,13 @@ def all_reduce_sum(tensor: Tensor, ranks: Ranks) -> None:
     Why not ``dist.all_reduce`` on gloo: for the small messages of a training step (the gradients of a few
     thousand to a few hundred thousand numbers) its latency was about twice that of one pairwise exchange on
     the 2-core CPU machine this was measured on (``benchmarks/allreduce_latency.py``; the README has the
-    numbers). Other backends (NCCL), other world sizes and longer messages use ``dist.all_reduce``.
+    numbers). Other backends (NCCL), CUDA tensors on gloo (whose send and receive take CPU tensors only), other
+    world sizes and longer messages use ``dist.all_reduce``.
     """
     w = ranks.world_size
     nbytes = tensor.numel() * tensor.element_size()
-    if dist.get_backend() != "gloo" or w & (w - 1) or nbytes > RECURSIVE_DOUBLING_BYTES or not tensor.is_contiguous():
+    if (dist.get_backend() != "gloo" or tensor.device.type != "cpu"  # gloo's send/recv take CPU tensors only
+            or w & (w - 1) or nbytes > RECURSIVE_DOUBLING_BYTES or not tensor.is_contiguous()):
         dist.all_reduce(tensor)
         return
     received = torch.empty_like(tensor)

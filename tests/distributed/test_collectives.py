@@ -66,3 +66,19 @@ def test_every_rank_gets_the_same_bits_and_the_sum(world_size):
         for r in range(world_size):
             assert results[r][n]["isend"] == (rounds if doubling else 0), (world_size, n)
             assert results[r][n]["all_reduce"] == (0 if doubling else 1), (world_size, n)
+
+
+def cuda_sum() -> torch.Tensor:
+    """A CUDA tensor summed over a gloo group (gloo's send and receive take CPU tensors only)."""
+    ranks = Ranks(dist.get_rank(), dist.get_world_size(), torch.device("cuda", 0))
+    x = rank_values(ranks.rank, 100).cuda()
+    collectives.all_reduce_sum(x, ranks)
+    return x.cpu()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_tensors_on_gloo_are_summed_by_gloos_all_reduce():
+    results = run_ranks(cuda_sum, world_size=2)
+    exact = rank_values(0, 100) + rank_values(1, 100)
+    for result in results:
+        torch.testing.assert_close(result, exact, rtol=0, atol=1e-12)
