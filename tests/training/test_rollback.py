@@ -119,3 +119,20 @@ def test_copy_tensors_reuses_the_buffers_of_an_earlier_copy_and_never_aliases_th
     state["state"][0]["exp_avg"] = torch.zeros(5)  # another shape: a new buffer
     third = copy_tensors(state, second)
     assert third["state"][0]["exp_avg"] is not buffer and torch.equal(third["state"][0]["exp_avg"], torch.zeros(5))
+
+
+def test_copy_tensors_fills_reused_buffers_of_mixed_dtypes_without_recording_gradients():
+    from pinnkit.training.rollback import copy_tensors
+
+    weight = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
+    state = {"w": weight, "step": torch.tensor(7.0), "count": torch.tensor([1, 2]), "lr": 0.5}
+    first = copy_tensors(state)
+    with torch.no_grad():
+        weight.add_(1.0)
+    state["step"].add_(1.0)
+    state["count"].mul_(3)
+    second = copy_tensors(state, first)
+    assert second["w"] is first["w"] and second["step"] is first["step"] and second["count"] is first["count"]
+    assert torch.equal(second["w"], weight.detach()) and second["w"].dtype == torch.float64
+    assert not second["w"].requires_grad and second["w"].grad_fn is None
+    assert float(second["step"]) == 8.0 and second["count"].tolist() == [3, 6] and second["lr"] == 0.5
