@@ -103,6 +103,9 @@ class Backend:
             raise ValueError(f"directions, distribution, seed and per_point are options of backend 'stde'; got "
                              f"backend {name!r}")
         self.name, self.compile = name, compile
+        #: The problem kinds this backend serves (kept from the table, which a traced step does not read: torch's
+        #: tracer refuses a mapping proxy under ``torch.func`` transforms).
+        self.kinds: tuple[str, ...] = BACKENDS[name]
         #: The compiled jet functions (``None`` unless ``compile``).
         self.compiled: Compiled | None = Compiled() if compile else None
         self.directions: int | None = None
@@ -141,11 +144,6 @@ class Backend:
         if device not in self._generators:
             self._generators[device] = torch.Generator(device).manual_seed(self.seed)
         return self._generators[device]
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """The problem kinds this backend serves."""
-        return BACKENDS[self.name]
 
     def check_kind(self, kind: str) -> Backend:
         """``self`` if it serves problems of ``kind``, else a ``ValueError`` naming ``backend``."""

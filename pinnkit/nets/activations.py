@@ -34,6 +34,10 @@ ACTIVATIONS: MappingProxyType[str, type[nn.Module]] = MappingProxyType({
     "elu": nn.ELU,
 })
 
+#: :data:`ACTIVATIONS` as a tuple of (name, class) pairs, what :func:`activation_name` reads: a residual traced under
+#: ``torch.func`` transforms (the fused training step) may not read a mapping proxy.
+_NAMED_CLASSES: tuple[tuple[str, type[nn.Module]], ...] = tuple(ACTIVATIONS.items())
+
 #: Other accepted names, mapped to canonical ones.
 ALIASES: MappingProxyType[str, str] = MappingProxyType({"swish": "silu"})
 
@@ -79,7 +83,7 @@ def activation_name(module: nn.Module) -> str | None:
     default one (compared through ``extra_repr``, so ``nn.Softplus(beta=2)`` or ``nn.ReLU(inplace=True)`` have
     no name) and no parameters or buffers.
     """
-    for name, cls in ACTIVATIONS.items():
+    for name, cls in _NAMED_CLASSES:
         if type(module) is cls:
             if module.extra_repr() != cls().extra_repr():
                 return None

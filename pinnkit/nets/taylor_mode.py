@@ -104,7 +104,9 @@ def activation_jet(activation: nn.Module, jet: Jet, name: str | None = None,
             if inner is None:
                 inner = product
             else:
-                inner = torch.add(inner, product, alpha=coefficient) if coefficient != 1 else inner + product
+                # not torch.add(..., alpha=coefficient): traced under torch.func.functional_call (the fused step),
+                # torch 2.13's compiled graph got that sum wrong in the second derivative of a two-layer MLP
+                inner = inner + (product * coefficient if coefficient != 1 else product)
         out[beta] = None if inner is None else (inner if common is None else common * inner)
     return out
 

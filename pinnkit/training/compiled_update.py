@@ -35,11 +35,14 @@ from ..derivatives.protocol import Compiled
 from .rollback import all_finite
 
 
-def _adam_update(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
-                 steps: list[Tensor], hypers: list[Tensor], decoupled: bool) -> Tensor:
-    """One guarded Adam update (module docstring) of every tensor in place; ``hypers[i]`` holds parameter i's
-    ``(lr, beta1, beta2, eps, weight_decay)`` (its group's); returns ``ok``, a 0-dim bool tensor."""
-    ok = torch.stack([g.isfinite().all() for g in grads]).all()
+def adam_update(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
+                steps: list[Tensor], hypers: list[Tensor], decoupled: bool, ok: Tensor | None = None) -> Tensor:
+    """One guarded Adam update (module docstring) of every tensor in place (each parameter's gradient, moments
+    and step count of its shape, a step count (1,)); ``hypers[i]`` (5,) holds parameter i's ``(lr, beta1, beta2,
+    eps, weight_decay)`` (its group's). ``ok`` (0-dim bool), when given, decides whether the update is taken;
+    default: whether every gradient entry is finite. Returns ``ok``."""
+    if ok is None:
+        ok = torch.stack([g.isfinite().all() for g in grads]).all()
     for p, g, m, v, t, hyper in zip(params, grads, exp_avgs, exp_avg_sqs, steps, hypers, strict=True):
         lr, beta1, beta2, eps, decay = hyper.unbind()
         step = t.to(lr.dtype) + 1  # torch keeps the count in float32 or the default dtype; powers in p's
@@ -127,7 +130,7 @@ class CompiledUpdate:
             return True
         writable = self.compiled.writable
         with torch.no_grad():
-            ok = self.compiled.call(_adam_update, writable(params), writable(grads),
+            ok = self.compiled.call(adam_update, writable(params), writable(grads),
                                     writable([s["exp_avg"] for s in states]),
                                     writable([s["exp_avg_sq"] for s in states]),
                                     writable([s["step"] for s in states]), hypers, self.decoupled)

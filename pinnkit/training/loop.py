@@ -48,6 +48,7 @@ from ..distributed.ranks import Ranks
 from ..distributed.training import reduce_gradients, reduce_gradients_and_values, reduced
 from ..errors import NonFiniteLossError
 from .compiled_update import CompiledUpdate
+from .fused_step import FusedAdamStep
 from .loop_state import LoopState
 from .objective import Evaluation, Objective
 from .optimizers import (
@@ -146,9 +147,11 @@ class TrainingLoop(LoopState):
         self.step_kind = step_kind(self.optimizer)
         # with a compiled objective, an Adam step's update and gradient check are one compiled graph too
         compiled = self.objective.compiled
-        self._update = CompiledUpdate(self.optimizer, compiled) if (
-            compiled is not None and self.step_kind == "first_order" and CompiledUpdate.supports(self.optimizer)
-        ) else None
+        compiled_adam = (compiled is not None and self.step_kind == "first_order"
+                         and CompiledUpdate.supports(self.optimizer))
+        self._update = CompiledUpdate(self.optimizer, compiled) if compiled_adam else None
+        # and where the objective's terms trace whole, the evaluation, gradient, checks and update are one graph
+        self._fused = FusedAdamStep(self.optimizer, compiled) if compiled_adam and self.ranks is None else None
         if self.step_kind == "multi_loss":
             self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
             self.optimizer.compiled = compiled  # its update's arithmetic compiled with the objective (or not)
@@ -250,6 +253,8 @@ class TrainingLoop(LoopState):
         multi_loss = self.step_kind == "multi_loss"
         while self.step < end and not self.stop_training:
             start = time.perf_counter()
+            if self._fused is not None and not multi_loss and self._fused_step(start, callbacks, bar, log_every):
+                continue
             self.optimizer.zero_grad(set_to_none=True)
             # a sharded first-order step: the backward pass on this rank's shares, then one all-reduce of the
             # gradients and the loss values together (Objective.evaluate_shares), before any check or update
@@ -288,6 +293,28 @@ class TrainingLoop(LoopState):
                 self.scheduler.step()
             self.objective.after_step(self.step, evaluation)
             self._end_step(start, value, evaluation.terms, callbacks, bar, log_every)
+
+    def _fused_step(self, start: float, callbacks, bar, log_every: int) -> bool:
+        """One step as one compiled graph (:mod:`pinnkit.training.fused_step`); ``False`` (nothing done) where
+        the objective or the optimizer's state does not allow it."""
+        if not FusedAdamStep.supports(self.optimizer):  # a hook added since the optimizer was built
+            return False
+        weights = tuple((k, float(self.loss_weights[k])) for k in self.objective.terms)
+        result = self._fused(self.objective, self.step, weights)
+        if result is None:
+            return False
+        if not result.finite:  # nothing changed: back to the last finite state, before the previous step
+            raise self._roll_back(result.terms, "loss")
+        self._finite.take_moving(self, self._fused.restore)  # the graph kept this state's tensors
+        if not result.ok:  # the update was refused: this state, as it was
+            raise self._roll_back(result.terms, "gradient")
+        self._loss_now = None
+        if self.scheduler is not None:
+            self.scheduler.step()
+        evaluation = Evaluation(result.terms, result.details)
+        self.objective.after_step(self.step, evaluation)
+        self._end_step(start, result.loss, result.terms, callbacks, bar, log_every)
+        return True
 
     def _end_step(self, start: float, value: float, terms: dict[str, Tensor], callbacks, bar, log_every: int) -> None:
         self.step += 1

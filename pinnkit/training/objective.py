@@ -31,7 +31,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from torch import Tensor
+from torch import Tensor, nn
 
 if TYPE_CHECKING:
     from ..derivatives.protocol import Compiled
@@ -48,6 +48,28 @@ class Evaluation:
     #: Whether the terms' values are this rank's shares of the global values (:meth:`Objective.evaluate_shares`),
     #: to be summed over the ranks (:func:`pinnkit.distributed.shard.whole_values`), rather than the values.
     shares: bool = False
+
+
+@dataclass(frozen=True)
+class TracedTerms:
+    """An objective's loss terms as a pure function of its parameters, for the fused step
+    (:mod:`pinnkit.training.fused_step`): ``module(*inputs)`` returns ``(terms, details)`` as
+    :meth:`Objective.evaluate` would (terms by name, unweighted scalars; details for :meth:`Objective.after_step`),
+    reading the parameters only as attributes of ``module``'s submodules, so that ``torch.func.functional_call``
+    can put other values in their place, and nothing else that changes between steps except ``inputs`` (tensors
+    and plain data: a batch). ``parameter_names`` maps ``id(p)`` of each of ``module``'s parameters to its name
+    (``named_parameters``); the same module and mapping serve every step."""
+
+    module: nn.Module
+    inputs: tuple
+    parameter_names: dict[int, str]
+
+    def names(self, params: list[Tensor]) -> tuple[str, ...]:
+        """The names in :attr:`module` of the parameters ``params`` (a ``ValueError`` for one it does not hold)."""
+        try:
+            return tuple(self.parameter_names[id(p)] for p in params)
+        except KeyError:
+            raise ValueError("traced terms: a trained tensor is not a parameter of the traced module") from None
 
 
 class Objective(abc.ABC):
@@ -78,6 +100,14 @@ class Objective(abc.ABC):
         """The :class:`~pinnkit.derivatives.protocol.Compiled` cache of a compiled objective (its derivative
         backend's), through which the loop also compiles its Adam update
         (:mod:`pinnkit.training.compiled_update`); default ``None``: an eager update."""
+        return None
+
+    def traced_terms(self, step: int) -> TracedTerms | None:
+        """The terms of step ``step`` as a :class:`TracedTerms` where they are a pure function of the parameters
+        that one compiled graph can take whole with the gradient and the update (:mod:`pinnkit.training.fused_step`);
+        default ``None``: the loop evaluates them with :meth:`evaluate`. Called in place of :meth:`evaluate`, so
+        it advances what an evaluation advances."""
+        del step
         return None
 
     @abc.abstractmethod

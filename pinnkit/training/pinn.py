@@ -49,7 +49,7 @@ from ..pde.specification import Batch
 from ..sampling import FixedPoints, Sampler
 from ..sampling.sampler import scale_points
 from ..weighting import Weighting, combine
-from .objective import Evaluation
+from .objective import Evaluation, TracedTerms
 from .prediction import as_points, predict_points, reference_arrays
 from .problem_objective import ProblemObjective, mean_square
 from .problem_trainer import ProblemTrainer, from_objective
@@ -98,6 +98,7 @@ class PINNObjective(ProblemObjective):
         self.condition_terms = tuple(c.name for c in problem.conditions)
         self.loss_weights = {k: 1.0 for k in problem.terms}  # the trainer's, once it has checked them
         self._local: tuple[Batch, Batch, dict[str, Tensor]] | None = None  # (global batch, this rank's share, rows)
+        self._traced: tuple[PINNTerms, dict[int, str]] | None = None  # built at the first traced_terms
 
     # ------------------------------------------------------------------ the loss
     def pde_residual(self, points: Tensor) -> Tensor:
@@ -131,6 +132,17 @@ class PINNObjective(ProblemObjective):
                 if name in weights:
                     terms[name] = mean_square(residuals[name], weights[name])
         return Evaluation({name: terms[name] for name in self.problem.terms}, {"residuals": residuals})
+
+    def traced_terms(self, step: int) -> TracedTerms | None:
+        """The terms as one traceable function (:class:`PINNTerms`) where the evaluator is traced whole (a
+        compiled backend and a traceable jet), without a weighting and on one process; else ``None``."""
+        if self.ranks is not None or self.weighting is not None or not self.evaluator.traced:
+            return None
+        if self._traced is None:
+            module = PINNTerms(self)
+            self._traced = module, {id(p): name for name, p in module.named_parameters()}
+        module, names = self._traced
+        return TracedTerms(module, (self.current_batch(step),), names)
 
     def evaluate_shares(self, step: int) -> Evaluation:
         if self.ranks is not None:
@@ -227,6 +239,21 @@ class PINNObjective(ProblemObjective):
         if self.weighting is not None:
             self.weighting.load_state_dict(state["weighting"])
         self.rng.bit_generator.state = state["rng"]["numpy"]
+
+
+class PINNTerms(nn.Module):
+    """The unweighted loss terms of a :class:`PINNObjective` without a weighting, as a module whose parameters are
+    the objective's (the network's, then the PDE parameters): ``forward(batch)`` returns ``(terms, details)`` as
+    :meth:`PINNObjective.evaluate` does, for the fused step (:class:`~pinnkit.training.objective.TracedTerms`)."""
+
+    def __init__(self, objective: PINNObjective):
+        super().__init__()
+        self.net, self.pde_parameters = objective.net, objective.pde_parameters
+        self._evaluator, self._terms = objective.evaluator, objective.problem.terms
+
+    def forward(self, batch: Batch) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        residuals, terms = self._evaluator._evaluate_and(batch, mean_squares)
+        return {name: terms[name] for name in self._terms}, {"residuals": residuals}
 
 
 def mean_squares(residuals: dict[str, Tensor]) -> dict[str, Tensor]:

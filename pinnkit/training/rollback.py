@@ -5,10 +5,15 @@ tensors (copied into buffers of their own), the optimizer's and the scheduler's 
 state (points, random streams, weights: :meth:`~pinnkit.training.Objective.snapshot`), the step count, the time
 and the length of the history. When the next evaluation is not finite, :meth:`FiniteState.restore` puts all of
 it back, so the loop stops exactly where it last stood on finite ground.
+
+A fused step (:mod:`pinnkit.training.fused_step`) keeps the parameters and the optimizer's moments of that state
+itself, inside its graph; the loop then records only the rest (:meth:`FiniteState.take_moving`) and hands over
+the fused step's own restore.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -91,6 +96,8 @@ class FiniteState:
         self._buffers: list[Tensor] | None = None
         self.optimizer: dict | None = None
         self.taken = False
+        self._restore_tensors: Callable[[], None] | None = None  # set by take_moving
+        self._groups: list[dict[str, Any]] = []
 
     def take(self, loop) -> None:
         params = loop.trainable_parameters()
@@ -103,6 +110,18 @@ class FiniteState:
                 copy_all(self._buffers, params)
         # the optimizer's moments into the buffers of the last snapshot (their structure rarely changes)
         self.optimizer = copy_tensors(loop.optimizer.state_dict(), self.optimizer)
+        self._restore_tensors = None
+        self._take_rest(loop)
+
+    def take_moving(self, loop, restore_tensors: Callable[[], None]) -> None:
+        """:meth:`take`, but for the parameters and the optimizer's state tensors, which the caller keeps
+        (a fused step's snapshot) and ``restore_tensors()`` puts back; the optimizer's hyperparameters (a
+        scheduler's learning rate) are kept here."""
+        self._restore_tensors = restore_tensors
+        self._groups = [{k: v for k, v in g.items() if k != "params"} for g in loop.optimizer.param_groups]
+        self._take_rest(loop)
+
+    def _take_rest(self, loop) -> None:
         self.scheduler = None if loop.scheduler is None else clone_tensors(loop.scheduler.state_dict())
         self.objective = loop.objective.snapshot()
         self.step, self.elapsed, self.records = loop.step, loop._elapsed, len(loop.history)
@@ -112,10 +131,15 @@ class FiniteState:
         """Put the snapshot back into ``loop`` (its parameters in place, so optimizers keep their references)."""
         if not self.taken:
             return
-        with torch.no_grad():
-            for p, b in zip(loop.trainable_parameters(), self._buffers, strict=True):
-                p.copy_(b)
-        loop.optimizer.load_state_dict(clone_tensors(self.optimizer))
+        if self._restore_tensors is not None:
+            self._restore_tensors()
+            for group, held in zip(loop.optimizer.param_groups, self._groups, strict=True):
+                group.update(held)
+        else:
+            with torch.no_grad():
+                for p, b in zip(loop.trainable_parameters(), self._buffers, strict=True):
+                    p.copy_(b)
+            loop.optimizer.load_state_dict(clone_tensors(self.optimizer))
         if loop.scheduler is not None and self.scheduler is not None:
             loop.scheduler.load_state_dict(self.scheduler)
         loop.objective.restore(self.objective)
