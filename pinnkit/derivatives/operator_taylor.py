@@ -91,7 +91,7 @@ class TaylorDerivatives(Derivatives):
             elif isinstance(c, Tensor):
                 combined = combined + t * c
             else:
-                combined = torch.add(combined, t, alpha=c)
+                combined = combined + t * c  # not torch.add(alpha=c): see pinnkit.training.fused_step
         if combined is None:
             raise ValueError("combine needs at least one (multi-index, coefficient) pair")
         return self.branch[:, output] @ combined.T

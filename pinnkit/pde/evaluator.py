@@ -240,7 +240,8 @@ class OperatorEvaluator:
                        and traceable_jet(net))
         if self.traced:
             self.backend.check(net, self.kind)
-        self._learned = False  # whether a first pass has learnt the multi-indices
+        #: Whether a first pass has learnt the multi-indices (a traced evaluation needs them).
+        self.learned = False
 
     def residuals(self, batch: Batch, inputs: InputBatch) -> dict[str, Tensor]:
         """Per-point residuals (M, N_term) of every term for the functions ``inputs`` at ``batch``'s points.
@@ -254,12 +255,12 @@ class OperatorEvaluator:
                              f"problem.inputs); got {type(inputs).__name__}")
         points = batch.points
         sensors, values = inputs.sensors.to(points), inputs.values.to(points)
-        if self.traced and self._learned:
+        if self.traced and self.learned:
             return self.backend.compiled.call(OperatorEvaluator._evaluate, self, batch, sensors, values)
         # The first pass, which learns the multi-indices, runs eagerly and without compiling the jets: traced, its
         # extra trunk passes came out wrong in torch 2.13 (a derivative residual off by 3e-2 in float64).
         out = self._evaluate(batch, sensors, values, learning=self.traced)
-        self._learned = True
+        self.learned = True
         return out
 
     def _evaluate(self, batch: Batch, sensors: Tensor, values: Tensor, learning: bool = False

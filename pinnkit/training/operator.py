@@ -31,7 +31,7 @@ from ..pde.operator_problem import OperatorProblem
 from ..pde.specification import Batch
 from ..sampling import FixedPoints, Resample
 from ..sampling.sampler import scale_points
-from .objective import Evaluation
+from .objective import Evaluation, TracedTerms
 from .problem_objective import ProblemObjective, mean_square
 from .problem_trainer import ProblemTrainer, from_objective
 from .rollback import clone_tensors
@@ -96,6 +96,7 @@ class OperatorObjective(ProblemObjective):
         self._order, self._cursor = np.arange(0), 0
         self._hold, self._held_index = False, None
         self._local: tuple[Batch, Batch, Tensor] | None = None  # (global batch, this rank's share, its rows)
+        self._traced: tuple[OperatorTerms, dict[int, str]] | None = None  # built at the first traced_terms
 
     # ------------------------------------------------------------------ batches
     def next_functions(self) -> np.ndarray:
@@ -149,6 +150,21 @@ class OperatorObjective(ProblemObjective):
 
     def evaluate(self, step: int) -> Evaluation:
         return Evaluation(self.losses(self._step_functions(), step))
+
+    def traced_terms(self, step: int) -> TracedTerms | None:
+        """The terms of the next batch of functions as one traceable function (:class:`OperatorTerms`) where the
+        evaluator is traced whole (a compiled ``"taylor"`` backend and a DeepONet, after the first pass that learns
+        the multi-indices) on one process; else ``None``."""
+        if self.ranks is not None or not self.evaluator.traced or not self.evaluator.learned:
+            return None
+        if self._traced is None:
+            module = OperatorTerms(self)
+            self._traced = module, {id(p): name for name, p in module.named_parameters()}
+        module, names = self._traced
+        batch = self.current_batch(step)
+        idx = torch.as_tensor(self._step_functions(), device=self.device)
+        inputs = (batch, self.sensor_values[idx].to(batch.points), self._values[idx].to(batch.points))
+        return TracedTerms(module, inputs, names)
 
     def evaluate_shares(self, step: int) -> Evaluation:
         if self.ranks is None:
@@ -213,6 +229,22 @@ class OperatorObjective(ProblemObjective):
         self.rng.bit_generator.state = state["rng"]["numpy"]
         self.function_rng.bit_generator.state = state["rng"]["functions"]
         self._values = None
+
+
+class OperatorTerms(nn.Module):
+    """The loss terms of an :class:`OperatorObjective` on one process, as a module whose parameters are the
+    objective's (the network's, then the PDE parameters): ``forward(batch, sensors, values)`` returns ``(terms,
+    {})`` for the functions' sensor values (M, m) and values at the batch's points (M, N), as
+    :meth:`OperatorObjective.evaluate` does, for the fused step (:class:`~pinnkit.training.objective.TracedTerms`)."""
+
+    def __init__(self, objective: OperatorObjective):
+        super().__init__()
+        self.net, self.pde_parameters = objective.net, objective.pde_parameters
+        self._evaluator, self._terms = objective.evaluator, objective.problem.terms
+
+    def forward(self, batch: Batch, sensors: Tensor, values: Tensor) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        residuals = self._evaluator._evaluate(batch, sensors, values)
+        return {name: mean_square(residuals[name], batch_axes=2) for name in self._terms}, {}
 
 
 class OperatorTrainer(ProblemTrainer):

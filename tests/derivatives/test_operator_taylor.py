@@ -138,8 +138,10 @@ def test_taylor_backend_trains_like_zcs_also_compiled():
         runs[backend, compile] = [p.detach().clone() for p in trainer.trainable_parameters()]
         if backend == "taylor":
             assert trainer.evaluator.alphas == {(0,), (1,), (0, 0), (0, 1)}
-        if compile:  # the whole evaluation (its Neumann condition included) and the update: one graph each
+        if compile:  # after the eager first step, one graph per step (evaluation, gradient and update), and the
+            # evaluation of the last record
             assert trainer.evaluator.traced and trainer.evaluator.backend.compiled.compilations == 2
+            assert trainer._fused.steps == 4
     for key in (("taylor", False), ("taylor", True)):
         for a, b in zip(runs[key], runs["zcs", False], strict=True):
             torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
