@@ -48,26 +48,46 @@ import torch
 from torch import Tensor
 
 from ..derivatives.protocol import Compiled
+from ..optim.config import ConFIG
+from ..optim.conflict_free import conflict_free_direction
+from ..optim.gradients import unflatten
 from .compiled_update import CompiledUpdate, adam_update
 from .objective import Objective, TracedTerms
 from .rollback import copy_all
 
 
 def _fused_adam_step(traced: TracedTerms, names: tuple[str, ...], scalar: tuple[bool, ...],
-                     term_weights: tuple[tuple[str, float], ...], params: list[Tensor], exp_avgs: list[Tensor],
-                     exp_avg_sqs: list[Tensor], steps: list[Tensor], hypers: list[Tensor], saved: list[Tensor],
-                     decoupled: bool) -> tuple[Tensor, dict[str, Tensor], dict[str, Any]]:
+                     term_weights: tuple[tuple[str, float], ...], groups: tuple[tuple[str, ...], ...] | None,
+                     params: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor], steps: list[Tensor],
+                     hypers: list[Tensor], saved: list[Tensor], decoupled: bool
+                     ) -> tuple[Tensor, dict[str, Tensor], dict[str, Any]]:
     """One step (module docstring) of the parameters ``params`` (named ``names`` in ``traced.module``; a 0-dim one
-    passed as a (1,) view, ``scalar``), in place; returns ``(status, terms, details)``, ``status`` holding
-    ``(L, f, ok)`` in ``L``'s dtype and the terms unweighted."""
-    def loss(values: tuple[Tensor, ...]) -> tuple[Tensor, tuple[dict[str, Tensor], dict[str, Any]]]:
-        terms, details = torch.func.functional_call(traced.module, dict(zip(names, values, strict=True)),
-                                                    traced.inputs)
-        total = sum(w * terms[k] for k, w in term_weights)
-        return total, (terms, details)
+    passed as a (1,) view, ``scalar``), in place; with ``groups`` (ConFIG's loss groups) along the conflict-free
+    direction of the groups' gradients instead of the gradient. Returns ``(status, terms, details)``, ``status``
+    holding ``(L, f, ok)`` in ``L``'s dtype and the terms unweighted."""
+    def evaluate(values: tuple[Tensor, ...]) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        return torch.func.functional_call(traced.module, dict(zip(names, values, strict=True)), traced.inputs)
 
-    values = tuple(p.reshape(()).clone() if s else p.clone() for p, s in zip(params, scalar, strict=True))
-    grads, (total, (terms, details)) = torch.func.grad_and_value(loss, has_aux=True)(values)
+    def loss(values: tuple[Tensor, ...]) -> tuple[Tensor, tuple[dict[str, Tensor], dict[str, Any]]]:
+        terms, details = evaluate(values)
+        return sum(w * terms[k] for k, w in term_weights), (terms, details)
+
+    def group_losses(values: tuple[Tensor, ...]) -> tuple[Tensor, tuple[dict[str, Tensor], dict[str, Any]]]:
+        terms, details = evaluate(values)
+        weighted = {k: w * terms[k] for k, w in term_weights}
+        return torch.stack([sum(weighted[k] for k in group) for group in groups]), (terms, details)
+
+    values = tuple(p.reshape(()) if s else p for p, s in zip(params, scalar, strict=True))
+    if groups is None:
+        grads, (total, (terms, details)) = torch.func.grad_and_value(loss, has_aux=True)(values)
+    else:  # one forward pass, a backward pass per group, and the direction (pinnkit.optim.config)
+        stacked, pullback, (terms, details) = torch.func.vjp(group_losses, values, has_aux=True)
+        rows = [pullback(row)[0] for row in torch.eye(len(groups), dtype=stacked.dtype, device=stacked.device)]
+        matrix = torch.stack([torch.cat([g.reshape(-1) for g in row]) for row in rows])
+        usable = matrix.isfinite().all()  # else no update, and no pseudo-inverse of non-finite numbers either
+        direction = conflict_free_direction(torch.where(usable, matrix, torch.zeros_like(matrix)))
+        grads = [torch.where(usable, g, torch.full_like(g, torch.nan)) for g in unflatten(direction, values)]
+        total = sum(w * terms[k] for k, w in term_weights)
     grads = [g.reshape(p.shape) for g, p in zip(grads, params, strict=True)]
     finite = total.isfinite()
     ok = finite & torch.stack([g.isfinite().all() for g in grads]).all()
@@ -96,9 +116,14 @@ class FusedAdamStep:
     allocated once per set of parameters and reused."""
 
     def __init__(self, optimizer: torch.optim.Optimizer, compiled: Compiled):
+        if not self.supports(optimizer):
+            raise ValueError(f"optimizer: the fused step needs torch.optim.Adam or AdamW, or ConFIG around one, "
+                             f"that CompiledUpdate reproduces; got {type(optimizer).__name__}")
+        #: The optimizer the loop steps (Adam, AdamW or ConFIG) and the Adam whose state the graph updates.
+        self.optimizer, self.adam = optimizer, optimizer.base if isinstance(optimizer, ConFIG) else optimizer
         #: The update's hyperparameters and the checks of what it reproduces.
-        self.update = CompiledUpdate(optimizer, compiled)
-        self.optimizer, self.compiled = optimizer, compiled
+        self.update = CompiledUpdate(self.adam, compiled)
+        self.compiled = compiled
         self._saved: list[Tensor] | None = None
         self._targets: list[Tensor] = []
         #: Whether the snapshot buffers hold a state whose loss was finite (restorable).
@@ -108,13 +133,24 @@ class FusedAdamStep:
 
     @staticmethod
     def supports(optimizer: torch.optim.Optimizer) -> bool:
-        """Whether ``optimizer`` is one the fused step reproduces (:meth:`CompiledUpdate.supports`)."""
+        """Whether ``optimizer`` is one the fused step reproduces: an Adam or AdamW that
+        :meth:`CompiledUpdate.supports`, or exactly :class:`~pinnkit.optim.ConFIG` around one, in one process and
+        without step hooks."""
+        if type(optimizer) is ConFIG:
+            return (optimizer.gradient_sum is None and not optimizer._optimizer_step_pre_hooks
+                    and not optimizer._optimizer_step_post_hooks and CompiledUpdate.supports(optimizer.base))
         return CompiledUpdate.supports(optimizer)
+
+    def groups(self, objective: Objective) -> tuple[tuple[str, ...], ...] | None:
+        """ConFIG's loss groups of ``objective``'s terms (None for Adam: the gradient of the sum)."""
+        if self.optimizer is self.adam:
+            return None
+        return tuple(tuple(g) for g in self.optimizer.loss_groups(objective.terms, objective.pde_terms))
 
     def _state(self) -> tuple[list[Tensor], list[dict], list[Tensor]] | None:
         """The parameters with a state (in group order), their states and hyperparameters; ``None`` while the
         eager step must run (no state yet, or a step count on another device)."""
-        optimizer, state = self.optimizer, self.optimizer.state
+        optimizer, state = self.adam, self.adam.state
         params, states, hypers = [], [], []
         for index, group in enumerate(optimizer.param_groups):
             mine = [p for p in group["params"] if p in state]
@@ -150,8 +186,9 @@ class FusedAdamStep:
         self._buffers_for(targets)
         with torch.no_grad():
             status, terms, details = self.compiled.call(
-                _fused_adam_step, traced, names, tuple(p.dim() == 0 for p in params), term_weights, data, exp_avgs,
-                exp_avg_sqs, steps, hypers, self._saved, self.update.decoupled)
+                _fused_adam_step, traced, names, tuple(p.dim() == 0 for p in params), term_weights,
+                self.groups(objective), data, exp_avgs, exp_avg_sqs, steps, hypers, self._saved,
+                self.update.decoupled)
         self.steps += 1
         loss, finite, ok = status.tolist()
         finite = finite == 1.0

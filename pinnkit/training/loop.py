@@ -151,7 +151,9 @@ class TrainingLoop(LoopState):
                          and CompiledUpdate.supports(self.optimizer))
         self._update = CompiledUpdate(self.optimizer, compiled) if compiled_adam else None
         # and where the objective's terms trace whole, the evaluation, gradient, checks and update are one graph
-        self._fused = FusedAdamStep(self.optimizer, compiled) if compiled_adam and self.ranks is None else None
+        # (Adam, AdamW, and ConFIG around one)
+        self._fused = FusedAdamStep(self.optimizer, compiled) if (
+            compiled is not None and self.ranks is None and FusedAdamStep.supports(self.optimizer)) else None
         if self.step_kind == "multi_loss":
             self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
             self.optimizer.compiled = compiled  # its update's arithmetic compiled with the objective (or not)
@@ -253,7 +255,7 @@ class TrainingLoop(LoopState):
         multi_loss = self.step_kind == "multi_loss"
         while self.step < end and not self.stop_training:
             start = time.perf_counter()
-            if self._fused is not None and not multi_loss and self._fused_step(start, callbacks, bar, log_every):
+            if self._fused is not None and self._fused_step(start, callbacks, bar, log_every):
                 continue
             self.optimizer.zero_grad(set_to_none=True)
             # a sharded first-order step: the backward pass on this rank's shares, then one all-reduce of the
@@ -307,7 +309,7 @@ class TrainingLoop(LoopState):
             raise self._roll_back(result.terms, "loss")
         self._finite.take_moving(self, self._fused.restore)  # the graph kept this state's tensors
         if not result.ok:  # the update was refused: this state, as it was
-            raise self._roll_back(result.terms, "gradient")
+            raise self._roll_back(result.terms, "update" if self.step_kind == "multi_loss" else "gradient")
         self._loss_now = None
         if self.scheduler is not None:
             self.scheduler.step()

@@ -1,7 +1,7 @@
 """The compiled PINN step (``Backend("taylor", compile=True)``: the whole residual evaluation, jets, residual and
-conditions, one graph, its backward compiled too) against the eager step: 50 float64 steps alike to round-off
-for Adam, MultiAdam, ConFIG and under RAD and R3 resampling, no recompilation once running, and checkpoints that
-resume exactly."""
+conditions, one graph, its backward compiled too; with Adam the whole step one graph) against the eager step: 50
+float64 steps alike to round-off for Adam, MultiAdam, ConFIG and under RAD and R3 resampling, no recompilation once
+running, and checkpoints that resume exactly."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def test_compiled_steps_are_the_eager_steps(optimizer, sampler):
     eager.fit(STEPS - WARM, progress=False)
     compiled.fit(STEPS - WARM, progress=False)
     assert compiled_of(compiled).compilations == graphs, "recompiled while training (resampling keeps the shapes)"
+    if optimizer in ("adam", "config"):  # every step after the first one graph (pinnkit.training.fused_step)
+        assert compiled._fused.steps == STEPS - 1
     torch.testing.assert_close(flat(compiled), flat(eager), rtol=0, atol=1e-12)
     losses = [r["loss"] for r in compiled.history]
     torch.testing.assert_close(torch.tensor(losses), torch.tensor([r["loss"] for r in eager.history]), rtol=1e-12,

@@ -1,7 +1,7 @@
 """The fused step (:mod:`pinnkit.training.fused_step`: evaluation, gradient, checks, snapshot and Adam update as one
 compiled graph) against the eager step: the same parameters to round-off in float64 with a trainable 0-dim PDE
-parameter; a non-finite loss or gradient rolls back exactly as the eager loop does; a gradient hook, a weighting
-or an optimizer it does not reproduce leaves the step to the eager path."""
+parameter; a non-finite loss or gradient rolls back exactly as the eager loop does, with Adam and with ConFIG; a
+gradient hook, a weighting or an optimizer it does not reproduce leaves the step to the eager path."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def heat_trainer(compile: bool, *, inverse: bool = False, **options) -> pk.Train
 
 def state(trainer: pk.Trainer) -> tuple[torch.Tensor, torch.Tensor]:
     params = trainer.trainable_parameters()
-    moments = [trainer.optimizer.state[p]["exp_avg_sq"] for p in params if p in trainer.optimizer.state]
+    adam = getattr(trainer.optimizer, "base", trainer.optimizer)  # ConFIG's Adam holds the moments
+    moments = [adam.state[p]["exp_avg_sq"] for p in params if p in adam.state]
     return (torch.cat([p.detach().reshape(-1) for p in params]),
             torch.cat([m.reshape(-1) for m in moments]) if moments else torch.zeros(0))
 
@@ -60,8 +61,9 @@ def test_fused_steps_are_the_eager_steps_with_a_trainable_pde_parameter():
     assert all(p.grad is None for p in fused.trainable_parameters())
 
 
-def test_a_non_finite_loss_rolls_back_as_the_eager_loop_does():
-    trainers = heat_trainer(False), heat_trainer(True)
+@pytest.mark.parametrize("optimizer", ["adam", "config"])
+def test_a_non_finite_loss_rolls_back_as_the_eager_loop_does(optimizer):
+    trainers = heat_trainer(False, optimizer=optimizer), heat_trainer(True, optimizer=optimizer)
     for trainer in trainers:
         trainer.fit(6, progress=False, log_every=2)
         with torch.no_grad():
