@@ -68,18 +68,32 @@ class MultiAdam(MultiLossOptimizer):
                 raise ValueError(f"weights has {len(group['weights'])} entries for {n} loss groups "
                                  f"{self.loss_groups(terms, pde_terms)}")
 
+    @staticmethod
+    def group_weights(group: dict, n: int) -> tuple[float, ...]:
+        """The loss-group weights ``w`` of parameter group ``group`` for ``n`` loss groups (default ``1/n``)."""
+        weights = group["weights"]
+        if weights is None:
+            return (1.0 / n,) * n
+        if len(weights) != n:
+            raise ValueError(f"weights has {len(weights)} entries for {n} loss groups")
+        return tuple(weights)
+
+    @staticmethod
+    def step_numbers(group: dict, t: int, like: Tensor) -> Tensor:
+        """``(lr / (1 - beta1^t), sqrt(1 - beta2^t), beta1, beta2, eps)`` (5,) of parameter group ``group`` at step
+        ``t``, in ``like``'s dtype and device: the step's numbers enter the update as a tensor, so that a new step
+        count is a new input, not a new graph."""
+        beta1, beta2 = group["betas"]
+        return torch.tensor((group["lr"] / (1 - beta1**t), (1 - beta2**t) ** 0.5, beta1, beta2, group["eps"]),
+                            dtype=like.dtype, device=like.device)
+
     def _update(self, losses: list[Tensor]) -> None:
         n = len(losses)
         params = self._params()
         grads = dict(zip(map(id, params), self._loss_gradients(losses, params), strict=True))
         mine, gradients, exp_avgs, exp_avg_sqs, scalars, weights = [], [], [], [], [], []
         for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            group_weights = group["weights"]
-            if group_weights is None:
-                group_weights = (1.0 / n,) * n
-            elif len(group_weights) != n:
-                raise ValueError(f"weights has {len(group_weights)} entries for {n} loss groups")
+            group_weights = self.group_weights(group, n)
             group_w = None
             for p in group["params"]:
                 if id(p) not in grads:
@@ -95,9 +109,7 @@ class MultiAdam(MultiLossOptimizer):
                 gradients.append(grads[id(p)])
                 exp_avgs.append(state["exp_avg"])
                 exp_avg_sqs.append(state["exp_avg_sq"])
-                # the step's numbers enter as tensors: a new step count is a new input, not a new graph
-                scalars.append(torch.tensor((group["lr"] / (1 - beta1**t), (1 - beta2**t) ** 0.5, beta1, beta2,
-                                             group["eps"]), dtype=p.dtype, device=p.device))
+                scalars.append(self.step_numbers(group, t, p))
                 if group_w is None:
                     group_w = torch.tensor(group_weights, dtype=p.dtype, device=p.device)
                 weights.append(group_w)
@@ -113,13 +125,23 @@ class MultiAdam(MultiLossOptimizer):
 
 
 def multiadam_update(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
-                     scalars: list[Tensor], weights: list[Tensor]) -> None:
+                     scalars: list[Tensor], weights: list[Tensor], ok: Tensor | None = None) -> None:
     """The MultiAdam update (module docstring) of every parameter in place: ``grads[i]`` and the moments are
     (n, *params[i].shape); ``scalars[i]`` is ``(lr / (1 - beta1^t), sqrt(1 - beta2^t), beta1, beta2, eps)`` of its
-    group and step; ``weights[i]`` the group's (n,) loss-group weights ``w``."""
+    group and step; ``weights[i]`` the group's (n,) loss-group weights ``w``. ``ok`` (a 0-dim bool tensor), when
+    given, decides whether the new values are taken (``where(ok, new, old)``: a refused update changes nothing)."""
     for p, g, m, v, numbers, w in zip(params, grads, exp_avgs, exp_avg_sqs, scalars, weights, strict=True):
         step_size, bias2_sqrt, beta1, beta2, eps = numbers.unbind()
-        m.lerp_(g, 1 - beta1)
-        v.mul_(beta2).add_((1 - beta2) * g * g)
-        u = m / (v.sqrt() / bias2_sqrt + eps)
-        p.sub_(step_size * (w.view(-1, *([1] * (m.dim() - 1))) * u).sum(dim=0).view(p.shape))
+        w = w.view(-1, *([1] * (m.dim() - 1)))
+        if ok is None:
+            m.lerp_(g, 1 - beta1)
+            v.mul_(beta2).add_((1 - beta2) * g * g)
+            u = m / (v.sqrt() / bias2_sqrt + eps)
+            p.sub_(step_size * (w * u).sum(dim=0).view(p.shape))
+            continue
+        m_new = torch.lerp(m, g, 1 - beta1)
+        v_new = v * beta2 + (1 - beta2) * g * g
+        u = m_new / (v_new.sqrt() / bias2_sqrt + eps)
+        p.copy_(torch.where(ok, p - step_size * (w * u).sum(dim=0).view(p.shape), p))
+        m.copy_(torch.where(ok, m_new, m))
+        v.copy_(torch.where(ok, v_new, v))

@@ -48,7 +48,7 @@ from ..distributed.ranks import Ranks
 from ..distributed.training import reduce_gradients, reduce_gradients_and_values, reduced
 from ..errors import NonFiniteLossError
 from .compiled_update import CompiledUpdate
-from .fused_step import FusedAdamStep
+from .fused_step import fused_step
 from .loop_state import LoopState
 from .objective import Evaluation, Objective
 from .optimizers import (
@@ -151,9 +151,8 @@ class TrainingLoop(LoopState):
                          and CompiledUpdate.supports(self.optimizer))
         self._update = CompiledUpdate(self.optimizer, compiled) if compiled_adam else None
         # and where the objective's terms trace whole, the evaluation, gradient, checks and update are one graph
-        # (Adam, AdamW, and ConFIG around one)
-        self._fused = FusedAdamStep(self.optimizer, compiled) if (
-            compiled is not None and self.ranks is None and FusedAdamStep.supports(self.optimizer)) else None
+        # (Adam, AdamW, ConFIG around one, MultiAdam)
+        self._fused = fused_step(self.optimizer, compiled) if compiled is not None and self.ranks is None else None
         if self.step_kind == "multi_loss":
             self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
             self.optimizer.compiled = compiled  # its update's arithmetic compiled with the objective (or not)
@@ -299,7 +298,7 @@ class TrainingLoop(LoopState):
     def _fused_step(self, start: float, callbacks, bar, log_every: int) -> bool:
         """One step as one compiled graph (:mod:`pinnkit.training.fused_step`); ``False`` (nothing done) where
         the objective or the optimizer's state does not allow it."""
-        if not FusedAdamStep.supports(self.optimizer):  # a hook added since the optimizer was built
+        if not self._fused.supports(self.optimizer):  # a hook added since the optimizer was built
             return False
         weights = tuple((k, float(self.loss_weights[k])) for k in self.objective.terms)
         result = self._fused(self.objective, self.step, weights)

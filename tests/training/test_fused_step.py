@@ -1,6 +1,6 @@
 """The fused step (:mod:`pinnkit.training.fused_step`: evaluation, gradient, checks, snapshot and Adam update as one
 compiled graph) against the eager step: the same parameters to round-off in float64 with a trainable 0-dim PDE
-parameter; a non-finite loss or gradient rolls back exactly as the eager loop does, with Adam and with ConFIG; a
+parameter; a non-finite loss or gradient rolls back exactly as the eager loop does, with Adam, ConFIG and MultiAdam; a
 gradient hook, a weighting or an optimizer it does not reproduce leaves the step to the eager path."""
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ def heat_trainer(compile: bool, *, inverse: bool = False, **options) -> pk.Train
                       **options)
 
 
-def state(trainer: pk.Trainer) -> tuple[torch.Tensor, torch.Tensor]:
+def state(trainer: pk.Trainer) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     params = trainer.trainable_parameters()
     adam = getattr(trainer.optimizer, "base", trainer.optimizer)  # ConFIG's Adam holds the moments
-    moments = [adam.state[p]["exp_avg_sq"] for p in params if p in adam.state]
+    held = [adam.state[p] for p in params if p in adam.state]
     return (torch.cat([p.detach().reshape(-1) for p in params]),
-            torch.cat([m.reshape(-1) for m in moments]) if moments else torch.zeros(0))
+            torch.cat([s["exp_avg_sq"].reshape(-1) for s in held]) if held else torch.zeros(0),
+            torch.tensor([float(s["step"]) for s in held], dtype=torch.float64))  # tensors (Adam), ints (MultiAdam)
 
 
 def test_fused_steps_are_the_eager_steps_with_a_trainable_pde_parameter():
@@ -61,7 +62,7 @@ def test_fused_steps_are_the_eager_steps_with_a_trainable_pde_parameter():
     assert all(p.grad is None for p in fused.trainable_parameters())
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "config"])
+@pytest.mark.parametrize("optimizer", ["adam", "config", "multiadam"])
 def test_a_non_finite_loss_rolls_back_as_the_eager_loop_does(optimizer):
     trainers = heat_trainer(False, optimizer=optimizer), heat_trainer(True, optimizer=optimizer)
     for trainer in trainers:
@@ -106,5 +107,5 @@ def test_what_the_graph_cannot_take_is_left_to_the_eager_step():
     weighted = heat_trainer(True, weighting=pk.weighting.ResidualAttention())
     weighted.fit(3, progress=False)
     assert weighted._fused.steps == 0
-    assert heat_trainer(True, optimizer="sgd")._fused is None
+    assert heat_trainer(True, optimizer="sgd")._fused is None and heat_trainer(True, optimizer="pcgrad")._fused is None
     assert heat_trainer(False)._fused is None
