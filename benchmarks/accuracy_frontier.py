@@ -17,7 +17,7 @@ training time so far, evaluations excluded. The cases:
   iterations, a 3 x 32 network); the curve is the pooled (u, v, p) error on every 7th grid point, the table
   gives u and v on the whole 151 x 201 grid.
 * ``allen_cahn``: ``examples/allen_cahn.py`` (float64; 10 time-marching windows, each 1000 Adam steps then
-  1000 quasi-Newton iterations, causal weighting) with a 3 x 32 network, so that the dense methods' inverse
+  1500 quasi-Newton iterations, causal weighting) with a 3 x 32 network, so that the dense methods' inverse
   Hessian stays small (2273 parameters); one curve point per window: the error on the times up to its end.
 
 DeepXDE (from PyPI, PyTorch backend) runs its demos as it ships them, in float32: ``Burgers.py`` (an FNN
