@@ -206,6 +206,7 @@ class FusedAdamStep:
         self.holds_snapshot = False
         #: Steps taken as one graph so far (those whose update was refused included).
         self.steps = 0
+        self._groups: LossGroups | None = None  # the multi-loss optimizer's, found at the first step
         self._setup()
 
     def _setup(self) -> None:
@@ -228,7 +229,9 @@ class FusedAdamStep:
         sum)."""
         if not hasattr(self.optimizer, "loss_groups"):
             return None
-        return tuple(tuple(g) for g in self.optimizer.loss_groups(objective.terms, objective.pde_terms))
+        if self._groups is None:  # an objective's terms, and so its groups, do not change
+            self._groups = tuple(tuple(g) for g in self.optimizer.loss_groups(objective.terms, objective.pde_terms))
+        return self._groups
 
     def _prepare(self) -> tuple[list[Tensor], tuple] | None:
         """The parameters with a state (in group order) and the rest of the graph's inputs after the parameters

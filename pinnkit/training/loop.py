@@ -152,7 +152,8 @@ class TrainingLoop(LoopState):
         self._update = CompiledUpdate(self.optimizer, compiled) if compiled_adam else None
         # and where the objective's terms trace whole, the evaluation, gradient, checks and update are one graph
         # (Adam, AdamW, ConFIG around one, MultiAdam)
-        self._fused = fused_step(self.optimizer, compiled) if compiled is not None and self.ranks is None else None
+        self._fused = fused_step(self.optimizer, compiled) if (
+            compiled is not None and self.ranks is None and self.objective.traces_whole) else None
         if self.step_kind == "multi_loss":
             self.optimizer.check_terms(self.objective.terms, self.objective.pde_terms)
             self.optimizer.compiled = compiled  # its update's arithmetic compiled with the objective (or not)

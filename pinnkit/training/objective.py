@@ -102,11 +102,17 @@ class Objective(abc.ABC):
         (:mod:`pinnkit.training.compiled_update`); default ``None``: an eager update."""
         return None
 
+    @property
+    def traces_whole(self) -> bool:
+        """Whether :meth:`traced_terms` can give the terms as one traceable function (fixed for the objective's
+        life); the loop builds a fused step only then. Default False."""
+        return False
+
     def traced_terms(self, step: int) -> TracedTerms | None:
         """The terms of step ``step`` as a :class:`TracedTerms` where they are a pure function of the parameters
         that one compiled graph can take whole with the gradient and the update (:mod:`pinnkit.training.fused_step`);
         default ``None``: the loop evaluates them with :meth:`evaluate`. Called in place of :meth:`evaluate`, so
-        it advances what an evaluation advances."""
+        it advances what an evaluation advances; only where :attr:`traces_whole`."""
         del step
         return None
 

@@ -151,11 +151,15 @@ class OperatorObjective(ProblemObjective):
     def evaluate(self, step: int) -> Evaluation:
         return Evaluation(self.losses(self._step_functions(), step))
 
+    @property
+    def traces_whole(self) -> bool:
+        """Where the evaluator is traced whole (a compiled ``"taylor"`` backend and a DeepONet), on one process."""
+        return self.ranks is None and self.evaluator.traced
+
     def traced_terms(self, step: int) -> TracedTerms | None:
-        """The terms of the next batch of functions as one traceable function (:class:`OperatorTerms`) where the
-        evaluator is traced whole (a compiled ``"taylor"`` backend and a DeepONet, after the first pass that learns
-        the multi-indices) on one process; else ``None``."""
-        if self.ranks is not None or not self.evaluator.traced or not self.evaluator.learned:
+        """The terms of the next batch of functions as one traceable function (:class:`OperatorTerms`) where
+        :attr:`traces_whole`, after the first pass that learns the multi-indices; else ``None``."""
+        if not self.traces_whole or not self.evaluator.learned:
             return None
         if self._traced is None:
             module = OperatorTerms(self)

@@ -133,10 +133,15 @@ class PINNObjective(ProblemObjective):
                     terms[name] = mean_square(residuals[name], weights[name])
         return Evaluation({name: terms[name] for name in self.problem.terms}, {"residuals": residuals})
 
+    @property
+    def traces_whole(self) -> bool:
+        """Where the evaluator is traced whole (a compiled backend and a traceable jet), without a weighting and on
+        one process."""
+        return self.ranks is None and self.weighting is None and self.evaluator.traced
+
     def traced_terms(self, step: int) -> TracedTerms | None:
-        """The terms as one traceable function (:class:`PINNTerms`) where the evaluator is traced whole (a
-        compiled backend and a traceable jet), without a weighting and on one process; else ``None``."""
-        if self.ranks is not None or self.weighting is not None or not self.evaluator.traced:
+        """The terms as one traceable function (:class:`PINNTerms`) where :attr:`traces_whole`; else ``None``."""
+        if not self.traces_whole:
             return None
         if self._traced is None:
             module = PINNTerms(self)
